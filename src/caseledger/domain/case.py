@@ -1,0 +1,233 @@
+"""The ``Case`` aggregate: a case's state, rebuilt from its events, guarding its lifecycle.
+
+``Case.start`` and ``Case.record`` turn a :class:`Command` into the next
+:class:`RecordedEvent` or raise a typed error, changing nothing. ``Case.apply`` folds an
+event into the state without judging it, so replaying a stream always reproduces the
+state that accepted it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from caseledger.domain.chain import GENESIS_HASH
+from caseledger.domain.events import (
+    Accepted,
+    CertificateIssued,
+    ComplaintFiled,
+    ComplaintResolved,
+    DocumentsRequested,
+    DocumentsSupplemented,
+    Received,
+    StageCompleted,
+    Transferred,
+)
+from caseledger.domain.lifecycle import ALLOWED_FROM, allowed_actions, next_status
+from caseledger.domain.records import Command, RecordedEvent
+from caseledger.domain.values import Party
+from caseledger.domain.vocabulary import CaseKind, CaseStatus, Channel, Stage
+from caseledger.errors import (
+    CaseAlreadyExists,
+    CaseNotFound,
+    CommandIdReused,
+    IllegalTransition,
+    InvalidCommand,
+)
+
+__all__ = ["Case"]
+
+_STAGE_ORDER = list(Stage)
+
+
+@dataclass
+class Case:
+    """The state of one case, as its events left it."""
+
+    case_no: str
+    version: int = 0
+    status: CaseStatus = CaseStatus.RECEIVED
+    last_hash: str = GENESIS_HASH
+    last_at: dt.datetime | None = None
+    applicant: str | None = None
+    channel: Channel | None = None
+    item_code: str | None = None
+    case_kind: CaseKind | None = None
+    rule_pack: str | None = None
+    holder: Party | None = None
+    outstanding_documents: tuple[str, ...] = ()
+    stages_completed: tuple[Stage, ...] = ()
+    certificate_no: str | None = None
+    open_complaints: frozenset[str] = frozenset()
+    events: list[RecordedEvent] = field(default_factory=list)
+    _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
+    _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
+
+    # -- eventsourcing's aggregate protocol ------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.case_no
+
+    def collect_events(self) -> list[RecordedEvent]:
+        """Hand over the events recorded since the case was loaded (for saving)."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    @classmethod
+    def replay(cls, case: Case | None, events: Iterable[RecordedEvent]) -> Case | None:
+        """Fold ``events`` into ``case`` (or into a new case); a projector for eventsourcing."""
+        for event in events:
+            if case is None:
+                case = cls(case_no=event.case_no)
+            case.apply(event)
+        return case
+
+    # -- commands ----------------------------------------------------------------------------
+    @classmethod
+    def start(cls, command: Command, *, recorded_at: dt.datetime) -> Case:
+        """Open a new case with its 'received' event."""
+        if not isinstance(command.event, Received):
+            raise CaseNotFound(
+                command.case_no,
+                hint=f"a case starts with a 'received' event, not {command.event.type!r}",
+            )
+        case = cls(case_no=command.case_no)
+        case._append(command, recorded_at)
+        return case
+
+    def prior(self, command: Command) -> RecordedEvent | None:
+        """The event this command already recorded, if it is a retry; a different command
+        under a recorded command id raises :class:`CommandIdReused`."""
+        recorded = self._by_command.get(command.command_id)
+        if recorded is None:
+            return None
+        if recorded.command() != command:
+            raise CommandIdReused(self.case_no, command.command_id, recorded.version)
+        return recorded
+
+    def record(self, command: Command, *, recorded_at: dt.datetime) -> RecordedEvent:
+        """Record ``command`` as the next event, or raise and change nothing."""
+        if command.case_no != self.case_no:
+            raise InvalidCommand(
+                [("case_no", f"command is for {command.case_no!r}, not {self.case_no!r}")]
+            )
+        if isinstance(command.event, Received):
+            raise CaseAlreadyExists(self.case_no)
+        self._check_transition(command)
+        return self._append(command, recorded_at)
+
+    def allowed_actions(self) -> list[str]:
+        """Event types the lifecycle allows now, given what is outstanding."""
+        unavailable = set()
+        if not self.outstanding_documents:
+            unavailable.add("documents_supplemented")
+        if not self.open_complaints:
+            unavailable.add("complaint_resolved")
+        if self.certificate_no is not None:
+            unavailable.add("certificate_issued")
+        if len(self.stages_completed) == len(_STAGE_ORDER):
+            unavailable.add("stage_completed")
+        return [action for action in allowed_actions(self.status) if action not in unavailable]
+
+    # -- state ---------------------------------------------------------------------------
+    def apply(self, event: RecordedEvent) -> None:
+        """Fold one recorded event into the state (no judging: it was judged when recorded)."""
+        body = event.event
+        if isinstance(body, Received):
+            self.applicant, self.channel = body.applicant, body.channel
+            self.item_code = body.item_code
+        elif isinstance(body, Accepted):
+            self.item_code, self.case_kind = body.item_code, body.case_kind
+            self.rule_pack = body.rule_pack
+        elif isinstance(body, DocumentsRequested):
+            new = [d.name for d in body.missing if d.name not in self.outstanding_documents]
+            self.outstanding_documents = (*self.outstanding_documents, *new)
+        elif isinstance(body, DocumentsSupplemented):
+            supplied = set(body.documents)
+            self.outstanding_documents = tuple(
+                d for d in self.outstanding_documents if d not in supplied
+            )
+        elif isinstance(body, Transferred):
+            self.holder = body.to
+        elif isinstance(body, StageCompleted):
+            self.stages_completed = (*self.stages_completed, body.stage)
+        elif isinstance(body, CertificateIssued):
+            self.certificate_no = body.certificate_no
+        elif isinstance(body, ComplaintFiled):
+            self.open_complaints = self.open_complaints | {body.complaint_id}
+        elif isinstance(body, ComplaintResolved):
+            self.open_complaints = self.open_complaints - {body.complaint_id}
+        self.status = next_status(
+            self.status, body, documents_outstanding=bool(self.outstanding_documents)
+        )
+        if self.holder is None:
+            self.holder = Party(
+                kind="window" if event.actor.window else "department",
+                code=event.actor.window or event.actor.department,
+            )
+        self.version = event.version
+        self.last_hash = event.hash
+        self.last_at = event.at
+        self.events.append(event)
+        self._by_command[event.command_id] = event
+
+    # -- internals -------------------------------------------------------------------------
+    def _append(self, command: Command, recorded_at: dt.datetime) -> RecordedEvent:
+        if self.last_at is not None and command.at < self.last_at:
+            raise InvalidCommand(
+                [
+                    (
+                        "at",
+                        f"{command.at.isoformat()} is earlier than the case's last event "
+                        f"({self.last_at.isoformat()}); record events in the order they happened",
+                    )
+                ]
+            )
+        event = RecordedEvent.chain(
+            command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
+        )
+        self.apply(event)
+        self._pending.append(event)
+        return event
+
+    def _refuse(self, command: Command, reason: str = "") -> IllegalTransition:
+        return IllegalTransition(
+            self.case_no, self.status.value, command.event.type, self.allowed_actions(), reason=reason
+        )
+
+    def _check_transition(self, command: Command) -> None:
+        body = command.event
+        if self.status not in ALLOWED_FROM[body.type]:
+            raise self._refuse(command)
+        if isinstance(body, DocumentsSupplemented):
+            unknown = [d for d in body.documents if d not in self.outstanding_documents]
+            if unknown:
+                outstanding = ", ".join(self.outstanding_documents) or "none"
+                raise self._refuse(
+                    command, f"not requested: {', '.join(unknown)}; outstanding: {outstanding}"
+                )
+        elif isinstance(body, DocumentsRequested):
+            names = [d.name for d in body.missing]
+            if len(set(names)) != len(names):
+                raise InvalidCommand([("event.missing", "a document is listed twice")])
+        elif isinstance(body, StageCompleted):
+            expected = _STAGE_ORDER[len(self.stages_completed) :]
+            if not expected or body.stage is not expected[0]:
+                done = ", ".join(s.value for s in self.stages_completed) or "none"
+                raise self._refuse(
+                    command,
+                    f"stage {body.stage.value!r} is out of order; completed so far: {done}",
+                )
+        elif isinstance(body, CertificateIssued) and self.certificate_no is not None:
+            raise self._refuse(command, f"certificate {self.certificate_no!r} already issued")
+        elif isinstance(body, ComplaintFiled) and body.complaint_id in self._complaint_ids():
+            raise self._refuse(command, f"complaint {body.complaint_id!r} already filed")
+        elif isinstance(body, ComplaintResolved) and body.complaint_id not in self.open_complaints:
+            open_ids = ", ".join(sorted(self.open_complaints)) or "none"
+            raise self._refuse(
+                command, f"complaint {body.complaint_id!r} is not open; open: {open_ids}"
+            )
+
+    def _complaint_ids(self) -> set[str]:
+        return {e.event.complaint_id for e in self.events if isinstance(e.event, ComplaintFiled)}

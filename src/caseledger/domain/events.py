@@ -1,0 +1,270 @@
+"""What can happen to a case: one frozen model per event type, named in the past tense.
+
+Each body class fixes its ``type`` (also its stored topic, a fixed name that never changes
+with module paths) and its ``class_version``. When a body's fields change, raise its
+``class_version`` and add a static ``upcast_vN_vN+1(state: dict) -> None`` that rewrites
+a stored state of the old version in place, as eventsourcing does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, ClassVar, Literal, get_args
+
+from pydantic import Field
+
+from caseledger.domain.values import (
+    Actor,
+    CommandId,
+    Frozen,
+    ItemCode,
+    MissingDocument,
+    Name,
+    Party,
+    Slug,
+    Text,
+    WrittenNotice,
+)
+from caseledger.domain.vocabulary import (
+    CaseKind,
+    Channel,
+    ComplaintOutcome,
+    DecisionAlteration,
+    DocumentRequestMode,
+    EscalationTarget,
+    Stage,
+    SuspensionReason,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "Accepted",
+    "AnyEvent",
+    "ApplicationWithdrawn",
+    "Approved",
+    "CertificateIssued",
+    "ClockResumed",
+    "ClockSuspended",
+    "ComplaintFiled",
+    "ComplaintResolved",
+    "DecisionAltered",
+    "Denied",
+    "DocumentsRequested",
+    "DocumentsSupplemented",
+    "Escalated",
+    "EventBody",
+    "Extended",
+    "NotAccepted",
+    "Received",
+    "StageCompleted",
+    "Transferred",
+]
+
+
+class EventBody(Frozen):
+    """What happened, without who, when and where in the chain (see ``RecordedEvent``)."""
+
+    type: str
+    class_version: ClassVar[int] = 1
+    zh: ClassVar[str] = ""
+
+
+class Received(EventBody):
+    """收件: the application and its materials reached the service centre."""
+
+    type: Literal["received"] = "received"
+    zh: ClassVar[str] = "收件"
+    channel: Channel
+    applicant: Name = Field(description="Reference to the applicant (not personal data).")
+    item_code: ItemCode | None = None
+    documents: tuple[Name, ...] = ()
+
+
+class Accepted(EventBody):
+    """受理: the case is accepted, and from now on judged under the named rule pack."""
+
+    type: Literal["accepted"] = "accepted"
+    zh: ClassVar[str] = "受理"
+    item_code: ItemCode
+    case_kind: CaseKind
+    rule_pack: Slug = Field(description="Name of the rule pack the case is judged under.")
+    notice_no: Name | None = Field(default=None, description="受理通知书 number.")
+
+
+class NotAccepted(EventBody):
+    """不予受理: the application is refused at the door (Art. 32), with reasons."""
+
+    type: Literal["not_accepted"] = "not_accepted"
+    zh: ClassVar[str] = "不予受理"
+    reason: Text
+    notice_no: Name | None = None
+
+
+class DocumentsRequested(EventBody):
+    """补正/容缺: the applicant is told, once and completely, what is still missing."""
+
+    type: Literal["documents_requested"] = "documents_requested"
+    zh: ClassVar[str] = "补正告知"
+    mode: DocumentRequestMode
+    missing: tuple[MissingDocument, ...] = Field(min_length=1)
+    notice_date: dt.date
+    notice_no: Name | None = None
+
+
+class DocumentsSupplemented(EventBody):
+    """补齐材料: the applicant supplied some or all of the missing documents."""
+
+    type: Literal["documents_supplemented"] = "documents_supplemented"
+    zh: ClassVar[str] = "材料补齐"
+    documents: tuple[Name, ...] = Field(min_length=1)
+
+
+class Transferred(EventBody):
+    """转办: the case moves to another window, department or body."""
+
+    type: Literal["transferred"] = "transferred"
+    zh: ClassVar[str] = "转办"
+    to: Party
+    reason: Text
+
+
+class ClockSuspended(EventBody):
+    """中止计时: a procedure whose time is not counted (Art. 45) begins."""
+
+    type: Literal["clock_suspended"] = "clock_suspended"
+    zh: ClassVar[str] = "中止计时"
+    reason: SuspensionReason
+    notice: WrittenNotice | None = Field(
+        default=None, description="The written notice to the applicant; Art. 45 requires one."
+    )
+
+
+class ClockResumed(EventBody):
+    """恢复计时: the excluded procedure ended and the clock runs again."""
+
+    type: Literal["clock_resumed"] = "clock_resumed"
+    zh: ClassVar[str] = "恢复计时"
+    note: Text | None = None
+
+
+class Extended(EventBody):
+    """延期: the time limit is extended (Art. 42) with a named approver."""
+
+    type: Literal["extended"] = "extended"
+    zh: ClassVar[str] = "延期"
+    working_days: int = Field(ge=1, le=365)
+    approver: Actor
+    reason: Text
+    notice: WrittenNotice | None = None
+
+
+class StageCompleted(EventBody):
+    """环节办结: one of 受理/审查/决定 is complete."""
+
+    type: Literal["stage_completed"] = "stage_completed"
+    zh: ClassVar[str] = "环节办结"
+    stage: Stage
+    note: Text | None = None
+
+
+class Escalated(EventBody):
+    """上报/督办: the case is reported upwards (Art. 43) or to the supervision office."""
+
+    type: Literal["escalated"] = "escalated"
+    zh: ClassVar[str] = "上报"
+    to: EscalationTarget
+    reason: Text
+    body: Party | None = Field(default=None, description="The higher body, when named.")
+
+
+class Approved(EventBody):
+    """准予许可: the decision to grant."""
+
+    type: Literal["approved"] = "approved"
+    zh: ClassVar[str] = "准予许可"
+    decision_no: Name
+    note: Text | None = None
+
+
+class Denied(EventBody):
+    """不予许可: the decision to refuse, with reasons (Art. 38)."""
+
+    type: Literal["denied"] = "denied"
+    zh: ClassVar[str] = "不予许可"
+    decision_no: Name
+    reason: Text
+
+
+class ApplicationWithdrawn(EventBody):
+    """申请撤回: the applicant withdrew the application."""
+
+    type: Literal["application_withdrawn"] = "application_withdrawn"
+    zh: ClassVar[str] = "申请撤回"
+    reason: Text | None = None
+
+
+class CertificateIssued(EventBody):
+    """发证: the licence is issued and delivered (Art. 44)."""
+
+    type: Literal["certificate_issued"] = "certificate_issued"
+    zh: ClassVar[str] = "发证"
+    certificate_no: Name
+    delivered_on: dt.date | None = None
+
+
+class DecisionAltered(EventBody):
+    """变更/撤回/撤销/注销: a supervising department's push onto an approved decision."""
+
+    type: Literal["decision_altered"] = "decision_altered"
+    zh: ClassVar[str] = "许可变更/撤回/撤销/注销"
+    alteration: DecisionAlteration
+    requested_by: Party
+    reason: Text
+    document_no: Name | None = None
+
+
+class ComplaintFiled(EventBody):
+    """投诉: a complaint about how the case is handled."""
+
+    type: Literal["complaint_filed"] = "complaint_filed"
+    zh: ClassVar[str] = "投诉"
+    complaint_id: CommandId
+    summary: Text
+
+
+class ComplaintResolved(EventBody):
+    """投诉办结: a complaint is resolved."""
+
+    type: Literal["complaint_resolved"] = "complaint_resolved"
+    zh: ClassVar[str] = "投诉办结"
+    complaint_id: CommandId
+    outcome: ComplaintOutcome
+    note: Text | None = None
+
+
+AnyEvent = Annotated[
+    Received
+    | Accepted
+    | NotAccepted
+    | DocumentsRequested
+    | DocumentsSupplemented
+    | Transferred
+    | ClockSuspended
+    | ClockResumed
+    | Extended
+    | StageCompleted
+    | Escalated
+    | Approved
+    | Denied
+    | ApplicationWithdrawn
+    | CertificateIssued
+    | DecisionAltered
+    | ComplaintFiled
+    | ComplaintResolved,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: dict[str, type[EventBody]] = {
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(AnyEvent)[0])
+}
+"""Every event type by its fixed name (its ``type`` and stored topic)."""

@@ -1,0 +1,271 @@
+"""``CaseLedger``: the application a government system embeds.
+
+Open it by URL, record commands (one at a time or as an atomic batch), read cases and
+their histories as of any moment, and hand auditors verification and seals::
+
+    with CaseLedger("sqlite:///caseledger.db") as ledger:
+        ledger.record(command)
+        case = ledger.case("QZ-2026-000001")
+
+Recording reads the wall clock once, for ``recorded_at``; pass ``clock=`` to fix it (tests,
+imports of a known moment). Nothing else here or below reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from pydantic import ValidationError
+
+from caseledger.audit.seal import Seal, take_seal
+from caseledger.audit.verify import VerificationReport, verify_store
+from caseledger.domain.case import Case
+from caseledger.domain.records import Command, RecordedEvent
+from caseledger.errors import (
+    BatchItemError,
+    BatchRejected,
+    CaseLedgerError,
+    CaseNotFound,
+    ConcurrencyConflict,
+    InvalidCommand,
+)
+from caseledger.store.event_store import CaseStore, open_store
+from caseledger.store.url import DEFAULT_URL, parse_ledger_url
+
+__all__ = ["BatchResult", "CaseLedger", "RecordResult", "problems_of"]
+
+Clock = Callable[[], dt.datetime]
+
+
+def _wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a command did: the event it recorded, or (``already_recorded``) found."""
+
+    case_no: str
+    version: int
+    type: str
+    hash: str
+    already_recorded: bool = False
+
+    @classmethod
+    def of(cls, event: RecordedEvent, *, already_recorded: bool) -> RecordResult:
+        return cls(event.case_no, event.version, event.type, event.hash, already_recorded)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch did, one result per command in order."""
+
+    results: tuple[RecordResult, ...]
+
+    @property
+    def recorded(self) -> int:
+        return sum(not r.already_recorded for r in self.results)
+
+    @property
+    def already_recorded(self) -> int:
+        return sum(r.already_recorded for r in self.results)
+
+    @property
+    def cases(self) -> int:
+        return len({r.case_no for r in self.results})
+
+
+class CaseLedger:
+    """The ledger of administrative-approval cases in one database."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Clock | None = None,
+        max_clock_skew: dt.timedelta = dt.timedelta(minutes=5),
+    ) -> None:
+        self.location = parse_ledger_url(url)
+        self._clock = clock or _wall_clock
+        self._max_skew = max_clock_skew
+        self._store: CaseStore = open_store(self.location)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> CaseLedger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def store(self) -> CaseStore:
+        """The underlying eventsourcing application (for read models and auditors)."""
+        return self._store
+
+    # -- writing -------------------------------------------------------------------------
+    def record(
+        self, command: Command | Mapping[str, Any], *, expected_version: int | None = None
+    ) -> RecordResult:
+        """Record one command, idempotently.
+
+        A retry with the same command id and content returns the original result with
+        ``already_recorded=True`` and records nothing. ``expected_version`` (the version
+        the caller last saw) turns any change since then into :class:`ConcurrencyConflict`.
+        """
+        command = _as_command(command)
+        recorded_at = self._now()
+        self._check_not_future(command, recorded_at)
+        case = self._store.load(command.case_no)
+        result, case = self._apply(case, command, recorded_at, expected_version)
+        if not result.already_recorded:
+            self._store.save_cases([case])
+        return result
+
+    def record_batch(
+        self,
+        commands: Iterable[Command | Mapping[str, Any]],
+        *,
+        source: str = "batch",
+        progress: Callable[[int], None] | None = None,
+    ) -> BatchResult:
+        """Record many commands of many cases in one transaction: all or nothing.
+
+        Every item is checked before anything is written; if any is bad,
+        :class:`BatchRejected` lists each bad item's position and field, and nothing is
+        recorded. ``progress`` is called with the number of items checked so far.
+        """
+        recorded_at = self._now()
+        cases: dict[str, Case | None] = {}
+        results: list[RecordResult] = []
+        errors: list[BatchItemError] = []
+        for position, item in enumerate(commands, start=1):
+            try:
+                command = _as_command(item)
+                self._check_not_future(command, recorded_at)
+                if command.case_no not in cases:
+                    cases[command.case_no] = self._store.load(command.case_no)
+                result, case = self._apply(cases[command.case_no], command, recorded_at, None)
+                cases[command.case_no] = case
+                results.append(result)
+            except CaseLedgerError as error:
+                errors.extend(_item_errors(position, error))
+            if progress is not None:
+                progress(position)
+        if errors:
+            raise BatchRejected(errors, source=source)
+        self._store.save_cases([case for case in cases.values() if case is not None])
+        return BatchResult(tuple(results))
+
+    # -- reading -------------------------------------------------------------------------
+    def case(self, case_no: str, *, as_of: dt.datetime | None = None) -> Case:
+        """The case's state now, or as it stood at business time ``as_of``."""
+        case = self._store.load(case_no)
+        if case is None:
+            raise CaseNotFound(case_no)
+        if as_of is None:
+            return case
+        if as_of.tzinfo is None:
+            raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
+        earlier = [event for event in case.events if event.at <= as_of]
+        if not earlier:
+            raise CaseNotFound(case_no, hint=f"it was received after {as_of.isoformat()}")
+        replayed = Case.replay(None, earlier)
+        assert replayed is not None
+        return replayed
+
+    def history(self, case_no: str) -> list[RecordedEvent]:
+        """Every event of the case, in order."""
+        return list(self.case(case_no).events)
+
+    def case_numbers(self) -> list[str]:
+        """Every case number, in the order the cases were first recorded."""
+        seen: dict[str, None] = {}
+        for notification in self._store.notifications():
+            seen.setdefault(str(notification.originator_id), None)
+        return list(seen)
+
+    def cases(self) -> Iterator[Case]:
+        """Every case's current state, in the order the cases were first recorded."""
+        for case_no in self.case_numbers():
+            yield self.case(case_no)
+
+    # -- auditing ------------------------------------------------------------------------
+    def verify(self, *, seal: Seal | None = None) -> VerificationReport:
+        """Check every case's hash chain (and, given a seal, that nothing sealed is gone)."""
+        return verify_store(self._store, seal=seal)
+
+    def seal(self) -> Seal:
+        """A seal of every case's head, to keep outside the database and verify against."""
+        return take_seal(self._store, sealed_at=self._now())
+
+    # -- internals -----------------------------------------------------------------------
+    def _now(self) -> dt.datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the ledger's clock must return timezone-aware datetimes")
+        return now
+
+    def _check_not_future(self, command: Command, recorded_at: dt.datetime) -> None:
+        if command.at > recorded_at + self._max_skew:
+            raise InvalidCommand(
+                [
+                    (
+                        "at",
+                        f"{command.at.isoformat()} is in the future (recording at "
+                        f"{recorded_at.isoformat()}); record events after they happen",
+                    )
+                ]
+            )
+
+    @staticmethod
+    def _apply(
+        case: Case | None,
+        command: Command,
+        recorded_at: dt.datetime,
+        expected_version: int | None,
+    ) -> tuple[RecordResult, Case]:
+        if case is not None:
+            prior = case.prior(command)
+            if prior is not None:
+                return RecordResult.of(prior, already_recorded=True), case
+        current = 0 if case is None else case.version
+        if expected_version is not None and expected_version != current:
+            raise ConcurrencyConflict(command.case_no, expected_version, current)
+        if case is None:
+            case = Case.start(command, recorded_at=recorded_at)
+            event = case.events[-1]
+        else:
+            event = case.record(command, recorded_at=recorded_at)
+        return RecordResult.of(event, already_recorded=False), case
+
+
+def problems_of(error: ValidationError) -> list[tuple[str, str]]:
+    """pydantic's errors as ``(field path, message)`` pairs."""
+    return [(".".join(str(part) for part in e["loc"]), e["msg"]) for e in error.errors()]
+
+
+def _as_command(item: Command | Mapping[str, Any]) -> Command:
+    if isinstance(item, Command):
+        return item
+    try:
+        return Command.model_validate(item)
+    except ValidationError as error:
+        raise InvalidCommand(problems_of(error)) from error
+
+
+def _item_errors(position: int, error: CaseLedgerError) -> list[BatchItemError]:
+    if isinstance(error, InvalidCommand):
+        return [BatchItemError(position, path, message) for path, message in error.problems]
+    return [BatchItemError(position, "", str(error))]

@@ -1,0 +1,106 @@
+"""Maps recorded events to eventsourcing's stored events and back.
+
+The topic is the event's fixed type name (``accepted``, ``clock_suspended``...), never a
+module path, so moving code never orphans history. The state is the event's
+``stored_state()``; ``class_version`` is kept in it when above 1 and stored states of older
+versions are upcast on the way back, step by step, through the body class's
+``upcast_vN_vN+1`` static methods, as eventsourcing's own mapper does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
+from pydantic import ValidationError
+
+from caseledger.domain.events import EVENT_TYPES
+from caseledger.domain.records import RecordedEvent
+from caseledger.errors import StoreError
+from caseledger.store.transcoder import OrjsonTranscoder
+
+__all__ = ["CaseEventMapper", "decode_state"]
+
+
+class CaseEventMapper(Mapper[str]):
+    """eventsourcing ``Mapper`` for :class:`RecordedEvent`."""
+
+    def __init__(
+        self,
+        transcoder: Transcoder | None = None,
+        compressor: Compressor | None = None,
+        cipher: Cipher | None = None,
+    ) -> None:
+        super().__init__(transcoder or OrjsonTranscoder(), compressor, cipher)
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[str]) -> StoredEvent:
+        if not isinstance(domain_event, RecordedEvent):
+            msg = f"caseledger stores RecordedEvent objects, not {type(domain_event).__name__}"
+            raise TypeError(msg)
+        data = self.transcoder.encode(domain_event.stored_state())
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return StoredEvent(
+            originator_id=domain_event.case_no,
+            originator_version=domain_event.version,
+            topic=domain_event.type,
+            state=data,
+        )
+
+    def decode_bytes(self, stored_event: StoredEvent) -> dict[str, Any]:
+        """The stored state as written, before any upcasting."""
+        data = stored_event.state
+        try:
+            if self.cipher:
+                data = self.cipher.decrypt(data)
+            if self.compressor:
+                data = self.compressor.decompress(data)
+            state = self.transcoder.decode(data)
+        except Exception as error:
+            raise StoreError(
+                f"case {stored_event.originator_id!r} version "
+                f"{stored_event.originator_version}: stored state is not readable: {error}"
+            ) from error
+        if not isinstance(state, dict):
+            raise StoreError(
+                f"case {stored_event.originator_id!r} version "
+                f"{stored_event.originator_version}: stored state is not a JSON object"
+            )
+        return state
+
+    def to_domain_event(self, stored_event: StoredEvent) -> RecordedEvent:
+        state = self.decode_bytes(stored_event)
+        return decode_state(
+            str(stored_event.originator_id),
+            stored_event.originator_version,
+            stored_event.topic,
+            state,
+        )
+
+
+def decode_state(case_no: str, version: int, topic: str, state: dict[str, Any]) -> RecordedEvent:
+    """Build the :class:`RecordedEvent` from a stored state, upcasting old versions."""
+    where = f"case {case_no!r} version {version}"
+    body_class = EVENT_TYPES.get(topic)
+    if body_class is None:
+        raise StoreError(f"{where}: unknown event topic {topic!r}; is caseledger too old?")
+    state = dict(state)
+    body = dict(state.pop("event", {}))
+    from_version = state.pop("class_version", 1)
+    if from_version > body_class.class_version:
+        raise StoreError(
+            f"{where}: stored {topic!r} is class version {from_version}, newer than this "
+            f"caseledger knows ({body_class.class_version}); upgrade caseledger"
+        )
+    while from_version < body_class.class_version:
+        getattr(body_class, f"upcast_v{from_version}_v{from_version + 1}")(body)
+        from_version += 1
+    try:
+        return RecordedEvent.model_validate(
+            {**state, "case_no": case_no, "version": version, "event": {**body, "type": topic}}
+        )
+    except ValidationError as error:
+        raise StoreError(f"{where}: stored state does not decode: {error}") from error
