@@ -1,5 +1,124 @@
-"""caseledger: the ledger of administrative-approval cases (行政审批办件)."""
+"""caseledger: the ledger of administrative-approval cases (行政审批办件).
 
-from caseledger.ledger import CaseLedger
+Every case is an immutable, hash-chained stream of events. Embed :class:`CaseLedger`,
+record :class:`Command` objects (or their JSON form), read :class:`Case` states and
+histories, and verify the chains.
+"""
 
-__all__ = ["CaseLedger"]
+from caseledger.audit.seal import CaseHead, Seal, load_seal
+from caseledger.audit.verify import ChainBreak, VerificationReport
+from caseledger.domain.case import Case
+from caseledger.domain.events import (
+    EVENT_TYPES,
+    Accepted,
+    ApplicationWithdrawn,
+    Approved,
+    CertificateIssued,
+    ClockResumed,
+    ClockSuspended,
+    ComplaintFiled,
+    ComplaintResolved,
+    DecisionAltered,
+    Denied,
+    DocumentsRequested,
+    DocumentsSupplemented,
+    Escalated,
+    EventBody,
+    Extended,
+    NotAccepted,
+    Received,
+    StageCompleted,
+    Transferred,
+)
+from caseledger.domain.records import Command, RecordedEvent
+from caseledger.domain.values import Actor, MissingDocument, Party, WrittenNotice
+from caseledger.domain.vocabulary import (
+    CaseKind,
+    CaseStatus,
+    Channel,
+    ComplaintOutcome,
+    DecisionAlteration,
+    DocumentRequestMode,
+    EscalationTarget,
+    PartyKind,
+    Stage,
+    SuspensionReason,
+)
+from caseledger.errors import (
+    BatchItemError,
+    BatchRejected,
+    CaseAlreadyExists,
+    CaseLedgerError,
+    CaseNotFound,
+    CommandIdReused,
+    ConcurrencyConflict,
+    IllegalTransition,
+    InvalidCommand,
+    LedgerURLError,
+    SealError,
+    StoreError,
+)
+from caseledger.ledger import BatchResult, CaseLedger, RecordResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EVENT_TYPES",
+    "Accepted",
+    "Actor",
+    "ApplicationWithdrawn",
+    "Approved",
+    "BatchItemError",
+    "BatchRejected",
+    "BatchResult",
+    "Case",
+    "CaseAlreadyExists",
+    "CaseHead",
+    "CaseKind",
+    "CaseLedger",
+    "CaseLedgerError",
+    "CaseNotFound",
+    "CaseStatus",
+    "CertificateIssued",
+    "ChainBreak",
+    "Channel",
+    "ClockResumed",
+    "ClockSuspended",
+    "Command",
+    "CommandIdReused",
+    "ComplaintFiled",
+    "ComplaintOutcome",
+    "ComplaintResolved",
+    "ConcurrencyConflict",
+    "DecisionAlteration",
+    "DecisionAltered",
+    "Denied",
+    "DocumentRequestMode",
+    "DocumentsRequested",
+    "DocumentsSupplemented",
+    "Escalated",
+    "EscalationTarget",
+    "EventBody",
+    "Extended",
+    "IllegalTransition",
+    "InvalidCommand",
+    "LedgerURLError",
+    "MissingDocument",
+    "NotAccepted",
+    "Party",
+    "PartyKind",
+    "Received",
+    "RecordResult",
+    "RecordedEvent",
+    "Seal",
+    "SealError",
+    "Stage",
+    "StageCompleted",
+    "StoreError",
+    "SuspensionReason",
+    "Transferred",
+    "VerificationReport",
+    "WrittenNotice",
+    "__version__",
+    "load_seal",
+]

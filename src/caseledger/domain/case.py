@@ -193,7 +193,11 @@ class Case:
 
     def _refuse(self, command: Command, reason: str = "") -> IllegalTransition:
         return IllegalTransition(
-            self.case_no, self.status.value, command.event.type, self.allowed_actions(), reason=reason
+            self.case_no,
+            self.status.value,
+            command.event.type,
+            self.allowed_actions(),
+            reason=reason,
         )
 
     def _check_transition(self, command: Command) -> None:

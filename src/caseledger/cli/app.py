@@ -1,0 +1,255 @@
+"""The ``caseledger`` command line.
+
+Every command finds its ledger from ``--db URL``, else the environment variable
+``CASELEDGER_DB``, else ``sqlite:///caseledger.db`` in the current folder. Exit codes:
+0 success; 1 a refused or bad input, or a store failure (one-line reason on stderr, any
+details on the lines after it); 2 a usage error; 3 verification found tampering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from caseledger.audit.seal import load_seal
+from caseledger.cli import render
+from caseledger.demo import demo_commands
+from caseledger.errors import BatchRejected, CaseLedgerError
+from caseledger.interchange.files import record_file
+from caseledger.interchange.jsonl import dump_events
+from caseledger.interchange.schema import interchange_schema
+from caseledger.ledger import CaseLedger
+from caseledger.store.url import DEFAULT_URL
+
+__all__ = ["app", "main"]
+
+EXIT_REFUSED = 1
+EXIT_TAMPERED = 3
+
+app = typer.Typer(
+    name="caseledger",
+    help="The ledger of administrative-approval cases (行政审批办件).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str, details: list[str] | None = None, code: int = EXIT_REFUSED) -> typer.Exit:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    for line in details or []:
+        err.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _reports_errors(command: F) -> F:
+    """Turn caseledger's errors into a one-line reason on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BatchRejected as error:
+            summary = f"{error.source} rejected, nothing recorded: {len(error.errors)} error(s)"
+            raise _fail(summary, [str(e) for e in error.errors]) from None
+        except CaseLedgerError as error:
+            raise _fail(str(error)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        str,
+        typer.Option(
+            "--db",
+            envvar="CASELEDGER_DB",
+            help="Ledger URL: sqlite:///PATH, sqlite:///:memory: or postgresql://...",
+        ),
+    ] = DEFAULT_URL,
+) -> None:
+    ctx.obj = db
+
+
+@contextmanager
+def _ledger(ctx: typer.Context) -> Iterator[CaseLedger]:
+    ledger = CaseLedger(ctx.obj)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+@app.command()
+@_reports_errors
+def record(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Case history in JSON Lines, one event a line.")],
+) -> None:
+    """Record a JSON Lines file of events, all or nothing."""
+    with _ledger(ctx) as ledger, _progress() as progress:
+        task = progress.add_task("checking events", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = record_file(ledger, file, progress=step)
+    out.print(
+        f"recorded {result.recorded} event(s) of {result.cases} case(s) from {file}"
+        + (f"; {result.already_recorded} already recorded" if result.already_recorded else "")
+    )
+
+
+@app.command()
+@_reports_errors
+def show(
+    ctx: typer.Context,
+    case_no: Annotated[str, typer.Argument(metavar="CASE", help="The case number.")],
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d"],
+            help="Show the case as it stood then: ISO time with offset, or a date "
+            "(its end, +08:00).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the events as JSON Lines.")
+    ] = False,
+) -> None:
+    """Show a case's state and timeline."""
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(
+            hour=23, minute=59, second=59, tzinfo=dt.timezone(dt.timedelta(hours=8))
+        )
+    with _ledger(ctx) as ledger:
+        case = ledger.case(case_no, as_of=as_of)
+    if as_json:
+        sys.stdout.buffer.write(dump_events(case.events))
+        return
+    out.print(render.case_header(case))
+    out.print(render.timeline(case.events))
+
+
+@app.command("cases")
+@_reports_errors
+def list_cases(ctx: typer.Context) -> None:
+    """List every case with its status."""
+    with _ledger(ctx) as ledger:
+        out.print(render.cases_table(ledger.cases()))
+
+
+@app.command()
+@_reports_errors
+def verify(
+    ctx: typer.Context,
+    seal: Annotated[
+        Path | None, typer.Option("--seal", help="Also check against a seal taken earlier.")
+    ] = None,
+) -> None:
+    """Check every case's hash chain; exit 3 naming each broken case and version."""
+    sealed = load_seal(seal) if seal is not None else None
+    with _ledger(ctx) as ledger:
+        report = ledger.verify(seal=sealed)
+    if report.ok:
+        out.print(render.verification(report))
+        return
+    err.print(render.verification(report))
+    raise typer.Exit(EXIT_TAMPERED)
+
+
+@app.command()
+@_reports_errors
+def seal(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the seal here instead of stdout.")
+    ] = None,
+) -> None:
+    """Seal every case's head (keep the seal outside the database)."""
+    with _ledger(ctx) as ledger:
+        data = ledger.seal().to_json() + b"\n"
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        err.print(f"sealed into {output}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of one line of the interchange format."""
+    data = orjson.dumps(interchange_schema(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    sys.stdout.buffer.write(data + b"\n")
+
+
+@app.command()
+@_reports_errors
+def demo(
+    ctx: typer.Context,
+    cases: Annotated[int, typer.Option(min=1, max=100_000, help="How many cases.")] = 60,
+) -> None:
+    """Record a sample month of cases and show them."""
+    commands = demo_commands(cases)
+    with _ledger(ctx) as ledger:
+        with _progress() as progress:
+            task = progress.add_task("recording", total=len(commands))
+            result = ledger.record_batch(
+                commands, source="demo", progress=lambda n: progress.update(task, completed=n)
+            )
+        out.print(
+            f"recorded {result.recorded} event(s) of {result.cases} case(s) into "
+            f"{ledger.location.redacted}"
+            + (f" ({result.already_recorded} already there)" if result.already_recorded else "")
+        )
+        everything = list(ledger.cases())
+        out.print(render.cases_table(everything, title="cases of the sample month"))
+        for case in _interesting(everything):
+            out.print(render.case_header(case))
+            out.print(render.timeline(case.events))
+        out.print(render.verification(ledger.verify()))
+
+
+def _interesting(cases: list[Any]) -> list[Any]:
+    """One case of each of a few instructive paths, for the demo."""
+    wanted = ["clock_suspended", "documents_requested", "decision_altered"]
+    chosen = []
+    for event_type in wanted:
+        for case in cases:
+            if any(e.type == event_type for e in case.events):
+                chosen.append(case)
+                break
+    return chosen
+
+
+def main() -> None:
+    """Entry point of the ``caseledger`` script."""
+    app()

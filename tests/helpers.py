@@ -1,0 +1,57 @@
+"""Small builders for commands in tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from caseledger import CaseLedger
+
+CST = dt.timezone(dt.timedelta(hours=8))
+WINDOW_A = {"person": "A008", "role": "window_a", "department": "市市场监督管理局", "window": "W08"}
+CHIEF = {"person": "C008", "role": "chief_representative", "department": "市市场监督管理局"}
+HEAD = {"person": "H01", "role": "department_head", "department": "市市场监督管理局"}
+
+
+def at(day: int, hour: int = 9, minute: int = 0, month: int = 10) -> str:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=CST).isoformat()
+
+
+def command(
+    case_no: str,
+    n: int,
+    event: dict[str, Any],
+    when: str,
+    actor: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "case_no": case_no,
+        "command_id": f"{case_no}-{n}",
+        "at": when,
+        "actor": actor or WINDOW_A,
+        "event": event,
+    }
+
+
+RECEIVED = {"type": "received", "channel": "window", "applicant": "APP-1"}
+ACCEPTED = {
+    "type": "accepted",
+    "item_code": "QZ-SCJG-0101",
+    "case_kind": "promised",
+    "rule_pack": "national",
+}
+APPROVED = {"type": "approved", "decision_no": "决定〔2026〕1号"}
+
+
+def accepted_case(ledger: CaseLedger, case_no: str = "QZ-1") -> None:
+    """Record a case received and accepted on 2026-10-12."""
+    ledger.record(command(case_no, 1, RECEIVED, at(12)))
+    ledger.record(command(case_no, 2, ACCEPTED, at(12, 9, 30)))
+
+
+def snapshot(ledger: CaseLedger) -> list[tuple[str, int, str, bytes]]:
+    """Every stored row, to show that a refused command changed nothing."""
+    return [
+        (str(n.originator_id), n.originator_version, n.topic, n.state)
+        for n in ledger.store.notifications()
+    ]

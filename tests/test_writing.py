@@ -1,0 +1,145 @@
+"""Idempotent commands, optimistic concurrency and atomic batches, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from caseledger import (
+    BatchRejected,
+    CaseLedger,
+    CommandIdReused,
+    ConcurrencyConflict,
+)
+from tests.helpers import ACCEPTED, APPROVED, CHIEF, RECEIVED, accepted_case, at, command, snapshot
+
+
+def test_the_same_command_sent_twice_records_once_and_returns_the_same_result(
+    ledger: CaseLedger,
+) -> None:
+    accepted_case(ledger)
+    first = ledger.record(command("QZ-1", 3, APPROVED, at(14), CHIEF))
+    before = snapshot(ledger)
+    again = ledger.record(command("QZ-1", 3, APPROVED, at(14), CHIEF))
+    assert again.already_recorded and not first.already_recorded
+    assert (again.version, again.hash, again.type) == (first.version, first.hash, first.type)
+    assert snapshot(ledger) == before
+
+
+def test_a_command_id_reused_with_other_content_is_refused(ledger: CaseLedger) -> None:
+    accepted_case(ledger)
+    ledger.record(command("QZ-1", 3, APPROVED, at(14), CHIEF))
+    before = snapshot(ledger)
+    other = command("QZ-1", 3, {"type": "denied", "decision_no": "d", "reason": "r"}, at(14))
+    with pytest.raises(CommandIdReused, match="already recorded on case 'QZ-1' as version 3"):
+        ledger.record(other)
+    assert snapshot(ledger) == before
+
+
+def test_two_writers_on_one_case_one_wins_the_other_conflicts_and_a_retry_succeeds(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    writer_a, writer_b = open_ledger(), open_ledger()
+    accepted_case(writer_a)
+    seen_by_b = writer_b.case("QZ-1").version
+    writer_a.record(command("QZ-1", 3, {"type": "stage_completed", "stage": "acceptance"}, at(13)))
+    transfer = {"type": "transferred", "to": {"kind": "window", "code": "W09"}, "reason": "分流"}
+    with pytest.raises(ConcurrencyConflict) as caught:
+        writer_b.record(command("QZ-1", 4, transfer, at(13, 10)), expected_version=seen_by_b)
+    assert (caught.value.expected_version, caught.value.actual_version) == (2, 3)
+    retried = writer_b.record(command("QZ-1", 4, transfer, at(13, 10)))
+    assert retried.version == 4
+    types = [e.type for e in writer_a.history("QZ-1")]
+    assert types == ["received", "accepted", "stage_completed", "transferred"]
+
+
+def test_a_race_lost_at_the_database_is_a_conflict_and_records_nothing(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    """Both writers read version 2 and both try to write version 3; the store decides."""
+    writer_a, writer_b = open_ledger(), open_ledger()
+    accepted_case(writer_a)
+    case_a, case_b = writer_a.store.load("QZ-1"), writer_b.store.load("QZ-1")
+    assert case_a is not None and case_b is not None
+    import datetime as dt
+
+    moment = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    from caseledger import Command
+
+    case_a.record(Command.model_validate(command("QZ-1", 3, APPROVED, at(14))), recorded_at=moment)
+    denial = {"type": "denied", "decision_no": "d", "reason": "r"}
+    case_b.record(Command.model_validate(command("QZ-1", 4, denial, at(14))), recorded_at=moment)
+    writer_a.store.save_cases([case_a])
+    before = snapshot(writer_a)
+    with pytest.raises(ConcurrencyConflict) as caught:
+        writer_b.store.save_cases([case_b])
+    assert caught.value.case_no == "QZ-1"
+    assert snapshot(writer_a) == before
+    assert writer_b.case("QZ-1").status.value == "approved"
+
+
+def test_a_retry_after_a_lost_race_with_the_same_command_id_is_recognised(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    writer_a, writer_b = open_ledger(), open_ledger()
+    accepted_case(writer_a)
+    result = writer_a.record(command("QZ-1", 3, APPROVED, at(14), CHIEF))
+    retry = writer_b.record(command("QZ-1", 3, APPROVED, at(14), CHIEF), expected_version=2)
+    assert retry.already_recorded and retry.hash == result.hash
+
+
+def test_a_batch_of_many_cases_is_recorded_in_one_go(ledger: CaseLedger) -> None:
+    batch = []
+    for i in range(50):
+        case_no = f"QZ-{i:03d}"
+        batch += [
+            command(case_no, 1, RECEIVED, at(12)),
+            command(case_no, 2, ACCEPTED, at(12, 10)),
+            command(case_no, 3, APPROVED, at(13), CHIEF),
+        ]
+    result = ledger.record_batch(batch)
+    assert (result.recorded, result.cases, result.already_recorded) == (150, 50, 0)
+    assert len(snapshot(ledger)) == 150
+    assert ledger.record_batch(batch).already_recorded == 150
+    assert len(snapshot(ledger)) == 150
+
+
+def test_a_batch_with_one_bad_item_records_none_of_it_and_names_every_bad_item(
+    ledger: CaseLedger,
+) -> None:
+    accepted_case(ledger, "QZ-OLD")
+    before = snapshot(ledger)
+    batch = [
+        command("QZ-A", 1, RECEIVED, at(12)),
+        command("QZ-A", 2, ACCEPTED, at(12, 10)),
+        command("QZ-OLD", 3, APPROVED, at(13), CHIEF),
+        command("QZ-B", 1, RECEIVED, at(12)),
+        command("QZ-B", 2, {"type": "clock_resumed"}, at(12, 10)),
+        {**command("QZ-C", 1, RECEIVED, at(12)), "actor": {"person": "x"}},
+    ]
+    with pytest.raises(BatchRejected) as caught:
+        ledger.record_batch(batch)
+    positions = sorted({e.position for e in caught.value.errors})
+    assert positions == [5, 6]
+    assert any(e.field == "actor.role" for e in caught.value.errors)
+    assert snapshot(ledger) == before
+
+
+def test_a_batch_that_loses_a_race_records_nothing(open_ledger: Callable[[], CaseLedger]) -> None:
+    writer_a, writer_b = open_ledger(), open_ledger()
+    accepted_case(writer_a)
+    case_b = writer_b.store.load("QZ-1")
+    assert case_b is not None
+    import datetime as dt
+
+    from caseledger import Case, Command
+
+    moment = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    fresh = Case.start(Command.model_validate(command("QZ-NEW", 1, RECEIVED, at(12))), recorded_at=moment)
+    case_b.record(Command.model_validate(command("QZ-1", 9, APPROVED, at(14))), recorded_at=moment)
+    writer_a.record(command("QZ-1", 3, {"type": "denied", "decision_no": "d", "reason": "r"}, at(14)))
+    before = snapshot(writer_a)
+    with pytest.raises(ConcurrencyConflict):
+        writer_b.store.save_cases([fresh, case_b])
+    assert snapshot(writer_a) == before
