@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
-
 def _table(url: str) -> str:
     return "stored_events" if url.startswith("sqlite") else "caseledger_events"
 

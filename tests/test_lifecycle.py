@@ -128,7 +128,11 @@ def test_an_illegal_transition_names_case_state_action_and_what_is_allowed(
     ("setup", "event", "reason_part"),
     [
         ([APPROVED], APPROVED, ""),
-        ([APPROVED], {"type": "accepted", **{k: v for k, v in ACCEPTED.items() if k != "type"}}, ""),
+        (
+            [APPROVED],
+            {"type": "accepted", **{k: v for k, v in ACCEPTED.items() if k != "type"}},
+            "",
+        ),
         ([], {"type": "certificate_issued", "certificate_no": "x"}, ""),
         ([SUSPEND], APPROVED, ""),
         ([], {"type": "documents_supplemented", "documents": ["平面图"]}, "not requested"),

@@ -20,7 +20,9 @@ def _three_cases(ledger: CaseLedger) -> None:
     for case_no in ("QZ-1", "QZ-2", "QZ-3"):
         accepted_case(ledger, case_no)
         ledger.record(command(case_no, 3, APPROVED, at(14), CHIEF))
-        ledger.record(command(case_no, 4, {"type": "certificate_issued", "certificate_no": "c"}, at(15)))
+        ledger.record(
+            command(case_no, 4, {"type": "certificate_issued", "certificate_no": "c"}, at(15))
+        )
 
 
 def _breaks(ledger: CaseLedger, seal: Seal | None = None) -> list[tuple[str, int]]:
@@ -66,7 +68,11 @@ def test_a_deleted_last_row_is_caught_by_a_seal_taken_before(
 def test_events_recorded_after_a_seal_still_verify_against_it(ledger: CaseLedger) -> None:
     _three_cases(ledger)
     seal = ledger.seal()
-    ledger.record(command("QZ-1", 5, {"type": "complaint_filed", "complaint_id": "T1", "summary": "s"}, at(16)))
+    ledger.record(
+        command(
+            "QZ-1", 5, {"type": "complaint_filed", "complaint_id": "T1", "summary": "s"}, at(16)
+        )
+    )
     accepted_case(ledger, "QZ-4")
     assert ledger.verify(seal=seal).ok
 
@@ -112,7 +118,9 @@ def test_a_seal_file_that_was_edited_is_refused(ledger: CaseLedger, tmp_path: Pa
         load_seal(path)
 
 
-def test_a_ledger_that_does_not_verify_cannot_be_sealed(ledger: CaseLedger, ledger_url: str) -> None:
+def test_a_ledger_that_does_not_verify_cannot_be_sealed(
+    ledger: CaseLedger, ledger_url: str
+) -> None:
     _three_cases(ledger)
     tamper.delete(ledger_url, "QZ-2", 1)
     with pytest.raises(SealError, match="QZ-2"):

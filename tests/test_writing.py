@@ -136,9 +136,13 @@ def test_a_batch_that_loses_a_race_records_nothing(open_ledger: Callable[[], Cas
     from caseledger import Case, Command
 
     moment = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
-    fresh = Case.start(Command.model_validate(command("QZ-NEW", 1, RECEIVED, at(12))), recorded_at=moment)
+    fresh = Case.start(
+        Command.model_validate(command("QZ-NEW", 1, RECEIVED, at(12))), recorded_at=moment
+    )
     case_b.record(Command.model_validate(command("QZ-1", 9, APPROVED, at(14))), recorded_at=moment)
-    writer_a.record(command("QZ-1", 3, {"type": "denied", "decision_no": "d", "reason": "r"}, at(14)))
+    writer_a.record(
+        command("QZ-1", 3, {"type": "denied", "decision_no": "d", "reason": "r"}, at(14))
+    )
     before = snapshot(writer_a)
     with pytest.raises(ConcurrencyConflict):
         writer_b.store.save_cases([fresh, case_b])

@@ -138,18 +138,18 @@ class ConcurrencyConflict(CaseLedgerError):
 
 @dataclass(frozen=True)
 class BatchItemError:
-    """One bad item in a batch: its 1-based position (the line number for a file), the field
-    path (empty when the whole item is at fault), and the message."""
+    """One bad item in a batch: its 1-based position (the line number for a file; 0 for the
+    whole file), the field path (empty when the whole item is at fault), and the message."""
 
     position: int
     field: str
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.position}"
+        where = [f"line {self.position}"] if self.position else []
         if self.field:
-            where += f", {self.field}"
-        return f"{where}: {self.message}"
+            where.append(self.field)
+        return ": ".join([", ".join(where), self.message] if where else [self.message])
 
 
 class BatchRejected(CaseLedgerError, ValueError):

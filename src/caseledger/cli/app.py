@@ -64,8 +64,11 @@ def _reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except BatchRejected as error:
-            summary = f"{error.source} rejected, nothing recorded: {len(error.errors)} error(s)"
-            raise _fail(summary, [str(e) for e in error.errors]) from None
+            count = len(error.errors)
+            summary = f"{error.source} rejected, nothing recorded: {error.errors[0]}"
+            if count > 1:
+                summary += f" (and {count - 1} more error(s), listed below)"
+            raise _fail(summary, [str(e) for e in error.errors] if count > 1 else []) from None
         except CaseLedgerError as error:
             raise _fail(str(error)) from None
 

@@ -33,6 +33,8 @@ def event_details(body: EventBody) -> str:
     fields = body.model_dump(mode="json", exclude={"type"}, exclude_none=True)
     parts = []
     for key, value in fields.items():
+        if value in ([], {}, ""):
+            continue
         if isinstance(value, dict):
             value = value.get("name") or value.get("code") or value.get("number") or value
         elif isinstance(value, list):
@@ -68,9 +70,9 @@ def timeline(events: Iterable[RecordedEvent]) -> Table:
         actor = event.actor
         table.add_row(
             str(event.version),
-            event.at.strftime("%Y-%m-%d %H:%M %z"),
+            event.at.strftime("%Y-%m-%d %H:%M"),
             f"{EVENT_TYPES[event.type].zh} {event.type}",
-            f"{actor.person} ({actor.role}) {actor.window or actor.department}",
+            f"{actor.person} {actor.role}",
             event_details(event.event),
         )
     return table

@@ -1,0 +1,101 @@
+"""The JSON Lines interchange format and its published JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from caseledger import BatchRejected, CaseLedger
+from caseledger.demo import demo_commands
+from caseledger.interchange.files import record_file
+from caseledger.interchange.jsonl import dump_events, parse_lines
+from caseledger.interchange.schema import interchange_schema
+from tests.helpers import snapshot
+
+ROOT = Path(__file__).parent.parent
+EXAMPLE = ROOT / "examples" / "cases.jsonl"
+PUBLISHED = ROOT / "docs" / "schema" / "event-line.schema.json"
+
+
+def test_the_published_schema_file_is_the_one_the_library_generates() -> None:
+    assert json.loads(PUBLISHED.read_text(encoding="utf-8")) == interchange_schema(), (
+        "regenerate with: caseledger schema > docs/schema/event-line.schema.json"
+    )
+
+
+def test_every_example_and_demo_line_validates_against_the_published_schema() -> None:
+    validator = jsonschema.Draft202012Validator(interchange_schema())
+    lines = [ln for ln in EXAMPLE.read_text(encoding="utf-8").splitlines() if ln.startswith("{")]
+    demo = [c.model_dump(mode="json") for c in demo_commands(40)]
+    for item in [json.loads(ln) for ln in lines] + demo:
+        validator.validate(item)
+
+
+def test_the_schema_rejects_what_the_library_rejects() -> None:
+    validator = jsonschema.Draft202012Validator(interchange_schema())
+    line = json.loads(EXAMPLE.read_text(encoding="utf-8").splitlines()[2])
+    line["event"]["channel"] = "carrier pigeon"
+    assert not validator.is_valid(line)
+    line["event"]["channel"] = "window"
+    line["event"]["extra"] = 1
+    assert not validator.is_valid(line)
+
+
+def test_a_file_with_bad_lines_is_rejected_naming_each_line_and_field(
+    ledger: CaseLedger, tmp_path: Path
+) -> None:
+    good = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    bad_field = json.loads(good[5])
+    del bad_field["event"]["item_code"]
+    lines = [
+        good[2],  # line 1: fine
+        "",  # line 2: blank, skipped
+        "{not json",  # line 3
+        json.dumps(bad_field, ensure_ascii=False),  # line 4
+        "[1, 2]",  # line 5
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(BatchRejected) as caught:
+        record_file(ledger, path)
+    found = [(e.position, e.field) for e in caught.value.errors]
+    assert found == [(3, ""), (4, "event.accepted.item_code"), (5, "")]
+    assert "not valid JSON" in str(caught.value.errors[0])
+    assert snapshot(ledger) == []
+
+
+def test_a_lifecycle_error_in_a_file_is_reported_by_its_line_number(
+    ledger: CaseLedger, tmp_path: Path
+) -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    # drop the 'received' of case 101 (file line 3): its later events now fail
+    path = tmp_path / "gap.jsonl"
+    path.write_text("\n".join([*lines[:2], "# gap", *lines[3:]]), encoding="utf-8")
+    with pytest.raises(BatchRejected) as caught:
+        record_file(ledger, path)
+    first = caught.value.errors[0]
+    assert first.position == 4 and "starts with a 'received' event" in first.message
+    assert snapshot(ledger) == []
+
+
+def test_recording_the_example_file_twice_records_it_once(ledger: CaseLedger) -> None:
+    assert record_file(ledger, EXAMPLE).recorded == 11
+    again = record_file(ledger, EXAMPLE)
+    assert (again.recorded, again.already_recorded) == (0, 11)
+
+
+def test_exported_events_parse_back_as_the_same_commands(ledger: CaseLedger) -> None:
+    record_file(ledger, EXAMPLE)
+    events = ledger.history("QZ-2026-000102")
+    exported = dump_events(events).decode().splitlines()
+    for line, event in zip(exported, events, strict=True):
+        data = json.loads(line)
+        assert {"version", "recorded_at", "prev_hash", "hash"} <= set(data)
+        for key in ("version", "recorded_at", "prev_hash", "hash"):
+            data.pop(key)
+        parsed = next(iter(parse_lines([json.dumps(data)])))
+        assert not isinstance(parsed, Exception)
+        assert parsed.command == event.command()  # type: ignore[union-attr]
