@@ -6,16 +6,18 @@ import caseledger
 
 PUBLIC = [
     "EVENT_TYPES", "Accepted", "Actor", "ApplicationWithdrawn", "Approved", "BatchItemError",
-    "BatchRejected", "BatchResult", "Case", "CaseAlreadyExists", "CaseHead", "CaseKind",
-    "CaseLedger", "CaseLedgerError", "CaseNotFound", "CaseStatus", "CertificateIssued",
-    "ChainBreak", "Channel", "ClockResumed", "ClockSuspended", "Command", "CommandIdReused",
-    "ComplaintFiled", "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict",
-    "DecisionAlteration", "DecisionAltered", "Denied", "DocumentRequestMode",
-    "DocumentsRequested", "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody",
-    "Extended", "IllegalTransition", "InvalidCommand", "LedgerURLError", "MissingDocument",
-    "NotAccepted", "Party", "PartyKind", "Received", "RecordResult", "RecordedEvent", "Seal",
-    "SealError", "Stage", "StageCompleted", "StoreError", "SuspensionReason", "Transferred",
-    "VerificationReport", "WrittenNotice", "__version__", "load_seal",
+    "BatchRejected", "BatchResult", "CalendarRangeError", "Case", "CaseAlreadyExists",
+    "CaseHead", "CaseKind", "CaseLedger", "CaseLedgerError", "CaseNotFound", "CaseStatus",
+    "CertificateIssued", "ChainBreak", "Channel", "ClockResumed", "ClockSuspended", "Command",
+    "CommandIdReused", "ComplaintFiled", "ComplaintOutcome", "ComplaintResolved",
+    "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered", "Denied",
+    "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
+    "EscalationTarget", "EventBody", "Extended", "IllegalTransition", "InvalidCommand",
+    "LedgerURLError", "MissingDocument", "NotAccepted", "PackError", "PackProblem",
+    "PackRegistry", "PackSource", "Party", "PartyKind", "Received", "RecordResult",
+    "RecordedEvent", "RulePack", "Seal", "SealError", "Stage", "StageCompleted", "StoreError",
+    "SuspensionReason", "Transferred", "UnknownItem", "UnknownRulePack", "VerificationReport",
+    "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl", "load_seal",
 ]  # fmt: skip
 
 
@@ -33,8 +35,9 @@ def test_every_public_name_exists_and_is_documented() -> None:
 def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
     from caseledger import errors
 
-    exceptions = [getattr(errors, n) for n in errors.__all__ if n != "BatchItemError"]
-    assert len(exceptions) == 11
+    records = {"BatchItemError", "PackProblem"}
+    exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
+    assert len(exceptions) == 15
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

@@ -7,6 +7,7 @@ histories, and verify the chains.
 
 from caseledger.audit.seal import CaseHead, Seal, load_seal
 from caseledger.audit.verify import ChainBreak, VerificationReport
+from caseledger.calendar import WorkingCalendar
 from caseledger.domain.case import Case
 from caseledger.domain.events import (
     EVENT_TYPES,
@@ -47,6 +48,7 @@ from caseledger.domain.vocabulary import (
 from caseledger.errors import (
     BatchItemError,
     BatchRejected,
+    CalendarRangeError,
     CaseAlreadyExists,
     CaseLedgerError,
     CaseNotFound,
@@ -55,10 +57,15 @@ from caseledger.errors import (
     IllegalTransition,
     InvalidCommand,
     LedgerURLError,
+    PackError,
+    PackProblem,
     SealError,
     StoreError,
+    UnknownItem,
+    UnknownRulePack,
 )
 from caseledger.ledger import BatchResult, CaseLedger, RecordResult
+from caseledger.rules import PackRegistry, PackSource, RulePack, hookimpl
 
 __version__ = "0.1.0"
 
@@ -71,6 +78,7 @@ __all__ = [
     "BatchItemError",
     "BatchRejected",
     "BatchResult",
+    "CalendarRangeError",
     "Case",
     "CaseAlreadyExists",
     "CaseHead",
@@ -105,11 +113,16 @@ __all__ = [
     "LedgerURLError",
     "MissingDocument",
     "NotAccepted",
+    "PackError",
+    "PackProblem",
+    "PackRegistry",
+    "PackSource",
     "Party",
     "PartyKind",
     "Received",
     "RecordResult",
     "RecordedEvent",
+    "RulePack",
     "Seal",
     "SealError",
     "Stage",
@@ -117,8 +130,12 @@ __all__ = [
     "StoreError",
     "SuspensionReason",
     "Transferred",
+    "UnknownItem",
+    "UnknownRulePack",
     "VerificationReport",
+    "WorkingCalendar",
     "WrittenNotice",
     "__version__",
+    "hookimpl",
     "load_seal",
 ]

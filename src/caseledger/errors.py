@@ -14,19 +14,25 @@ in, so ``except ValueError`` still catches a bad input::
     ├── BatchRejected (ValueError)           a batch (or JSON Lines file) with bad items
     ├── LedgerURLError (ValueError)          a database URL caseledger cannot open
     ├── StoreError                           the database failed or holds undecodable data
-    └── SealError (ValueError)               a seal file that cannot be read
+    ├── SealError (ValueError)               a seal file that cannot be read
+    ├── CalendarRangeError (ValueError)      a date outside the known calendar
+    ├── PackError (ValueError)               a broken rule pack (file, field or line, fix)
+    ├── UnknownRulePack (LookupError)        a case names a rule pack that is not installed
+    └── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
 
 Whenever one of these is raised by a command, nothing was recorded.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "BatchItemError",
     "BatchRejected",
+    "CalendarRangeError",
     "CaseAlreadyExists",
     "CaseLedgerError",
     "CaseNotFound",
@@ -35,8 +41,12 @@ __all__ = [
     "IllegalTransition",
     "InvalidCommand",
     "LedgerURLError",
+    "PackError",
+    "PackProblem",
     "SealError",
     "StoreError",
+    "UnknownItem",
+    "UnknownRulePack",
 ]
 
 
@@ -183,3 +193,74 @@ class StoreError(CaseLedgerError):
 
 class SealError(CaseLedgerError, ValueError):
     """A seal file that cannot be read or does not match its own digest."""
+
+
+class CalendarRangeError(CaseLedgerError, ValueError):
+    """A date outside the years the working-day calendar knows."""
+
+    def __init__(
+        self, day: dt.date, first: dt.date, last: dt.date, *, days: int | None = None
+    ) -> None:
+        self.day = day
+        self.first = first
+        self.last = last
+        what = f"{days} working days after {day}" if days is not None else str(day)
+        super().__init__(
+            f"{what} is outside the known calendar ({first} to {last}); check the date, "
+            "or upgrade the holidays package for later years"
+        )
+
+
+@dataclass(frozen=True)
+class PackProblem:
+    """One problem of a rule pack: the file, where in it (a field path or ``line N``), what
+    is wrong, and how to fix it."""
+
+    file: str
+    where: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.file}: {self.where}: {self.message}"
+            if self.where
+            else f"{self.file}: {self.message}"
+        )
+        return f"{text} (fix: {self.fix})" if self.fix else text
+
+
+class PackError(CaseLedgerError, ValueError):
+    """A rule pack that cannot be used: each problem names file, field or line, and the fix."""
+
+    def __init__(self, problems: Sequence[PackProblem]) -> None:
+        self.problems = list(problems)
+        shown = "; ".join(str(p) for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"broken rule pack: {shown}{more}")
+
+
+class UnknownRulePack(CaseLedgerError, LookupError):
+    """A case names a rule pack that is not installed."""
+
+    def __init__(self, name: str, installed: Sequence[str]) -> None:
+        self.name = name
+        self.installed = sorted(installed)
+        super().__init__(
+            f"rule pack {name!r} is not installed; installed: "
+            f"{', '.join(self.installed) or 'none'} (pip install the pack, or check the name)"
+        )
+
+
+class UnknownItem(CaseLedgerError, LookupError):
+    """An item code that the rule pack's catalogue does not list (on that date)."""
+
+    def __init__(self, pack: str, item_code: str, on: dt.date, *, near: Sequence[str] = ()) -> None:
+        self.pack = pack
+        self.item_code = item_code
+        self.on = on
+        hint = f"; similar codes: {', '.join(near)}" if near else ""
+        super().__init__(
+            f"item {item_code!r} is not in the catalogue of rule pack {pack!r} on {on}{hint}; "
+            "use a code from `caseledger packs show " + pack + "`"
+        )

@@ -14,6 +14,7 @@ imports of a known moment). Nothing else here or below reads the clock.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -24,6 +25,7 @@ from pydantic import ValidationError
 from caseledger.audit.seal import Seal, take_seal
 from caseledger.audit.verify import VerificationReport, verify_store
 from caseledger.domain.case import Case
+from caseledger.domain.events import Accepted
 from caseledger.domain.records import Command, RecordedEvent
 from caseledger.errors import (
     BatchItemError,
@@ -32,7 +34,9 @@ from caseledger.errors import (
     CaseNotFound,
     ConcurrencyConflict,
     InvalidCommand,
+    UnknownItem,
 )
+from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, open_store
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
 
@@ -86,13 +90,22 @@ class CaseLedger:
         self,
         url: str = DEFAULT_URL,
         *,
+        packs: PackRegistry | None = None,
         clock: Clock | None = None,
         max_clock_skew: dt.timedelta = dt.timedelta(minutes=5),
     ) -> None:
         self.location = parse_ledger_url(url)
+        self._packs = packs
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location)
+
+    @property
+    def packs(self) -> PackRegistry:
+        """The rule packs cases are judged by (the installed ones unless given)."""
+        if self._packs is None:
+            self._packs = PackRegistry.discover()
+        return self._packs
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -229,8 +242,8 @@ class CaseLedger:
                 ]
             )
 
-    @staticmethod
     def _apply(
+        self,
         case: Case | None,
         command: Command,
         recorded_at: dt.datetime,
@@ -243,12 +256,25 @@ class CaseLedger:
         current = 0 if case is None else case.version
         if expected_version is not None and expected_version != current:
             raise ConcurrencyConflict(command.case_no, expected_version, current)
+        self._check_rules(command)
         if case is None:
             case = Case.start(command, recorded_at=recorded_at)
             event = case.events[-1]
         else:
             event = case.record(command, recorded_at=recorded_at)
         return RecordResult.of(event, already_recorded=False), case
+
+    def _check_rules(self, command: Command) -> None:
+        """An accepted case must name an installed pack and an item of its catalogue."""
+        body = command.event
+        if not isinstance(body, Accepted):
+            return
+        pack = self.packs.get(body.rule_pack)
+        on = pack.local_date(command.at)
+        if not pack.knows_item(body.item_code, on):
+            codes = [code for layer in pack.lineage() for code in layer.data.items]
+            near = difflib.get_close_matches(body.item_code, codes, n=3)
+            raise UnknownItem(pack.name, body.item_code, on, near=near)
 
 
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:

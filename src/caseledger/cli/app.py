@@ -9,22 +9,21 @@ details on the lines after it); 2 a usage error; 3 verification found tampering.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
+from caseledger.cli.common import EXIT_TAMPERED, Settings, err, out, reports_errors
+from caseledger.cli.packs import packs_app
 from caseledger.demo import demo_commands
-from caseledger.errors import BatchRejected, CaseLedgerError
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
@@ -33,9 +32,6 @@ from caseledger.store.url import DEFAULT_URL
 
 __all__ = ["app", "main"]
 
-EXIT_REFUSED = 1
-EXIT_TAMPERED = 3
-
 app = typer.Typer(
     name="caseledger",
     help="The ledger of administrative-approval cases (行政审批办件).",
@@ -43,36 +39,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str, details: list[str] | None = None, code: int = EXIT_REFUSED) -> typer.Exit:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    for line in details or []:
-        err.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def _reports_errors(command: F) -> F:
-    """Turn caseledger's errors into a one-line reason on stderr and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except BatchRejected as error:
-            count = len(error.errors)
-            summary = f"{error.source} rejected, nothing recorded: {error.errors[0]}"
-            if count > 1:
-                summary += f" (and {count - 1} more error(s), listed below)"
-            raise _fail(summary, [str(e) for e in error.errors] if count > 1 else []) from None
-        except CaseLedgerError as error:
-            raise _fail(str(error)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.callback()
@@ -86,13 +52,22 @@ def _root(
             help="Ledger URL: sqlite:///PATH, sqlite:///:memory: or postgresql://...",
         ),
     ] = DEFAULT_URL,
+    packs_dir: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--packs-dir",
+            envvar="CASELEDGER_PACKS_DIR",
+            help="A folder of rule packs (or one pack) to use besides the installed ones.",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = db
+    ctx.obj = Settings(db, tuple(packs_dir or ()))
 
 
 @contextmanager
 def _ledger(ctx: typer.Context) -> Iterator[CaseLedger]:
-    ledger = CaseLedger(ctx.obj)
+    settings: Settings = ctx.obj
+    ledger = CaseLedger(settings.db, packs=settings.registry())
     try:
         yield ledger
     finally:
@@ -111,7 +86,7 @@ def _progress() -> Progress:
 
 
 @app.command()
-@_reports_errors
+@reports_errors
 def record(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Case history in JSON Lines, one event a line.")],
@@ -131,7 +106,7 @@ def record(
 
 
 @app.command()
-@_reports_errors
+@reports_errors
 def show(
     ctx: typer.Context,
     case_no: Annotated[str, typer.Argument(metavar="CASE", help="The case number.")],
@@ -163,7 +138,7 @@ def show(
 
 
 @app.command("cases")
-@_reports_errors
+@reports_errors
 def list_cases(ctx: typer.Context) -> None:
     """List every case with its status."""
     with _ledger(ctx) as ledger:
@@ -171,7 +146,7 @@ def list_cases(ctx: typer.Context) -> None:
 
 
 @app.command()
-@_reports_errors
+@reports_errors
 def verify(
     ctx: typer.Context,
     seal: Annotated[
@@ -190,7 +165,7 @@ def verify(
 
 
 @app.command()
-@_reports_errors
+@reports_errors
 def seal(
     ctx: typer.Context,
     output: Annotated[
@@ -215,7 +190,7 @@ def schema() -> None:
 
 
 @app.command()
-@_reports_errors
+@reports_errors
 def demo(
     ctx: typer.Context,
     cases: Annotated[int, typer.Option(min=1, max=100_000, help="How many cases.")] = 60,
@@ -251,6 +226,9 @@ def _interesting(cases: list[Any]) -> list[Any]:
                 chosen.append(case)
                 break
     return chosen
+
+
+app.add_typer(packs_app, name="packs")
 
 
 def main() -> None:

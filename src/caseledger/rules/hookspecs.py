@@ -1,0 +1,70 @@
+"""The hooks a rule pack implements (pluggy), each prefixed ``caseledger_``.
+
+A rule pack is a plug-in: a module, registered under the entry-point group
+``caseledger.rulepacks`` (or found in a directory given explicitly), that implements
+:func:`caseledger_rulepack` with the ``hookimpl`` marker. Its hooks apply to its own pack
+only: caseledger calls each plug-in's implementations for the pack that plug-in provides,
+so nothing depends on the order plug-ins were registered in.
+
+Example (``my_pack/__init__.py``)::
+
+    from pathlib import Path
+    from caseledger.rules import PackSource, hookimpl
+
+    @hookimpl
+    def caseledger_rulepack() -> PackSource:
+        return PackSource(Path(__file__).parent / "pack.toml")
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from caseledger.rules.model import PackHeader
+    from caseledger.rules.pack import RulePack
+    from caseledger.rules.registry import PackSource
+
+__all__ = [
+    "PROJECT",
+    "caseledger_check_pack",
+    "caseledger_items",
+    "caseledger_rulepack",
+    "hookimpl",
+    "hookspec",
+]
+
+PROJECT = "caseledger"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Mark a rule pack's hook implementations with ``@hookimpl``."""
+
+
+@hookspec
+def caseledger_rulepack() -> PackSource:  # type: ignore[empty-body]
+    """Return this plug-in's pack: where its ``pack.toml`` (and its scenarios) are.
+
+    Required. Called once when packs are discovered.
+    """
+
+
+@hookspec
+def caseledger_items(pack: PackHeader) -> dict[str, list[dict[str, Any]]]:  # type: ignore[empty-body]
+    """Return catalogue items that data files cannot hold conveniently, e.g. read from the
+    province's catalogue export shipped with the pack: ``{code: [version, ...]}``, each version
+    in the form of an ``[[items."CODE"]]`` table. They are validated like the file's items.
+
+    Optional. Called once when the pack is loaded, with the pack's ``[pack]`` header.
+    """
+
+
+@hookspec
+def caseledger_check_pack(pack: RulePack) -> list[str]:  # type: ignore[empty-body]
+    """Return problems that only code can find in the loaded pack (e.g. every item of a
+    department has a scope), one sentence each, saying what is wrong and how to fix it.
+
+    Optional. Called when the pack is loaded and by ``caseledger packs validate``; any
+    problem makes the pack unusable.
+    """

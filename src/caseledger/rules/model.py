@@ -1,0 +1,278 @@
+"""The declarative form of a rule pack (``pack.toml``), validated by pydantic.
+
+Every rule is a list of dated versions (like OpenFisca parameters): each version applies
+from its ``from`` date until the next version's ``from`` (or its own ``to``), and carries a
+``reference`` to its source: an article of a law, or a seed document and the sentence it
+rests on. A pack that ``extends`` another overrides only what differs, and says so on each
+version with ``override = true``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from caseledger.domain.values import ItemCode, Slug
+from caseledger.domain.vocabulary import CaseKind, Stage
+
+__all__ = [
+    "CalendarEntry",
+    "CaseKindRule",
+    "ClockEffect",
+    "ClockRule",
+    "Decision",
+    "Holder",
+    "ItemVersion",
+    "LimitRule",
+    "PackData",
+    "PackHeader",
+    "SanctionKind",
+    "SanctionRule",
+    "ScopeRule",
+    "ThresholdRule",
+    "Version",
+    "Violation",
+]
+
+Reference = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=1000),
+    Field(description="Where the rule comes from: an article of a law, or a seed and sentence."),
+]
+ChineseLabel = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Version(_Strict):
+    """What every dated rule version has."""
+
+    from_: dt.date = Field(alias="from", description="First day this version applies.")
+    to: dt.date | None = Field(default=None, description="Last day it applies, if it ends.")
+    reference: Reference
+    override: bool = Field(
+        default=False, description="True when this replaces a rule of the pack it extends."
+    )
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> Version:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+        return self
+
+
+class ClockEffect(StrEnum):
+    """What an event does to a case's clock."""
+
+    PAUSE = "pause"
+    """The time until the matching resume (or supplement) is not counted."""
+    RESTART = "restart"
+    """The limit starts again from the day after the matching resume (or supplement)."""
+    NONE = "none"
+    """The clock runs on."""
+
+
+class Decision(StrEnum):
+    """Decisions an authorisation scope can grant."""
+
+    ACCEPT = "accept"
+    """受理 / 不予受理."""
+    PRE_REVIEW = "pre_review"
+    """预审: review and pass on, without deciding."""
+    DECIDE = "decide"
+    """准予 / 不予许可."""
+    EXTEND = "extend"
+    """Approve an extension of the time limit (Art. 42)."""
+
+
+class Violation(StrEnum):
+    """Violations that sanction rules act on."""
+
+    OVERTIME = "overtime"
+    """超时: decided (or still open) past the deadline."""
+    ULTRA_VIRES = "ultra_vires"
+    """越权审批: decided by someone outside the authorised scope on that date."""
+    OUTSIDE_SYSTEM = "outside_system"
+    """体外循环: a decision with no acceptance on record."""
+    MISSED_NOTICE = "missed_notice"
+    """Art. 32: missing documents not told within the limit, or not all at once."""
+    PAUSE_WITHOUT_NOTICE = "pause_without_notice"
+    """Art. 45: an excluded period without the written notice."""
+    NO_REASON_GIVEN = "no_reason_given"
+    """Art. 38/72: a refusal without reasons."""
+    INACTION = "inaction"
+    """不作为: a case left without any action past the limit."""
+
+
+class SanctionKind(StrEnum):
+    """What a sanction rule imposes."""
+
+    LIGHT = "light"
+    """A red (or yellow) light on the supervision board."""
+    RECTIFICATION_NOTICE = "rectification_notice"
+    """效能督查整改通知书 / 责令改正: correct within a due date."""
+    PUBLIC_CRITICISM = "public_criticism"
+    """通报批评."""
+    POINTS = "points"
+    """Points off a score (e.g. the 1000-point score, 千分制)."""
+    ACCOUNTABILITY = "accountability"
+    """Referral for accountability (问责 / 行政处分)."""
+
+
+class PackHeader(_Strict):
+    """``[pack]``: who the pack is."""
+
+    name: Slug
+    version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$")]
+    title: ChineseLabel
+    extends: Slug | None = None
+    utc_offset: Annotated[str, StringConstraints(pattern=r"^[+-][0-9]{2}:[0-9]{2}$")] = "+08:00"
+    catalogue: Literal["open", "closed"] = Field(
+        default="closed",
+        description="open: any item code is judged by the case-kind defaults; closed: only "
+        "catalogue items are known.",
+    )
+    reference: Reference
+    description: str | None = None
+
+
+class LimitRule(Version):
+    """A named time limit in working days."""
+
+    working_days: int = Field(ge=0, le=3650)
+    label: ChineseLabel
+
+
+class CaseKindRule(Version):
+    """Which named limits apply to a case kind when its item does not say."""
+
+    limit: Slug = Field(description="Name of the statutory limit (a key of [limits]).")
+    extension: Slug | None = Field(default=None, description="Name of the extension limit.")
+
+
+class ClockRule(Version):
+    """What an event does to the clock: the key is ``<event type>.<reason or mode>``."""
+
+    effect: ClockEffect
+    requires_notice: bool = False
+
+
+class ThresholdRule(Version):
+    """When a running case turns yellow (临界预警)."""
+
+    working_days_left: int | None = Field(default=None, ge=0, le=365)
+    share_used: float | None = Field(default=None, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> ThresholdRule:
+        if (self.working_days_left is None) == (self.share_used is None):
+            raise ValueError("give exactly one of working_days_left or share_used")
+        return self
+
+
+class ItemVersion(Version):
+    """An item (事项) of the catalogue."""
+
+    name: ChineseLabel
+    name_en: str | None = None
+    department: ChineseLabel
+    case_kind: CaseKind
+    statutory_limit: int | None = Field(
+        default=None, ge=0, le=3650, description="法定时限; default: the case kind's limit."
+    )
+    promised_limit: int | None = Field(default=None, ge=0, le=3650, description="承诺时限.")
+    stage_limits: dict[Stage, int] = Field(default_factory=dict)
+    legal_basis: str | None = None
+
+    @model_validator(mode="after")
+    def _promise_within_law(self) -> ItemVersion:
+        if (
+            self.promised_limit is not None
+            and self.statutory_limit is not None
+            and self.promised_limit > self.statutory_limit
+        ):
+            raise ValueError(
+                f"promised_limit {self.promised_limit} exceeds statutory_limit "
+                f"{self.statutory_limit}"
+            )
+        return self
+
+
+class Holder(_Strict):
+    """Who holds a power: a department (or ``*``), some roles, optionally some windows."""
+
+    department: ChineseLabel = Field(description="A department, or * for any.")
+    roles: list[Slug | Literal["*"]] = Field(min_length=1, description="Roles, or * for any.")
+    windows: list[str] | None = None
+
+
+class ScopeRule(Version):
+    """Who may take which decisions, on which items and case kinds, over which dates."""
+
+    holder: Holder
+    decisions: list[Decision] = Field(min_length=1)
+    items: list[ItemCode | Literal["*"]] = Field(default_factory=lambda: ["*"])
+    case_kinds: list[CaseKind] = Field(default_factory=lambda: list(CaseKind))
+    supersedes: list[str] = Field(
+        default_factory=list,
+        description="Scopes this one takes over from its 'from' date (a transfer of power).",
+    )
+
+
+class SanctionRule(Version):
+    """Which violation gives which sanction."""
+
+    violation: Violation
+    sanction: SanctionKind
+    label: ChineseLabel
+    points: int | None = Field(default=None, ge=1, le=1000)
+    due_working_days: int | None = Field(default=None, ge=1, le=365)
+    light: Literal["yellow", "red"] | None = None
+
+    @model_validator(mode="after")
+    def _details_fit_the_kind(self) -> SanctionRule:
+        if self.sanction is SanctionKind.POINTS and self.points is None:
+            raise ValueError("a points sanction needs 'points'")
+        if self.sanction is SanctionKind.LIGHT and self.light is None:
+            raise ValueError("a light sanction needs 'light' (yellow or red)")
+        return self
+
+
+class CalendarEntry(_Strict):
+    """A local day off or working day, or (``published_year``) a year's schedule."""
+
+    date: dt.date
+    working: bool
+    name: ChineseLabel
+    reference: Reference
+    override: bool = False
+
+
+class CalendarData(_Strict):
+    """``[calendar]``: local additions to the official calendar."""
+
+    days: list[CalendarEntry] = Field(default_factory=list)
+    published_years: list[int] = Field(
+        default_factory=list,
+        description="Years whose schedule the days above publish ahead of the holidays package.",
+    )
+
+
+class PackData(_Strict):
+    """A whole ``pack.toml``."""
+
+    pack: PackHeader
+    limits: dict[Slug, list[LimitRule]] = Field(default_factory=dict)
+    case_kinds: dict[CaseKind, list[CaseKindRule]] = Field(default_factory=dict)
+    clock: dict[str, list[ClockRule]] = Field(default_factory=dict)
+    thresholds: dict[Literal["yellow"], list[ThresholdRule]] = Field(default_factory=dict)
+    items: dict[ItemCode, list[ItemVersion]] = Field(default_factory=dict)
+    scopes: dict[Slug, list[ScopeRule]] = Field(default_factory=dict)
+    sanctions: dict[Slug, list[SanctionRule]] = Field(default_factory=dict)
+    calendar: CalendarData = Field(default_factory=CalendarData)

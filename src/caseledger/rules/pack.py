@@ -1,0 +1,292 @@
+"""A loaded rule pack, layered on the packs it extends, answering "what applies on this date".
+
+Every answer is a :class:`Resolved`: the value, the rule version it came from (with its
+``reference``) and the pack that said it, so explanations can cite their source. Values
+come from the most specific pack in force on the date: a city's version applies from its
+``from`` date, and before it the national one does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Generic, TypeVar
+
+from caseledger.calendar import CalendarDay, WorkingCalendar, calendar_for
+from caseledger.domain.chain import canonical_json
+from caseledger.domain.values import Actor
+from caseledger.domain.vocabulary import CaseKind
+from caseledger.rules.model import (
+    CaseKindRule,
+    ClockRule,
+    Decision,
+    ItemVersion,
+    LimitRule,
+    PackData,
+    SanctionRule,
+    ScopeRule,
+    ThresholdRule,
+    Version,
+    Violation,
+)
+
+__all__ = ["PackIdentity", "Resolved", "RulePack", "in_force", "version_span"]
+
+V = TypeVar("V", bound=Version)
+
+
+@dataclass(frozen=True)
+class PackIdentity:
+    """What an evaluation records about the pack it used."""
+
+    name: str
+    version: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Resolved(Generic[V]):
+    """A rule version in force, the key it is filed under, and the pack that holds it."""
+
+    rule: V
+    key: str
+    pack: str
+
+    @property
+    def reference(self) -> str:
+        return self.rule.reference
+
+
+def version_span(versions: Sequence[Version], index: int) -> tuple[dt.date, dt.date | None]:
+    """First and last day (None: open-ended) of ``versions[index]`` in a sorted list."""
+    version = versions[index]
+    ends = [version.to] if version.to else []
+    if index + 1 < len(versions):
+        ends.append(versions[index + 1].from_ - dt.timedelta(days=1))
+    return version.from_, min(ends) if ends else None
+
+
+def in_force(versions: Sequence[V], on: dt.date) -> V | None:
+    """The version of a sorted list that applies on ``on``."""
+    for index in range(len(versions) - 1, -1, -1):
+        first, last = version_span(versions, index)
+        if first <= on:
+            return versions[index] if last is None or on <= last else None
+    return None
+
+
+@dataclass(frozen=True)
+class _Section(Generic[V]):
+    """One section of every pack of the lineage, child first."""
+
+    layers: tuple[tuple[str, Mapping[str, list[V]]], ...]
+
+    def names(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for _, rules in self.layers:
+            seen.update(dict.fromkeys(rules))
+        return list(seen)
+
+    def resolve(self, key: str, on: dt.date) -> Resolved[V] | None:
+        for pack, rules in self.layers:
+            versions = rules.get(key)
+            if versions:
+                found = in_force(sorted(versions, key=lambda v: v.from_), on)
+                if found is not None:
+                    return Resolved(found, key, pack)
+        return None
+
+
+@dataclass(eq=False)
+class RulePack:
+    """A validated pack with its parent: what a case is judged by."""
+
+    data: PackData
+    file: str
+    parent: RulePack | None = None
+    hooks_digest: str = ""
+    _calendar: WorkingCalendar | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.data.pack.name
+
+    @property
+    def version(self) -> str:
+        return self.data.pack.version
+
+    @property
+    def title(self) -> str:
+        return self.data.pack.title
+
+    @cached_property
+    def utc_offset(self) -> dt.timezone:
+        sign = 1 if self.data.pack.utc_offset[0] == "+" else -1
+        hours, minutes = map(int, self.data.pack.utc_offset[1:].split(":"))
+        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The date of ``moment`` where the pack applies."""
+        return moment.astimezone(self.utc_offset).date()
+
+    def lineage(self) -> Iterator[RulePack]:
+        """This pack, then the pack it extends, and so on to the root."""
+        pack: RulePack | None = self
+        while pack is not None:
+            yield pack
+            pack = pack.parent
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 over this pack's data, its hooks' source and its parent's hash."""
+        digest = hashlib.sha256(canonical_json(self.data.model_dump(mode="json")))
+        digest.update(self.hooks_digest.encode())
+        if self.parent is not None:
+            digest.update(self.parent.content_hash.encode())
+        return digest.hexdigest()
+
+    @property
+    def identity(self) -> PackIdentity:
+        return PackIdentity(self.name, self.version, self.content_hash)
+
+    # -- sections ------------------------------------------------------------------------
+    def _section(self, attribute: str) -> _Section[Version]:
+        layers = tuple((p.name, getattr(p.data, attribute)) for p in self.lineage())
+        return _Section(layers)
+
+    @cached_property
+    def limits(self) -> _Section[LimitRule]:
+        return self._section("limits")  # type: ignore[return-value]
+
+    @cached_property
+    def case_kinds(self) -> _Section[CaseKindRule]:
+        return self._section("case_kinds")  # type: ignore[return-value]
+
+    @cached_property
+    def clock(self) -> _Section[ClockRule]:
+        return self._section("clock")  # type: ignore[return-value]
+
+    @cached_property
+    def thresholds(self) -> _Section[ThresholdRule]:
+        return self._section("thresholds")  # type: ignore[return-value]
+
+    @cached_property
+    def items(self) -> _Section[ItemVersion]:
+        return self._section("items")  # type: ignore[return-value]
+
+    @cached_property
+    def scopes(self) -> _Section[ScopeRule]:
+        return self._section("scopes")  # type: ignore[return-value]
+
+    @cached_property
+    def sanctions(self) -> _Section[SanctionRule]:
+        return self._section("sanctions")  # type: ignore[return-value]
+
+    # -- questions -------------------------------------------------------------------------
+    @property
+    def open_catalogue(self) -> bool:
+        return self.data.pack.catalogue == "open"
+
+    def item(self, code: str, on: dt.date) -> Resolved[ItemVersion] | None:
+        """The catalogue entry of ``code`` on ``on``."""
+        return self.items.resolve(code, on)
+
+    def knows_item(self, code: str, on: dt.date) -> bool:
+        return self.open_catalogue or self.item(code, on) is not None
+
+    def case_kind_rule(self, kind: CaseKind, on: dt.date) -> Resolved[CaseKindRule] | None:
+        return self.case_kinds.resolve(kind.value, on)
+
+    def limit(self, name: str, on: dt.date) -> Resolved[LimitRule] | None:
+        return self.limits.resolve(name, on)
+
+    def statutory_limit(
+        self, item_code: str, kind: CaseKind, on: dt.date
+    ) -> tuple[int, list[Resolved[Version]]] | None:
+        """The statutory limit in working days and the rules it rests on."""
+        item = self.item(item_code, on)
+        if item is not None and item.rule.statutory_limit is not None:
+            return item.rule.statutory_limit, [item]  # type: ignore[list-item]
+        kind_rule = self.case_kind_rule(kind, on)
+        if kind_rule is None:
+            return None
+        limit = self.limit(kind_rule.rule.limit, on)
+        if limit is None:
+            return None
+        return limit.rule.working_days, [kind_rule, limit]  # type: ignore[list-item]
+
+    def promised_limit(self, item_code: str, on: dt.date) -> Resolved[ItemVersion] | None:
+        item = self.item(item_code, on)
+        return item if item is not None and item.rule.promised_limit is not None else None
+
+    def extension_limit(self, kind: CaseKind, on: dt.date) -> Resolved[LimitRule] | None:
+        kind_rule = self.case_kind_rule(kind, on)
+        if kind_rule is None or kind_rule.rule.extension is None:
+            return None
+        return self.limit(kind_rule.rule.extension, on)
+
+    def clock_rule(self, event_type: str, detail: str, on: dt.date) -> Resolved[ClockRule] | None:
+        """What ``event_type`` (with its reason or mode ``detail``) does to the clock."""
+        return self.clock.resolve(f"{event_type}.{detail}", on)
+
+    def yellow_threshold(self, on: dt.date) -> Resolved[ThresholdRule] | None:
+        return self.thresholds.resolve("yellow", on)
+
+    def scopes_on(self, on: dt.date) -> list[Resolved[ScopeRule]]:
+        """Every scope in force on ``on``, after transfers of power (``supersedes``)."""
+        active = [r for key in self.scopes.names() if (r := self.scopes.resolve(key, on))]
+        superseded = {name for r in active for name in r.rule.supersedes}
+        return [r for r in active if r.key not in superseded]
+
+    def authorising_scope(
+        self,
+        actor: Actor,
+        decision: Decision,
+        item_code: str | None,
+        kind: CaseKind | None,
+        on: dt.date,
+    ) -> Resolved[ScopeRule] | None:
+        """The scope that lets ``actor`` take ``decision`` on ``on``, or None (ultra vires)."""
+        for scope in self.scopes_on(on):
+            rule = scope.rule
+            holder = rule.holder
+            if decision not in rule.decisions:
+                continue
+            if "*" not in holder.roles and actor.role not in holder.roles:
+                continue
+            if holder.department not in ("*", actor.department):
+                continue
+            if holder.windows is not None and actor.window not in holder.windows:
+                continue
+            if "*" not in rule.items and item_code not in rule.items:
+                continue
+            if kind is not None and kind not in rule.case_kinds:
+                continue
+            return scope
+        return None
+
+    def sanction_rules(self, violation: Violation, on: dt.date) -> list[Resolved[SanctionRule]]:
+        found = [r for key in self.sanctions.names() if (r := self.sanctions.resolve(key, on))]
+        return [r for r in found if r.rule.violation is violation]
+
+    # -- calendar ------------------------------------------------------------------------
+    def calendar_days(self) -> list[CalendarDay]:
+        """Local calendar additions of the lineage; a child's entry wins for its date."""
+        days: dict[dt.date, CalendarDay] = {}
+        for pack in reversed(list(self.lineage())):
+            for entry in pack.data.calendar.days:
+                days[entry.date] = CalendarDay(
+                    entry.date, entry.working, entry.name, entry.reference
+                )
+        return list(days.values())
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working-day calendar of this pack (official, plus local additions)."""
+        if self._calendar is None:
+            years = {y for p in self.lineage() for y in p.data.calendar.published_years}
+            self._calendar = calendar_for(self.calendar_days(), years)
+        return self._calendar

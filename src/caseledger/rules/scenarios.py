@@ -1,0 +1,236 @@
+"""Scenario files: a pack's tests, as data, with full-sentence names.
+
+A scenario file (TOML, in the pack's ``scenarios/`` folder) holds ``[[scenarios]]``, each
+with a ``name`` that says in a sentence what must hold, the facts of a case, and what is
+expected of the pack, e.g.::
+
+    [[scenarios]]
+    name = "A promised case accepted before the Spring Festival is due on 19 March 2026."
+    item = "ANY-1"
+    case_kind = "promised"
+    accepted_on = 2026-02-13
+    [scenarios.expect]
+    statutory_limit = 20
+    statutory_deadline = 2026-03-19
+
+Expectations that can be checked: ``statutory_limit``, ``statutory_deadline``,
+``extension_limit``, ``promised_limit``, ``promised_deadline``, ``certificate_deadline``
+(needs ``decided_on``), ``acceptance_notice_deadline`` (needs ``received_on``),
+``provisional`` (whether a deadline depends on an unpublished holiday schedule),
+``working_days`` (date → whether it is a working day), ``clock`` (clock key → effect),
+``yellow`` (the threshold, or ``"none"``), ``authority`` (who may take which decision on a
+date) and ``sanctions`` (violation → the sanction rule keys that apply).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from caseledger.calendar import Counted
+from caseledger.domain.values import Actor
+from caseledger.domain.vocabulary import CaseKind
+from caseledger.errors import PackError, PackProblem
+from caseledger.rules.loader import field_path, locate
+from caseledger.rules.model import ClockEffect, Decision, Violation
+from caseledger.rules.pack import RulePack
+
+__all__ = [
+    "Mismatch",
+    "Scenario",
+    "ScenarioFile",
+    "ScenarioResult",
+    "load_scenarios",
+    "run_scenario",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AuthorityCheck(_Strict):
+    """May ``actor`` take ``decision`` on ``on``?"""
+
+    actor: Actor
+    decision: Decision
+    on: dt.date
+    allowed: bool
+
+
+class Expectation(_Strict):
+    statutory_limit: int | None = None
+    statutory_deadline: dt.date | None = None
+    extension_limit: int | None = None
+    promised_limit: int | None = None
+    promised_deadline: dt.date | None = None
+    certificate_deadline: dt.date | None = None
+    acceptance_notice_deadline: dt.date | None = None
+    provisional: bool | None = None
+    working_days: dict[dt.date, bool] = Field(default_factory=dict)
+    clock: dict[str, ClockEffect] = Field(default_factory=dict)
+    yellow: dict[str, float] | Literal["none"] | None = None
+    authority: list[AuthorityCheck] = Field(default_factory=list)
+    sanctions: dict[Violation, list[str]] = Field(default_factory=dict)
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=12, description="What must hold, in a full sentence.")
+    item: str = "ANY-ITEM"
+    case_kind: CaseKind = CaseKind.PROMISED
+    received_on: dt.date | None = None
+    accepted_on: dt.date | None = None
+    decided_on: dt.date | None = None
+    expect: Expectation
+
+
+class ScenarioFile(_Strict):
+    scenarios: list[Scenario] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    what: str
+    expected: Any
+    actual: Any
+
+    def __str__(self) -> str:
+        return f"{self.what}: expected {self.expected!r}, got {self.actual!r}"
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    file: str
+    name: str
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+def load_scenarios(path: Path) -> ScenarioFile:
+    """Read one scenario file, or raise :class:`PackError` naming file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except OSError as error:
+        problem = PackProblem(str(path), "", f"cannot read: {error.strerror}", "check the path")
+        raise PackError([problem]) from error
+    except tomllib.TOMLDecodeError as error:
+        problem = PackProblem(str(path), "", f"not valid TOML: {error}", "fix the syntax")
+        raise PackError([problem]) from None
+    try:
+        return ScenarioFile.model_validate(raw)
+    except ValidationError as error:
+        problems = []
+        for detail in error.errors():
+            line = locate(text, detail["loc"])
+            where = field_path(detail["loc"]) + (f" (line {line})" if line else "")
+            problems.append(PackProblem(str(path), where, detail["msg"]))
+        raise PackError(problems) from None
+
+
+def run_scenario(pack: RulePack, scenario: Scenario, *, file: str = "") -> ScenarioResult:
+    """Check every expectation of ``scenario`` against ``pack``."""
+    checks = _Checks(pack, scenario)
+    checks.run()
+    return ScenarioResult(file, scenario.name, checks.mismatches)
+
+
+class _Checks:
+    def __init__(self, pack: RulePack, scenario: Scenario) -> None:
+        self.pack = pack
+        self.s = scenario
+        self.e = scenario.expect
+        self.mismatches: list[Mismatch] = []
+        self.provisional: list[str | None] = []
+
+    def check(self, what: str, expected: Any, actual: Any) -> None:
+        if expected is not None and expected != actual:
+            self.mismatches.append(Mismatch(what, expected, actual))
+
+    def need(self, what: str, value: dt.date | None, needed_for: str) -> dt.date | None:
+        if value is None:
+            self.mismatches.append(Mismatch(needed_for, f"a scenario with {what}", None))
+        return value
+
+    def deadline(self, start: dt.date, days: int) -> dt.date:
+        counted: Counted[dt.date] = self.pack.calendar.add_working_days(start, days)
+        self.provisional.append(counted.provisional)
+        return counted.value
+
+    def run(self) -> None:
+        pack, s, e = self.pack, self.s, self.e
+        on = s.accepted_on or s.received_on or s.decided_on
+        if on is not None:
+            self.limits(on)
+        if e.acceptance_notice_deadline is not None:
+            received = self.need("received_on", s.received_on, "acceptance_notice_deadline")
+            notice = pack.limit("acceptance_notice", received) if received else None
+            if received and notice:
+                notice_due = self.deadline(received, notice.rule.working_days)
+                self.check("acceptance_notice_deadline", e.acceptance_notice_deadline, notice_due)
+        if e.certificate_deadline is not None:
+            decided = self.need("decided_on", s.decided_on, "certificate_deadline")
+            limit = pack.limit("certificate", decided) if decided else None
+            if decided and limit:
+                certificate_due = self.deadline(decided, limit.rule.working_days)
+                self.check("certificate_deadline", e.certificate_deadline, certificate_due)
+        for day, working in e.working_days.items():
+            self.check(f"working day {day}", working, pack.calendar.is_working_day(day))
+        for key, effect in e.clock.items():
+            event, _, detail = key.partition(".")
+            clock_day = self.need("accepted_on", on, f"clock {key}")
+            rule = pack.clock_rule(event, detail, clock_day) if clock_day else None
+            self.check(f"clock {key}", effect, rule.rule.effect if rule else None)
+        if e.yellow is not None and on is not None:
+            threshold = pack.yellow_threshold(on)
+            measured: Any = "none"
+            if threshold is not None:
+                dumped = threshold.rule.model_dump(include={"working_days_left", "share_used"})
+                measured = {k: v for k, v in dumped.items() if v is not None}
+            self.check("yellow", e.yellow, measured)
+        for check in e.authority:
+            scope = pack.authorising_scope(
+                check.actor, check.decision, s.item, s.case_kind, check.on
+            )
+            label = f"authority of {check.actor.role}@{check.actor.department} to {check.decision}"
+            self.check(f"{label} on {check.on}", check.allowed, scope is not None)
+        for violation, keys in e.sanctions.items():
+            sanction_day = self.need("accepted_on", on, f"sanctions for {violation.value}")
+            rules = pack.sanction_rules(violation, sanction_day) if sanction_day else []
+            found_keys = sorted(r.key for r in rules)
+            self.check(f"sanctions for {violation.value}", sorted(keys), found_keys)
+        if e.provisional is not None:
+            actual_provisional = any(reason is not None for reason in self.provisional)
+            self.check("provisional", e.provisional, actual_provisional)
+
+    def limits(self, on: dt.date) -> None:
+        pack, s, e = self.pack, self.s, self.e
+        statutory = pack.statutory_limit(s.item, s.case_kind, on)
+        days = statutory[0] if statutory else None
+        self.check("statutory_limit", e.statutory_limit, days)
+        if e.statutory_deadline is not None:
+            accepted = self.need("accepted_on", s.accepted_on, "statutory_deadline")
+            if accepted and days is not None:
+                actual = self.deadline(accepted, days)
+                self.check("statutory_deadline", e.statutory_deadline, actual)
+        extension = pack.extension_limit(s.case_kind, on)
+        self.check(
+            "extension_limit", e.extension_limit, extension.rule.working_days if extension else None
+        )
+        promised = pack.promised_limit(s.item, on)
+        promised_days = promised.rule.promised_limit if promised else None
+        self.check("promised_limit", e.promised_limit, promised_days)
+        if e.promised_deadline is not None:
+            accepted = self.need("accepted_on", s.accepted_on, "promised_deadline")
+            if accepted and promised_days is not None:
+                self.check(
+                    "promised_deadline", e.promised_deadline, self.deadline(accepted, promised_days)
+                )

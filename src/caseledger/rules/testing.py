@@ -1,0 +1,65 @@
+"""Validating and testing a pack folder, as ``caseledger packs validate`` and ``packs test`` do."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+from caseledger.errors import PackError, PackProblem
+from caseledger.rules.loader import read_pack_file
+from caseledger.rules.pack import RulePack
+from caseledger.rules.registry import ENTRY_POINT_GROUP, PackRegistry, _directory_plugin, _Plugin
+from caseledger.rules.scenarios import ScenarioResult, load_scenarios, run_scenario
+
+__all__ = ["PackUnderTest", "load_pack_folder", "run_pack_scenarios"]
+
+
+@dataclass(frozen=True)
+class PackUnderTest:
+    pack: RulePack
+    folder: Path
+
+
+def load_pack_folder(path: Path) -> PackUnderTest:
+    """Load the pack in ``path`` (a folder with ``pack.toml``, or the file itself), with the
+    installed packs it may extend; an installed pack of the same name is set aside."""
+    folder = path.parent if path.name == "pack.toml" else path
+    if not (folder / "pack.toml").is_file():
+        raise PackError([PackProblem(str(path), "", "no pack.toml here", "point at a pack folder")])
+    name = read_pack_file(folder / "pack.toml").pack.name
+    plugins: list[_Plugin] = []
+    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        plugin = _Plugin(point.name, f"entry point {point.name} = {point.value}", point.load())
+        source = getattr(plugin.module, "caseledger_rulepack", lambda: None)()
+        installed = getattr(source, "path", None)
+        if installed is not None and read_pack_file(installed).pack.name == name:
+            continue
+        plugins.append(plugin)
+    plugins.append(_directory_plugin(folder))
+    registry = PackRegistry.from_plugins(plugins)
+    return PackUnderTest(registry.get(name), folder)
+
+
+def run_pack_scenarios(
+    under_test: PackUnderTest, target: Path | None = None
+) -> list[ScenarioResult]:
+    """Run the scenario files of the pack's ``scenarios/`` folder (or ``target``)."""
+    if target is not None and target.is_file():
+        files = [target]
+    else:
+        files = sorted((target or under_test.folder / "scenarios").glob("*.toml"))
+    if not files:
+        raise PackError(
+            [
+                PackProblem(
+                    str(under_test.folder), "scenarios", "no scenario files",
+                    "add scenarios/*.toml (see docs/rule-pack-authoring.md)",
+                )
+            ]
+        )  # fmt: skip
+    results = []
+    for file in files:
+        for scenario in load_scenarios(file).scenarios:
+            results.append(run_scenario(under_test.pack, scenario, file=str(file)))
+    return results
