@@ -8,10 +8,12 @@ DEMO_DB ?= demo.db
 
 .PHONY: demo test test-deep lint typecheck bench clean
 
-$(STAMP): pyproject.toml requirements/constraints.txt
+$(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-pack/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	# a third-party rule pack, installed as a user would, for the tests that discover it
+	$(BIN)/python -m pip install --quiet --no-deps -e examples/example-district-pack
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -216,13 +216,24 @@ class ScopeRule(Version):
     """Who may take which decisions, on which items and case kinds, over which dates."""
 
     holder: Holder
-    decisions: list[Decision] = Field(min_length=1)
+    decisions: list[Decision] = Field(
+        description="What the holder may decide; an override with none repeals the parent's scope."
+    )
     items: list[ItemCode | Literal["*"]] = Field(default_factory=lambda: ["*"])
     case_kinds: list[CaseKind] = Field(default_factory=lambda: list(CaseKind))
     supersedes: list[str] = Field(
         default_factory=list,
         description="Scopes this one takes over from its 'from' date (a transfer of power).",
     )
+
+    @model_validator(mode="after")
+    def _grants_something(self) -> ScopeRule:
+        if not self.decisions and not self.override:
+            raise ValueError(
+                "a scope must grant at least one decision (only an override may grant none, "
+                "to repeal the scope it replaces)"
+            )
+        return self
 
 
 class SanctionRule(Version):

@@ -2,8 +2,8 @@
 
 Packs come from the entry-point group ``caseledger.rulepacks`` (the bundled ``national``
 pack is found this way too, exactly as a third-party pack is) and from directories given
-explicitly (a directory with a ``pack.toml`` and optionally a ``hooks.py``, or a directory
-of such directories). Each plug-in provides one pack. A case names its pack, so nothing
+explicitly (a directory with a ``pack.toml`` and optionally its hooks in ``hooks.py`` or, for a
+package, ``__init__.py``; or a directory of such directories). Each plug-in provides one pack. A case names its pack, so nothing
 depends on the order plug-ins are found in; two plug-ins providing the same pack name are an
 error. A pack that fails to load is kept aside with its problems: asking for it raises its
 :class:`PackError`, and the other packs stay usable.
@@ -195,7 +195,9 @@ def _pack_dirs(directory: Path) -> list[Path]:
 
 def _directory_plugin(pack_dir: Path) -> _Plugin:
     origin = f"directory {pack_dir}"
-    hooks_file = pack_dir / "hooks.py"
+    hooks_file = next(
+        (f for f in (pack_dir / "hooks.py", pack_dir / "__init__.py") if f.is_file()), pack_dir
+    )
     module: Any
     if hooks_file.is_file():
         name = f"caseledger_dirpack_{hashlib.sha256(str(pack_dir).encode()).hexdigest()[:12]}"
