@@ -2,11 +2,12 @@
 
 Packs come from the entry-point group ``caseledger.rulepacks`` (the bundled ``national``
 pack is found this way too, exactly as a third-party pack is) and from directories given
-explicitly (a directory with a ``pack.toml`` and optionally its hooks in ``hooks.py`` or, for a
-package, ``__init__.py``; or a directory of such directories). Each plug-in provides one pack. A case names its pack, so nothing
-depends on the order plug-ins are found in; two plug-ins providing the same pack name are an
-error. A pack that fails to load is kept aside with its problems: asking for it raises its
-:class:`PackError`, and the other packs stay usable.
+explicitly (a directory with a ``pack.toml`` and optionally its hooks in ``hooks.py`` or,
+for a package, ``__init__.py``; or a directory of such directories). Each plug-in provides
+one pack. A case names its pack, so nothing depends on the order plug-ins are found in; two
+plug-ins providing the same pack name are an error. A pack that fails to load is kept aside
+with its problems: asking for it raises its :class:`PackError`, and the other packs stay
+usable.
 """
 
 from __future__ import annotations
