@@ -170,18 +170,10 @@ class _Checks:
         on = s.accepted_on or s.received_on or s.decided_on
         if on is not None:
             self.limits(on)
-        if e.acceptance_notice_deadline is not None:
-            received = self.need("received_on", s.received_on, "acceptance_notice_deadline")
-            notice = pack.limit("acceptance_notice", received) if received else None
-            if received and notice:
-                notice_due = self.deadline(received, notice.rule.working_days)
-                self.check("acceptance_notice_deadline", e.acceptance_notice_deadline, notice_due)
-        if e.certificate_deadline is not None:
-            decided = self.need("decided_on", s.decided_on, "certificate_deadline")
-            limit = pack.limit("certificate", decided) if decided else None
-            if decided and limit:
-                certificate_due = self.deadline(decided, limit.rule.working_days)
-                self.check("certificate_deadline", e.certificate_deadline, certificate_due)
+        self.named_limit_deadline(
+            "acceptance_notice_deadline", "received_on", s.received_on, "acceptance_notice"
+        )
+        self.named_limit_deadline("certificate_deadline", "decided_on", s.decided_on, "certificate")
         for day, working in e.working_days.items():
             self.check(f"working day {day}", working, pack.calendar.is_working_day(day))
         for key, effect in e.clock.items():
@@ -210,6 +202,18 @@ class _Checks:
         if e.provisional is not None:
             actual_provisional = any(reason is not None for reason in self.provisional)
             self.check("provisional", e.provisional, actual_provisional)
+
+    def named_limit_deadline(
+        self, what: str, start_field: str, start: dt.date | None, limit_name: str
+    ) -> None:
+        """Check the expected ``what``: the named limit counted from ``start``."""
+        expected = getattr(self.e, what)
+        if expected is None:
+            return
+        day = self.need(start_field, start, what)
+        limit = self.pack.limit(limit_name, day) if day else None
+        if day and limit:
+            self.check(what, expected, self.deadline(day, limit.rule.working_days))
 
     def limits(self, on: dt.date) -> None:
         pack, s, e = self.pack, self.s, self.e
