@@ -27,7 +27,7 @@ class _Labelled(StrEnum):
 
     zh: str
 
-    def __new__(cls, value: str, zh: str) -> _Labelled:
+    def __new__(cls, value: str, zh: str = "") -> _Labelled:
         member = str.__new__(cls, value)
         member._value_ = value
         member.zh = zh

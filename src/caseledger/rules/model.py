@@ -107,7 +107,9 @@ class Violation(StrEnum):
     NO_REASON_GIVEN = "no_reason_given"
     """Art. 38/72: a refusal without reasons."""
     INACTION = "inaction"
-    """不作为: a case left without any action past the limit."""
+    """不作为: no acceptance, refusal or notice within the Art. 32 limit after receipt."""
+    EXCESS_EXTENSION = "excess_extension"
+    """超期延长: extended by more working days than the law allows."""
 
 
 class SanctionKind(StrEnum):

@@ -1,0 +1,326 @@
+"""The supervision board read model: one row per case, kept up to date from the event log.
+
+Each row holds what the board and the statistics need, with the dates from which the case
+is yellow and red, so a board query for any ``as_of`` is an index range scan, not an
+evaluation of every case. Rows and sanctions are written together with eventsourcing's
+tracking record (the position in the notification log) in one transaction, so every event
+is applied exactly once; a catch-up reads the notification log from that position (SQLite
+has no push subscription; PostgreSQL is read the same way). Rebuilding clears the tables and
+replays the whole log through the same code, so incremental and rebuilt rows agree.
+
+The rows reflect the ledger as recorded: deadlines include every recorded pause and
+extension. For the exact state of one case at a past moment, evaluate it (``status``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
+
+from caseledger.projections.clock import pushed
+from caseledger.projections.evaluation import CaseEvaluation, evaluate
+from caseledger.projections.facts import Fact, fact_from_state
+from caseledger.projections.judgement import Light
+from caseledger.rules.model import ClockEffect, SanctionKind
+from caseledger.rules.pack import RulePack
+from caseledger.rules.registry import PackRegistry
+from caseledger.store.event_store import CaseStore
+
+__all__ = ["UPSTREAM", "BoardProjection", "BoardRecorder", "BoardRow", "board_row"]
+
+UPSTREAM = "caseledger"
+COLUMNS = (
+    "case_no", "status", "closed_on", "received_on", "started_on", "decided_on", "deadline",
+    "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
+    "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
+    "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
+)  # fmt: skip
+SANCTION_COLUMNS = (
+    "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
+    "department", "window_code",
+)  # fmt: skip
+
+
+def _ordinal(day: dt.date | None) -> int | None:
+    return day.toordinal() if day else None
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One case on the board; dates are ordinals (``date.toordinal()``)."""
+
+    values: dict[str, Any]
+    sanctions: list[dict[str, Any]]
+
+
+def board_row(evaluation: CaseEvaluation, pack: RulePack) -> BoardRow:
+    """The row of an evaluation made at the moment of the case's last event."""
+    c = evaluation.clock
+    closed = c.decided_on or c.closed_on
+    red_days = [f.day for f in evaluation.findings if _lit_red(evaluation, f)]
+    yellow_from: dt.date | None = None
+    if closed is None:
+        if c.deadline is not None and not c.paused:
+            red_days.append(c.deadline + dt.timedelta(days=1))
+        if c.started_on is None and c.notice_due is not None and c.first_reaction is None:
+            red_days.append(c.notice_due + dt.timedelta(days=1))
+        yellow_from = _yellow_from(evaluation, pack)
+    red_from = min(red_days) if red_days else None
+    alerts = [d for d in (yellow_from, red_from) if d is not None]
+    deadline = c.deadline
+    decided = c.decided_on is not None and deadline is not None
+    values = {
+        "case_no": evaluation.case_no,
+        "status": evaluation.status.value,
+        "closed_on": _ordinal(closed),
+        "received_on": _ordinal(c.received_on),
+        "started_on": _ordinal(c.started_on),
+        "decided_on": _ordinal(c.decided_on),
+        "deadline": _ordinal(deadline),
+        "statutory_deadline": _ordinal(c.statutory_deadline),
+        "promised_deadline": _ordinal(c.promised_deadline),
+        "yellow_from": _ordinal(yellow_from),
+        "red_from": _ordinal(red_from),
+        "alert_from": _ordinal(min(alerts)) if alerts else None,
+        "paused": int(c.paused),
+        "provisional": int(bool(c.provisional)),
+        "on_time": int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
+        "early": int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
+        "working_days_used": c.working_days_used,
+        "item_code": c.item_code,
+        "case_kind": c.case_kind.value if c.case_kind else None,
+        "rule_pack": evaluation.pack.name,
+        "pack_hash": evaluation.pack.content_hash,
+        "department": evaluation.holder[0],
+        "window_code": evaluation.holder[1],
+        "violations": ",".join(sorted({f.violation.value for f in evaluation.findings})),
+        "points": sum(s.points or 0 for s in evaluation.sanctions),
+    }  # fmt: skip
+    sanctions = [
+        {
+            "case_no": evaluation.case_no,
+            "day": s.finding.day.toordinal(),
+            "violation": s.finding.violation.value,
+            "rule": s.rule,
+            "sanction": s.sanction.value,
+            "label": s.label,
+            "points": s.points,
+            "due": _ordinal(s.due),
+            "department": s.finding.department,
+            "window_code": s.finding.window,
+        }
+        for s in evaluation.sanctions
+    ]
+    return BoardRow(values, sanctions)
+
+
+def _lit_red(evaluation: CaseEvaluation, finding: Any) -> bool:
+    for sanction in evaluation.sanctions:
+        if sanction.finding is finding and sanction.sanction is SanctionKind.LIGHT:
+            return sanction.light == Light.RED.value
+    return True
+
+
+def _yellow_from(evaluation: CaseEvaluation, pack: RulePack) -> dt.date | None:
+    """The first day the open case is yellow (its threshold reached), or None."""
+    c = evaluation.clock
+    base = c.limit_base or c.started_on
+    if base is None or c.deadline is None:
+        return None
+    threshold = pack.yellow_threshold(c.as_of)
+    if threshold is None:
+        return None
+    rule = threshold.rule
+    total = (
+        (c.promised_limit or 0)
+        if c.promised_deadline
+        else (c.statutory_limit or 0) + c.extension_days
+    )
+    if rule.working_days_left is not None:
+        used = max(0, total - rule.working_days_left)
+    else:
+        used = math.ceil((rule.share_used or 0) * total)
+    day = pushed(pack.calendar, base, used, c.periods).value if used else base
+    if c.paused:
+        pause_start = min(p.first for p in c.periods if p.open and p.effect is ClockEffect.PAUSE)
+        return day if day <= pause_start else None
+    return day
+
+
+class _BoardSQL:
+    """The board's tables and statements; ``param`` formats a named placeholder."""
+
+    board = "caseledger_board"
+    sanctions = "caseledger_board_sanctions"
+
+    def __init__(self, param: str) -> None:
+        self.param = param
+        p = param
+        names = ", ".join(COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_no")
+        self.upsert = (
+            f"INSERT INTO {self.board} ({names}) VALUES "
+            f"({', '.join(p.format(c) for c in COLUMNS)}) "
+            f"ON CONFLICT (case_no) DO UPDATE SET {updates}"
+        )
+        self.delete_sanctions = (
+            f"DELETE FROM {self.sanctions} WHERE case_no = {p.format('case_no')}"
+        )
+        self.insert_sanction = (
+            f"INSERT INTO {self.sanctions} ({', '.join(SANCTION_COLUMNS)}) VALUES "
+            f"({', '.join(p.format(c) for c in SANCTION_COLUMNS)})"
+        )
+        self.create = [
+            f"CREATE TABLE IF NOT EXISTS {self.board} (case_no TEXT PRIMARY KEY, status TEXT, "
+            "closed_on INTEGER, received_on INTEGER, started_on INTEGER, decided_on INTEGER, "
+            "deadline INTEGER, statutory_deadline INTEGER, promised_deadline INTEGER, "
+            "yellow_from INTEGER, red_from INTEGER, alert_from INTEGER, paused INTEGER, "
+            "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
+            "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
+            "window_code TEXT, violations TEXT, points INTEGER)",
+            f"CREATE INDEX IF NOT EXISTS {self.board}_alert ON {self.board} (alert_from) "
+            "WHERE closed_on IS NULL",
+            f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
+            f"CREATE TABLE IF NOT EXISTS {self.sanctions} (case_no TEXT, day INTEGER, "
+            "violation TEXT, rule TEXT, sanction TEXT, label TEXT, points INTEGER, due INTEGER, "
+            "department TEXT, window_code TEXT)",
+            f"CREATE INDEX IF NOT EXISTS {self.sanctions}_case ON {self.sanctions} (case_no)",
+        ]
+
+
+class BoardRecorder(Protocol):
+    """What the projection needs of a board recorder."""
+
+    sql: _BoardSQL
+
+    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None: ...
+    def clear(self) -> None: ...
+    def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+
+
+class _BoardWriting:
+    """What both recorders share: writing rows with tracking."""
+
+    sql: _BoardSQL
+
+    def _write(self, cursor: Any, rows: Sequence[BoardRow], tracking: Tracking) -> None:
+        cursor.executemany(self.sql.upsert, [r.values for r in rows])
+        cursor.executemany(
+            self.sql.delete_sanctions, [{"case_no": r.values["case_no"]} for r in rows]
+        )
+        sanctions = [s for r in rows for s in r.sanctions]
+        if sanctions:
+            cursor.executemany(self.sql.insert_sanction, sanctions)
+        self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+
+
+class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
+    """The board tables in the ledger's SQLite database."""
+
+    sql = _BoardSQL(":{}")
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.sql.create]
+
+    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            self._write(cursor, rows, tracking)
+
+    def clear(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"DELETE FROM {self.sql.board}")
+            cursor.execute(f"DELETE FROM {self.sql.sanctions}")
+            cursor.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
+
+    def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            return [dict(row) for row in cursor.fetchall()]
+
+
+class BoardProjection:
+    """Keeps the board read model of a store up to date, exactly once per event."""
+
+    def __init__(self, store: CaseStore, packs: PackRegistry) -> None:
+        self.store = store
+        self.packs = packs
+        kind: type[Any]
+        if isinstance(store.factory, SQLiteFactory):
+            kind = SQLiteBoardRecorder
+        else:  # PostgreSQL, only importable with the postgres extra
+            from caseledger.projections.board_postgres import PostgresBoardRecorder
+
+            kind = PostgresBoardRecorder
+        recorder = store.factory.tracking_recorder(kind)
+        assert isinstance(recorder, _BoardWriting)
+        self.recorder: BoardRecorder = recorder  # type: ignore[assignment]
+
+    @property
+    def position(self) -> int:
+        return self.recorder.max_tracking_id(UPSTREAM) or 0
+
+    def catch_up(self, *, batch: int = 2000) -> int:
+        """Apply every event recorded since the last catch-up; returns how many."""
+        done = 0
+        cache: dict[str, list[Fact]] = {}
+        mapper = self.store.case_mapper
+        position = self.position
+        while True:
+            notifications = self.store.recorder.select_notifications(
+                start=position + 1, limit=batch
+            )
+            if not notifications:
+                return done
+            touched: dict[str, None] = {}
+            for n in notifications:
+                case_no = str(n.originator_id)
+                facts = cache.get(case_no)
+                if facts is None:
+                    facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
+                facts.append(fact_from_state(n.originator_version, n.topic, mapper.decode_bytes(n)))
+                touched[case_no] = None
+            rows = [self._row(case_no, cache[case_no]) for case_no in touched]
+            position = notifications[-1].id
+            self.recorder.write(rows, Tracking(UPSTREAM, position))
+            done += len(notifications)
+
+    def rebuild(self) -> int:
+        """Clear the read model and replay the whole log; returns the events applied."""
+        self.recorder.clear()
+        return self.catch_up()
+
+    def _earlier_facts(self, case_no: str, version: int) -> list[Fact]:
+        if version == 1:
+            return []
+        mapper = self.store.case_mapper
+        stored = self.store.recorder.select_events(case_no, lte=version - 1)
+        return [
+            fact_from_state(s.originator_version, s.topic, mapper.decode_bytes(s)) for s in stored
+        ]
+
+    def _row(self, case_no: str, facts: list[Fact]) -> BoardRow:
+        evaluation = evaluate(case_no, facts, self.packs, facts[-1].at)
+        return board_row(evaluation, self.packs.get(evaluation.pack.name))
+
+    def p(self, name: str) -> str:
+        """A named placeholder in this database's style."""
+        return self.recorder.sql.param.format(name)
+
+    def query(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self.recorder.query(statement, params or {})
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row, by case number (for tests and audits of the read model)."""
+        return self.query("SELECT * FROM caseledger_board ORDER BY case_no")
+
+    def sanction_rows(self) -> list[dict[str, Any]]:
+        return self.query(
+            "SELECT * FROM caseledger_board_sanctions ORDER BY case_no, day, violation, rule"
+        )

@@ -1,0 +1,455 @@
+"""The clock of a case: when it started, its deadlines, what paused it, how much is left.
+
+A pure function of (facts, pack, as_of): nothing here reads the wall clock. Dates are the
+pack's local dates; limits follow the counting convention of :mod:`caseledger.calendar`.
+
+How it runs:
+
+- **Start.** The day of acceptance. Administrative Licensing Law Art. 32: when the organ
+  neither accepts, refuses nor tells the applicant what is missing within the
+  ``acceptance_notice`` limit after receipt, the case counts as accepted on the day the
+  materials were received; the clock then starts that day (deemed acceptance).
+- **Limits.** The statutory limit of the item (else of its case kind), the promised limit of
+  the item if it has one, and the extensions granted; all resolved on the start day.
+- **Pauses.** An event whose pack clock rule says ``pause`` (Art. 45 procedures; missing
+  documents, where the pack says so) excludes the working days after its day up to and
+  including the day it ends (resume, or the last missing document supplied). A pause that
+  begins before a deadline moves that deadline by exactly its working days; one still open
+  at ``as_of`` counts up to ``as_of``. ``restart`` starts the limit again from the day the
+  period ends.
+- **As of.** Working days used are counted after the start up to ``as_of`` (or the decision),
+  less paused days; left are the working days after ``as_of`` up to the deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from caseledger.calendar import Counted, WorkingCalendar
+from caseledger.domain.vocabulary import CaseKind
+from caseledger.projections.facts import Fact
+from caseledger.rules.model import ClockEffect
+from caseledger.rules.pack import RulePack
+
+__all__ = ["ClockReport", "Period", "Step", "pushed", "run_clock"]
+
+DECISIONS = ("approved", "denied")
+CLOSING = ("not_accepted", "application_withdrawn")
+REACTIONS = ("accepted", "not_accepted", "documents_requested", "approved", "denied")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of an explanation: what was decided, from which rule."""
+
+    what: str
+    detail: str
+    reference: str = ""
+    day: dt.date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "detail": self.detail,
+            "reference": self.reference,
+            "day": self.day.isoformat() if self.day else None,
+        }
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days excluded from (or restarting) the clock: after ``first`` up to ``last``."""
+
+    first: dt.date
+    last: dt.date | None
+    effect: ClockEffect
+    why: str
+    reference: str
+    version: int
+    working_days: int = 0
+
+    @property
+    def open(self) -> bool:
+        return self.last is None
+
+
+@dataclass
+class ClockReport:
+    """Everything the clock worked out for one case, as of one moment."""
+
+    as_of: dt.date
+    received_on: dt.date | None = None
+    notice_due: dt.date | None = None
+    started_on: dt.date | None = None
+    deemed_accepted: bool = False
+    first_reaction: Fact | None = None
+    item_code: str | None = None
+    case_kind: CaseKind | None = None
+    statutory_limit: int | None = None
+    promised_limit: int | None = None
+    extension_days: int = 0
+    extension_allowed: int = 0
+    statutory_deadline: dt.date | None = None
+    promised_deadline: dt.date | None = None
+    periods: list[Period] = field(default_factory=list)
+    decided_on: dt.date | None = None
+    decision: str | None = None
+    closed_on: dt.date | None = None
+    certificate_due: dt.date | None = None
+    certificate_issued_on: dt.date | None = None
+    limit_base: dt.date | None = None
+    working_days_used: int | None = None
+    working_days_left: int | None = None
+    provisional: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def deadline(self) -> dt.date | None:
+        """The deadline supervision watches: the promised one if the item has a promise."""
+        return self.promised_deadline or self.statutory_deadline
+
+    @property
+    def governing_limit(self) -> str:
+        return "promised" if self.promised_deadline else "statutory"
+
+    @property
+    def open(self) -> bool:
+        return self.decided_on is None and self.closed_on is None
+
+    @property
+    def paused(self) -> bool:
+        return any(p.open and p.effect is ClockEffect.PAUSE for p in self.periods)
+
+
+def pushed(
+    calendar: WorkingCalendar, base: dt.date, days: int, periods: list[Period]
+) -> Counted[dt.date]:
+    """The day the ``days``-th working day after ``base`` is used up, moved by every pause
+    that starts before it (``periods`` measured, in order)."""
+    counted = calendar.add_working_days(base, days)
+    day, provisional = counted.value, counted.provisional
+    for period in periods:
+        if period.effect is ClockEffect.PAUSE and base <= period.first < day:
+            moved = calendar.add_working_days(day, period.working_days)
+            day, provisional = moved.value, provisional or moved.provisional
+    return Counted(day, provisional)
+
+
+def run_clock(facts: list[Fact], pack: RulePack, as_of: dt.datetime) -> ClockReport:
+    """Run the clock of a case's ``facts`` (all of them; those after ``as_of`` are ignored)."""
+    today = pack.local_date(as_of)
+    known = [f for f in facts if f.at <= as_of]
+    report = ClockReport(as_of=today)
+    run = _Run(pack, pack.calendar, report, known)
+    run.start()
+    if report.started_on is not None:
+        run.limits()
+        run.periods()
+        run.deadlines()
+    run.outcome()
+    run.usage()
+    return report
+
+
+class _Run:
+    def __init__(
+        self, pack: RulePack, calendar: WorkingCalendar, report: ClockReport, facts: list[Fact]
+    ) -> None:
+        self.pack = pack
+        self.cal = calendar
+        self.r = report
+        self.facts = facts
+
+    def day(self, fact: Fact) -> dt.date:
+        return self.pack.local_date(fact.at)
+
+    def add(self, start: dt.date, days: int) -> dt.date:
+        counted = self.cal.add_working_days(start, days)
+        if counted.provisional and counted.provisional not in self.r.provisional:
+            self.r.provisional.append(counted.provisional)
+        return counted.value
+
+    def count(self, after: dt.date, through: dt.date) -> int:
+        counted = self.cal.count_working_days(after, through)
+        if counted.provisional and counted.provisional not in self.r.provisional:
+            self.r.provisional.append(counted.provisional)
+        return counted.value
+
+    def first(self, *types: str) -> Fact | None:
+        return next((f for f in self.facts if f.type in types), None)
+
+    # -- start -----------------------------------------------------------------------------
+    def start(self) -> None:
+        r = self.r
+        received = self.first("received")
+        if received is None:
+            return
+        r.received_on = self.day(received)
+        r.item_code = received.get("item_code")
+        notice = self.pack.limit("acceptance_notice", r.received_on)
+        if notice is not None:
+            r.notice_due = self.add(r.received_on, notice.rule.working_days)
+        reaction = self.first(*REACTIONS)
+        r.first_reaction = reaction
+        accepted = self.first("accepted")
+        if accepted is not None:
+            r.item_code = accepted.get("item_code")
+            r.case_kind = CaseKind(accepted.get("case_kind"))
+        late = r.notice_due is not None and (
+            (reaction is None and r.as_of > r.notice_due)
+            or (reaction is not None and self.day(reaction) > r.notice_due)
+        )
+        refused_in_time = reaction is not None and reaction.type == "not_accepted" and not late
+        if late and not refused_in_time and notice is not None:
+            r.deemed_accepted = True
+            r.started_on = r.received_on
+            what = "no reaction" if reaction is None else f"{reaction.type} on {self.day(reaction)}"
+            r.steps.append(
+                Step(
+                    "start",
+                    f"deemed accepted on receipt, {r.received_on}: {what}, after the "
+                    f"{notice.rule.working_days}-working-day limit ending {r.notice_due}",
+                    notice.reference,
+                    r.received_on,
+                )
+            )
+        elif accepted is not None:
+            r.started_on = self.day(accepted)
+            r.steps.append(
+                Step(
+                    "start",
+                    f"accepted on {r.started_on}; the limit runs from the next day",
+                    "",
+                    r.started_on,
+                )
+            )
+        if r.case_kind is None and r.started_on is not None:
+            item = self.pack.item(r.item_code or "", r.started_on)
+            r.case_kind = item.rule.case_kind if item else CaseKind.PROMISED
+
+    # -- limits ----------------------------------------------------------------------------
+    def limits(self) -> None:
+        r, pack = self.r, self.pack
+        assert r.started_on is not None and r.case_kind is not None
+        on, code = r.started_on, r.item_code or ""
+        statutory = pack.statutory_limit(code, r.case_kind, on)
+        if statutory is not None:
+            r.statutory_limit = statutory[0]
+            refs = "; ".join(f"{x.pack}: {x.reference}" for x in statutory[1])
+            r.steps.append(
+                Step(
+                    "statutory limit", f"{r.statutory_limit} working days ({r.case_kind.zh})", refs
+                )
+            )
+        promised = pack.promised_limit(code, on)
+        if promised is not None:
+            r.promised_limit = promised.rule.promised_limit
+            r.steps.append(
+                Step(
+                    "promised limit",
+                    f"{r.promised_limit} working days (item {code})",
+                    f"{promised.pack}: {promised.reference}",
+                )
+            )
+        extension = pack.extension_limit(r.case_kind, on)
+        r.extension_allowed = extension.rule.working_days if extension else 0
+        for fact in self.facts:
+            if fact.type == "extended":
+                days = int(fact.get("working_days"))
+                r.extension_days += days
+                reference = f"{extension.pack}: {extension.reference}" if extension else ""
+                r.steps.append(
+                    Step(
+                        "extension",
+                        f"+{days} working days approved by "
+                        f"{fact.get('approver', {}).get('person')}",
+                        reference,
+                        self.day(fact),
+                    )
+                )
+
+    # -- pauses and restarts -----------------------------------------------------------------
+    def periods(self) -> None:
+        r = self.r
+        assert r.started_on is not None
+        outstanding: set[str] = set()
+        doc_period: tuple[Fact, ClockEffect, str] | None = None
+        suspension: tuple[Fact, ClockEffect, str] | None = None
+        for fact in self.facts:
+            day = self.day(fact)
+            if fact.type == "clock_suspended" and day >= r.started_on:
+                suspension = self._opening(fact, "clock_suspended", fact.get("reason"))
+            elif fact.type == "clock_resumed" and suspension is not None:
+                self._close(suspension, day)
+                suspension = None
+            elif fact.type == "documents_requested":
+                outstanding |= {m["name"] for m in fact.get("missing", [])}
+                if (
+                    day >= r.started_on
+                    and doc_period is None
+                    and fact.version > self._start_version()
+                ):
+                    doc_period = self._opening(fact, "documents_requested", fact.get("mode"))
+            elif fact.type == "documents_supplemented":
+                outstanding -= set(fact.get("documents", []))
+                if not outstanding and doc_period is not None:
+                    self._close(doc_period, day)
+                    doc_period = None
+        for still_open in (suspension, doc_period):
+            if still_open is not None:
+                self._close(still_open, None)
+
+    def _start_version(self) -> int:
+        accepted = self.first("accepted")
+        return accepted.version if accepted is not None else 0
+
+    def _opening(self, fact: Fact, event: str, detail: str) -> tuple[Fact, ClockEffect, str]:
+        assert self.r.started_on is not None
+        rule = self.pack.clock_rule(event, detail, self.r.started_on)
+        effect = rule.rule.effect if rule else ClockEffect.NONE
+        reference = f"{rule.pack}: {rule.reference}" if rule else "no clock rule: the clock runs"
+        return fact, effect, reference
+
+    def _close(self, opening: tuple[Fact, ClockEffect, str], last: dt.date | None) -> None:
+        fact, effect, reference = opening
+        if effect is ClockEffect.NONE:
+            self.r.steps.append(
+                Step(
+                    "no pause",
+                    f"{fact.type} ({fact.get('reason') or fact.get('mode')}) does "
+                    "not stop the clock",
+                    reference,
+                    self.day(fact),
+                )
+            )
+            return
+        why = f"{fact.type} ({fact.get('reason') or fact.get('mode')})"
+        self.r.periods.append(Period(self.day(fact), last, effect, why, reference, fact.version))
+
+    # -- deadlines -------------------------------------------------------------------------
+    def measure_pauses(self) -> None:
+        """Working days each pause excludes (overlapping pauses counted once)."""
+        r = self.r
+        covered: dt.date | None = None
+        measured = []
+        for period in sorted(r.periods, key=lambda p: (p.first, p.version)):
+            if period.effect is not ClockEffect.PAUSE:
+                measured.append(period)
+                continue
+            first = period.first if covered is None else max(period.first, covered)
+            last = period.last or max(r.as_of, period.first)
+            excluded = self.count(first, last) if last > first else 0
+            covered = max(covered or last, last)
+            measured.append(
+                Period(
+                    period.first,
+                    period.last,
+                    period.effect,
+                    period.why,
+                    period.reference,
+                    period.version,
+                    excluded,
+                )
+            )
+            until = f"to {period.last}" if period.last else f"still open on {r.as_of}"
+            r.steps.append(
+                Step(
+                    "pause",
+                    f"{period.why} from {period.first} {until}: {excluded} working "
+                    "days not counted",
+                    period.reference,
+                    period.first,
+                )
+            )
+        r.periods = measured
+
+    def deadlines(self) -> None:
+        r = self.r
+        assert r.started_on is not None
+        self.measure_pauses()
+        base = r.started_on
+        for period in r.periods:
+            if period.effect is ClockEffect.RESTART and period.last and period.last <= r.as_of:
+                base = max(base, period.last)
+                r.steps.append(
+                    Step(
+                        "restart",
+                        f"the limit starts again after {period.last} ({period.why})",
+                        period.reference,
+                        period.last,
+                    )
+                )
+        r.limit_base = base
+        if r.statutory_limit is not None:
+            extended = f" + {r.extension_days} extension" if r.extension_days else ""
+            r.statutory_deadline = self.pushed(base, r.statutory_limit + r.extension_days)
+            r.steps.append(
+                Step(
+                    "statutory deadline",
+                    f"{r.statutory_deadline}: {r.statutory_limit}{extended}"
+                    f" working days after {base}, moved by the pauses before it",
+                    "",
+                    r.statutory_deadline,
+                )
+            )
+        if r.promised_limit is not None:
+            r.promised_deadline = self.pushed(base, r.promised_limit)
+            r.steps.append(
+                Step(
+                    "promised deadline",
+                    f"{r.promised_deadline}: {r.promised_limit} working "
+                    f"days after {base}, moved by the pauses before it",
+                    "",
+                    r.promised_deadline,
+                )
+            )
+
+    def pushed(self, base: dt.date, days: int) -> dt.date:
+        result = pushed(self.cal, base, days, self.r.periods)
+        if result.provisional and result.provisional not in self.r.provisional:
+            self.r.provisional.append(result.provisional)
+        return result.value
+
+    # -- outcome ---------------------------------------------------------------------------
+    def outcome(self) -> None:
+        r = self.r
+        decision = self.first(*DECISIONS)
+        if decision is not None:
+            r.decided_on, r.decision = self.day(decision), decision.type
+        closing = self.first(*CLOSING)
+        if closing is not None and decision is None:
+            r.closed_on = self.day(closing)
+        if decision is not None and decision.type == "approved":
+            limit = self.pack.limit("certificate", self.day(decision))
+            if limit is not None:
+                r.certificate_due = self.add(self.day(decision), limit.rule.working_days)
+                r.steps.append(
+                    Step(
+                        "certificate deadline",
+                        f"{r.certificate_due} ({limit.rule.working_days}"
+                        f" working days after approval)",
+                        f"{limit.pack}: {limit.reference}",
+                        r.certificate_due,
+                    )
+                )
+            issued = self.first("certificate_issued")
+            if issued is not None:
+                r.certificate_issued_on = self.day(issued)
+
+    def usage(self) -> None:
+        r = self.r
+        if r.started_on is None or r.deadline is None:
+            return
+        base = r.limit_base or r.started_on
+        end = max(r.decided_on or r.closed_on or r.as_of, base)
+        excluded = sum(
+            p.working_days for p in r.periods if p.effect is ClockEffect.PAUSE and p.first >= base
+        )
+        r.working_days_used = max(0, self.count(base, end) - excluded)
+        if r.open:
+            if r.as_of <= r.deadline:
+                r.working_days_left = self.count(r.as_of, r.deadline)
+            else:
+                r.working_days_left = -self.count(r.deadline, r.as_of)

@@ -1,0 +1,255 @@
+"""Judging one case as of a moment: clock, light, violations, sanctions, and why.
+
+``evaluate(case_no, facts, packs, as_of)`` is a pure function: the same facts, the same
+pack and the same ``as_of`` give the same evaluation, byte for byte (``as_dict`` is
+deterministic). It records the pack it used: name, version and content hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from caseledger.calendar import WorkingCalendar
+from caseledger.domain.vocabulary import CaseStatus
+from caseledger.projections.clock import ClockReport, run_clock
+from caseledger.projections.facts import Fact
+from caseledger.projections.judgement import (
+    Finding,
+    Holder,
+    Light,
+    SanctionDue,
+    find_violations,
+    light_of,
+    sanctions_for,
+)
+from caseledger.rules.pack import PackIdentity, RulePack
+from caseledger.rules.registry import PackRegistry
+
+__all__ = ["DEFAULT_PACK", "CaseEvaluation", "evaluate", "pack_for", "status_of"]
+
+DEFAULT_PACK = "national"
+"""The pack that judges a case not (yet) accepted under a pack of its own."""
+
+_ENDINGS = {
+    "approved": CaseStatus.APPROVED,
+    "denied": CaseStatus.DENIED,
+    "not_accepted": CaseStatus.NOT_ACCEPTED,
+    "application_withdrawn": CaseStatus.WITHDRAWN,
+}
+_ALTERED = {
+    "amended": CaseStatus.APPROVED,
+    "withdrawn": CaseStatus.DECISION_WITHDRAWN,
+    "revoked": CaseStatus.DECISION_REVOKED,
+    "cancelled": CaseStatus.DECISION_CANCELLED,
+}
+
+
+def status_of(facts: list[Fact]) -> CaseStatus:
+    """The lifecycle status after ``facts`` (the same as the Case aggregate's)."""
+    status = CaseStatus.RECEIVED
+    outstanding: set[str] = set()
+    for fact in facts:
+        kind = fact.type
+        if kind in _ENDINGS:
+            status = _ENDINGS[kind]
+        elif kind == "decision_altered":
+            status = _ALTERED[fact.get("alteration")]
+        elif kind == "accepted" or kind == "clock_resumed":
+            status = CaseStatus.ACCEPTED
+        elif kind == "clock_suspended":
+            status = CaseStatus.SUSPENDED
+        elif kind == "documents_requested":
+            outstanding |= {m["name"] for m in fact.get("missing", [])}
+            if status in (CaseStatus.RECEIVED, CaseStatus.AWAITING_DOCUMENTS):
+                status = CaseStatus.AWAITING_DOCUMENTS
+        elif kind == "documents_supplemented":
+            outstanding -= set(fact.get("documents", []))
+            if status is CaseStatus.AWAITING_DOCUMENTS and not outstanding:
+                status = CaseStatus.RECEIVED
+    return status
+
+
+def pack_for(facts: list[Fact], packs: PackRegistry) -> RulePack:
+    """The pack the case names on acceptance, else the default (national) pack."""
+    accepted = next((f for f in facts if f.type == "accepted"), None)
+    return packs.get(accepted.get("rule_pack") if accepted else DEFAULT_PACK)
+
+
+@dataclass(frozen=True)
+class CaseEvaluation:
+    """How a case stands at ``as_of`` under its pack."""
+
+    case_no: str
+    as_of: dt.datetime
+    pack: PackIdentity
+    status: CaseStatus
+    clock: ClockReport
+    light: Light
+    reasons: list[str]
+    findings: list[Finding]
+    sanctions: list[SanctionDue]
+    holder: tuple[str, str | None]
+    calendar: WorkingCalendar
+
+    @property
+    def non_working_days(self) -> list[tuple[dt.date, str]]:
+        """Weekdays off between the start and the deadline, with their names."""
+        c = self.clock
+        if c.started_on is None or c.deadline is None:
+            return []
+        return [
+            (day, self.calendar.day_name(day) or "day off")
+            for day in self.calendar.non_working_days_in(c.started_on, c.deadline)
+            if day.weekday() < 5
+        ]
+
+    @property
+    def make_up_days(self) -> list[dt.date]:
+        """Weekend days counted as working days between the start and the deadline."""
+        c = self.clock
+        if c.started_on is None or c.deadline is None:
+            return []
+        return [
+            d for d in self.calendar.working_days_in(c.started_on, c.deadline) if d.weekday() >= 5
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        """A deterministic, JSON-ready account."""
+        c = self.clock
+
+        def iso(day: dt.date | None) -> str | None:
+            return day.isoformat() if day else None
+
+        return {
+            "case_no": self.case_no,
+            "as_of": self.as_of.isoformat(),
+            "pack": {
+                "name": self.pack.name,
+                "version": self.pack.version,
+                "content_hash": self.pack.content_hash,
+            },
+            "status": self.status.value,
+            "status_label": self.status.label,
+            "department": self.holder[0],
+            "window": self.holder[1],
+            "light": self.light.value,
+            "light_label": self.light.zh,
+            "reasons": self.reasons,
+            "clock": {
+                "received_on": iso(c.received_on),
+                "notice_due": iso(c.notice_due),
+                "started_on": iso(c.started_on),
+                "deemed_accepted": c.deemed_accepted,
+                "item_code": c.item_code,
+                "case_kind": c.case_kind.value if c.case_kind else None,
+                "statutory_limit": c.statutory_limit,
+                "promised_limit": c.promised_limit,
+                "extension_days": c.extension_days,
+                "statutory_deadline": iso(c.statutory_deadline),
+                "promised_deadline": iso(c.promised_deadline),
+                "deadline": iso(c.deadline),
+                "governing_limit": c.governing_limit if c.deadline else None,
+                "paused": c.paused,
+                "periods": [
+                    {
+                        "from": iso(p.first),
+                        "to": iso(p.last),
+                        "effect": p.effect.value,
+                        "why": p.why,
+                        "working_days": p.working_days,
+                        "reference": p.reference,
+                    }
+                    for p in c.periods
+                ],
+                "decided_on": iso(c.decided_on),
+                "decision": c.decision,
+                "closed_on": iso(c.closed_on),
+                "certificate_due": iso(c.certificate_due),
+                "certificate_issued_on": iso(c.certificate_issued_on),
+                "working_days_used": c.working_days_used,
+                "working_days_left": c.working_days_left,
+                "provisional": c.provisional,
+                "steps": [s.as_dict() for s in c.steps],
+                "non_working_days": [[iso(d), name] for d, name in self.non_working_days],
+                "make_up_working_days": [iso(d) for d in self.make_up_days],
+            },
+            "violations": [f.as_dict() for f in self.findings],
+            "sanctions": [s.as_dict() for s in self.sanctions],
+        }
+
+    def explain(self) -> list[str]:
+        """A human-readable account of how every deadline and the light were reached."""
+        c = self.clock
+        lines = [
+            f"case {self.case_no} as of {self.as_of.isoformat()}",
+            f"judged under {self.pack.name} {self.pack.version} (content hash "
+            f"{self.pack.content_hash[:16]}…)",
+            f"status: {self.status.label}; held by {self.holder[0]}"
+            + (f", window {self.holder[1]}" if self.holder[1] else ""),
+            f"light: {self.light.zh} ({self.light.value})",
+        ]
+        lines += [f"  because {reason}" for reason in self.reasons]
+        lines.append("clock:")
+        for step in c.steps:
+            ref = f" [{step.reference}]" if step.reference else ""
+            lines.append(f"  - {step.what}: {step.detail}{ref}")
+        if self.non_working_days:
+            days = ", ".join(f"{d} {name}" for d, name in self.non_working_days)
+            lines.append(f"  days not counted (weekends aside): {days}")
+        if self.make_up_days:
+            lines.append(
+                "  make-up working days counted: " + ", ".join(str(d) for d in self.make_up_days)
+            )
+        if c.working_days_used is not None:
+            left = "" if c.working_days_left is None else f", {c.working_days_left} left"
+            lines.append(f"  working days used: {c.working_days_used}{left}")
+        for reason in c.provisional:
+            lines.append(f"  PROVISIONAL: {reason}")
+        for finding in self.findings:
+            lines.append(
+                f"violation: {finding.label} on {finding.day}: {finding.detail} "
+                f"({finding.department}{', ' + finding.window if finding.window else ''})"
+                + (f" [{finding.reference}]" if finding.reference else "")
+            )
+        for sanction in self.sanctions:
+            extra = f", {sanction.points} points" if sanction.points else ""
+            due = f", due {sanction.due}" if sanction.due else ""
+            lines.append(
+                f"sanction: {sanction.label} ({sanction.sanction.value}{extra}{due}) "
+                f"[{sanction.reference}]"
+            )
+        return lines
+
+
+def evaluate(
+    case_no: str, facts: list[Fact], packs: PackRegistry, as_of: dt.datetime
+) -> CaseEvaluation:
+    """Judge the case made of ``facts`` as it stood at ``as_of``."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    known = [f for f in facts if f.at <= as_of]
+    pack = pack_for(known, packs)
+    clock = run_clock(known, pack, as_of)
+    findings = find_violations(known, clock, pack)
+    sanctions = sanctions_for(findings, pack)
+    light, reasons = light_of(clock, findings, sanctions, pack)
+    holder = _holder(known, pack, clock.as_of)
+    return CaseEvaluation(
+        case_no,
+        as_of,
+        pack.identity,
+        status_of(known),
+        clock,
+        light,
+        reasons,
+        findings,
+        sanctions,
+        holder,
+        pack.calendar,
+    )
+
+
+def _holder(facts: list[Fact], pack: RulePack, day: dt.date) -> tuple[str, str | None]:
+    return Holder(facts, pack).on(day) if facts else ("", None)

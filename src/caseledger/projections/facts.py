@@ -1,0 +1,68 @@
+"""Facts: the compact form of a case's events that projections read.
+
+A fact is built straight from an event's stored state (JSON), upcast like the mapper does,
+without building the pydantic models: rebuilding read models reads every event of the
+ledger, and this keeps it fast. The same constructor serves one case's explanation and the
+whole ledger's rebuild, so both judge from identical inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from caseledger.domain.events import EVENT_TYPES
+from caseledger.domain.records import RecordedEvent
+
+__all__ = ["Fact", "fact_from_event", "fact_from_state", "fact_from_stored"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One event as projections see it."""
+
+    version: int
+    type: str
+    at: dt.datetime
+    person: str
+    role: str
+    department: str
+    window: str | None
+    body: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.body.get(key, default)
+
+
+def fact_from_state(version: int, topic: str, state: dict[str, Any]) -> Fact:
+    """A fact from a stored state (as decoded JSON)."""
+    body = dict(state.get("event") or {})
+    stored_version = state.get("class_version", 1)
+    body_class = EVENT_TYPES[topic]
+    while stored_version < body_class.class_version:
+        getattr(body_class, f"upcast_v{stored_version}_v{stored_version + 1}")(body)
+        stored_version += 1
+    actor = state["actor"]
+    return Fact(
+        version=version,
+        type=topic,
+        at=dt.datetime.fromisoformat(state["at"]),
+        person=actor["person"],
+        role=actor["role"],
+        department=actor["department"],
+        window=actor.get("window"),
+        body=body,
+    )
+
+
+def fact_from_stored(version: int, topic: str, data: bytes) -> Fact:
+    """A fact from the stored bytes of an event (no cipher or compressor)."""
+    return fact_from_state(version, topic, orjson.loads(data))
+
+
+def fact_from_event(event: RecordedEvent) -> Fact:
+    """A fact from a recorded event, through its stored form."""
+    return fact_from_state(event.version, event.type, event.stored_state())

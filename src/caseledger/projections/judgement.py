@@ -1,0 +1,387 @@
+"""Violations, sanctions and the supervision light (电子监察) of one case, as of a moment.
+
+Violations are found from the facts, the clock and the pack; each is dated, tied to the
+event that caused it (where one did) and to the unit responsible (the acting person's, or
+the case holder's, department and window). Sanctions are the pack's sanction rules for each
+violation on its date. The light is red when the case is past its deadline or has any
+violation, whatever the time; yellow when the pack's threshold is reached; green otherwise.
+A pack may set a violation's light to yellow (a sanction of kind ``light``), by severity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from caseledger.domain.values import Actor
+from caseledger.domain.vocabulary import CaseKind
+from caseledger.projections.clock import DECISIONS, ClockReport
+from caseledger.projections.facts import Fact
+from caseledger.rules.model import Decision, SanctionKind, Violation
+from caseledger.rules.pack import RulePack
+
+__all__ = [
+    "Finding",
+    "Holder",
+    "Light",
+    "SanctionDue",
+    "find_violations",
+    "light_of",
+    "sanctions_for",
+]
+
+VIOLATION_ZH = {
+    Violation.OVERTIME: "超时",
+    Violation.ULTRA_VIRES: "越权审批",
+    Violation.OUTSIDE_SYSTEM: "体外循环",
+    Violation.MISSED_NOTICE: "未一次告知/逾期告知",
+    Violation.PAUSE_WITHOUT_NOTICE: "中止计时未书面告知",
+    Violation.NO_REASON_GIVEN: "未说明理由",
+    Violation.INACTION: "不作为",
+    Violation.EXCESS_EXTENSION: "超期延长",
+}
+
+
+OUTSIDE_SYSTEM_REFERENCE = "行政许可法 第三十二条第二款（受理或不予受理应当出具书面凭证）"
+
+
+class Light(StrEnum):
+    """The supervision light, worst last."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def zh(self) -> str:
+        return {"green": "绿灯", "yellow": "黄灯（临界预警）", "red": "红灯（超时/违规）"}[
+            self.value
+        ]
+
+    @property
+    def rank(self) -> int:
+        return list(Light).index(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violation found on a case."""
+
+    violation: Violation
+    day: dt.date
+    detail: str
+    reference: str
+    department: str
+    window: str | None
+    version: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{VIOLATION_ZH[self.violation]} ({self.violation.value})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "violation": self.violation.value,
+            "label": self.label,
+            "day": self.day.isoformat(),
+            "detail": self.detail,
+            "reference": self.reference,
+            "department": self.department,
+            "window": self.window,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
+class SanctionDue:
+    """A sanction the pack gives for a finding."""
+
+    finding: Finding
+    rule: str
+    sanction: SanctionKind
+    label: str
+    reference: str
+    points: int | None = None
+    due: dt.date | None = None
+    light: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "violation": self.finding.violation.value,
+            "rule": self.rule,
+            "sanction": self.sanction.value,
+            "label": self.label,
+            "points": self.points,
+            "due": self.due.isoformat() if self.due else None,
+            "light": self.light,
+            "department": self.finding.department,
+            "window": self.finding.window,
+            "reference": self.reference,
+        }
+
+
+def _actor(fact: Fact) -> Actor:
+    return Actor(person=fact.person, role=fact.role, department=fact.department, window=fact.window)
+
+
+class Holder:
+    """Who holds the case on a day: the acceptor's unit, then transfers."""
+
+    def __init__(self, facts: list[Fact], pack: RulePack) -> None:
+        self.changes: list[tuple[dt.date, str, str | None]] = []
+        for fact in facts:
+            day = pack.local_date(fact.at)
+            if not self.changes:
+                self.changes.append((day, fact.department, fact.window))
+            if fact.type == "accepted":
+                self.changes.append((day, fact.department, fact.window))
+            elif fact.type == "transferred":
+                to = fact.get("to", {})
+                department, window = self.changes[-1][1], self.changes[-1][2]
+                if to.get("kind") == "window":
+                    window = to.get("code")
+                else:
+                    department, window = to.get("code"), None
+                self.changes.append((day, department, window))
+
+    def on(self, day: dt.date) -> tuple[str, str | None]:
+        current = self.changes[0][1:] if self.changes else ("", None)
+        for changed, department, window in self.changes:
+            if changed <= day:
+                current = (department, window)
+        return current
+
+
+def find_violations(facts: list[Fact], clock: ClockReport, pack: RulePack) -> list[Finding]:
+    """Every violation of the case in ``facts`` (those known at the clock's moment)."""
+    known = facts
+    holder = Holder(known, pack)
+    found: list[Finding] = []
+
+    def held(
+        violation: Violation, day: dt.date, detail: str, ref: str, version: int | None
+    ) -> None:
+        department, window = holder.on(day)
+        found.append(Finding(violation, day, detail, ref, department, window, version))
+
+    def acted(violation: Violation, fact: Fact, detail: str, ref: str) -> None:
+        day = pack.local_date(fact.at)
+        found.append(
+            Finding(violation, day, detail, ref, fact.department, fact.window, fact.version)
+        )
+
+    notice = pack.limit("acceptance_notice", clock.received_on) if clock.received_on else None
+    notice_ref = f"{notice.pack}: {notice.reference}" if notice else ""
+    # Art. 32: react within the notice limit, and tell everything missing at once.
+    if clock.deemed_accepted and clock.notice_due is not None:
+        reaction = clock.first_reaction
+        if reaction is None or reaction.type != "documents_requested":
+            late = (
+                "no reaction"
+                if reaction is None
+                else f"{reaction.type} only on {pack.local_date(reaction.at)}"
+            )
+            detail = (
+                f"{late}: nothing done within the notice limit ending {clock.notice_due}; "
+                "deemed accepted on receipt"
+            )
+            version = reaction.version if reaction else None
+            held(
+                Violation.INACTION,
+                clock.notice_due + dt.timedelta(days=1),
+                detail,
+                notice_ref,
+                version,
+            )
+    accepted_version = next((f.version for f in known if f.type == "accepted"), None)
+    corrections = [
+        f
+        for f in known
+        if f.type == "documents_requested"
+        and f.get("mode") == "correction"
+        and (accepted_version is None or f.version < accepted_version)
+    ]
+    for index, fact in enumerate(corrections):
+        day = pack.local_date(fact.at)
+        if index > 0:
+            acted(
+                Violation.MISSED_NOTICE,
+                fact,
+                "a second correction notice: everything missing must be told at once",
+                notice_ref,
+            )
+        elif clock.notice_due is not None and day > clock.notice_due:
+            acted(
+                Violation.MISSED_NOTICE,
+                fact,
+                f"correction notice on {day}, after the limit ending {clock.notice_due}",
+                notice_ref,
+            )
+    item, kind = clock.item_code, clock.case_kind
+    for fact in known:
+        day = pack.local_date(fact.at)
+        if fact.type in DECISIONS and (accepted_version is None or fact.version < accepted_version):
+            acted(
+                Violation.OUTSIDE_SYSTEM,
+                fact,
+                f"{fact.type} with no acceptance on record",
+                OUTSIDE_SYSTEM_REFERENCE,
+            )
+        checks = {
+            "accepted": (Decision.ACCEPT, _actor(fact)),
+            "not_accepted": (Decision.ACCEPT, _actor(fact)),
+            "approved": (Decision.DECIDE, _actor(fact)),
+            "denied": (Decision.DECIDE, _actor(fact)),
+        }
+        if fact.type == "extended":
+            approver = fact.get("approver", {})
+            checks["extended"] = (Decision.EXTEND, Actor.model_validate(approver))
+        if fact.type in checks:
+            decision, who = checks[fact.type]
+            the_kind = CaseKind(fact.get("case_kind")) if fact.type == "accepted" else kind
+            the_item = fact.get("item_code") if fact.type == "accepted" else item
+            if pack.authorising_scope(who, decision, the_item, the_kind, day) is None:
+                found.append(
+                    Finding(
+                        Violation.ULTRA_VIRES,
+                        day,
+                        f"{fact.type} by {who.person} ({who.role}, {who.department}) outside "
+                        f"every scope allowed to {decision.value} on {day}",
+                        f"{pack.name}: authorisation scopes in force on {day}",
+                        who.department,
+                        who.window,
+                        fact.version,
+                    )
+                )
+        if fact.type == "clock_suspended":
+            rule = pack.clock_rule("clock_suspended", fact.get("reason"), day)
+            if rule is not None and rule.rule.requires_notice and not fact.get("notice"):
+                acted(
+                    Violation.PAUSE_WITHOUT_NOTICE,
+                    fact,
+                    f"{fact.get('reason')} suspension without the written notice",
+                    f"{rule.pack}: {rule.reference}",
+                )
+    if clock.extension_days > clock.extension_allowed:
+        last = next(f for f in reversed(known) if f.type == "extended")
+        acted(
+            Violation.EXCESS_EXTENSION,
+            last,
+            f"{clock.extension_days} working days of "
+            f"extension, more than the {clock.extension_allowed} allowed",
+            "",
+        )
+    _overtime(clock, pack, held)
+    found.sort(key=lambda f: (f.day, f.version or 0, f.violation.value))
+    return found
+
+
+def _overtime(clock: ClockReport, pack: RulePack, held: Any) -> None:
+    deadline = clock.deadline
+    if deadline is None:
+        return
+    which = clock.governing_limit
+    statutory = clock.statutory_deadline
+    if clock.decided_on is not None and clock.decided_on > deadline:
+        also = ""
+        if which == "promised" and statutory and clock.decided_on > statutory:
+            also = " and the statutory one"
+        held(
+            Violation.OVERTIME,
+            clock.decided_on,
+            f"decided on {clock.decided_on}, after the {which} deadline {deadline}{also}",
+            f"{pack.name}: {which} limit",
+            None,
+        )
+    elif clock.open and clock.as_of > deadline:
+        held(
+            Violation.OVERTIME,
+            deadline + dt.timedelta(days=1),
+            f"still open on {clock.as_of}, past the {which} deadline {deadline}",
+            f"{pack.name}: {which} limit",
+            None,
+        )
+    due = clock.certificate_due
+    if due is not None:
+        issued = clock.certificate_issued_on
+        if (issued is not None and issued > due) or (issued is None and clock.as_of > due):
+            when = f"issued on {issued}" if issued else f"not issued by {clock.as_of}"
+            held(
+                Violation.OVERTIME,
+                (issued or due + dt.timedelta(days=1)),
+                f"certificate {when}, after its deadline {due}",
+                "行政许可法 第四十四条",
+                None,
+            )
+
+
+def sanctions_for(findings: list[Finding], pack: RulePack) -> list[SanctionDue]:
+    """The pack's sanctions for each finding, with their due dates."""
+    dues: list[SanctionDue] = []
+    for finding in findings:
+        for rule in pack.sanction_rules(finding.violation, finding.day):
+            r = rule.rule
+            due = None
+            if r.due_working_days is not None:
+                due = pack.calendar.add_working_days(finding.day, r.due_working_days).value
+            dues.append(
+                SanctionDue(
+                    finding,
+                    rule.key,
+                    r.sanction,
+                    r.label,
+                    f"{rule.pack}: {rule.reference}",
+                    r.points,
+                    due,
+                    r.light,
+                )
+            )
+    return dues
+
+
+def light_of(
+    clock: ClockReport, findings: list[Finding], sanctions: list[SanctionDue], pack: RulePack
+) -> tuple[Light, list[str]]:
+    """The light and the reasons for it."""
+    reasons: list[str] = []
+    light = Light.GREEN
+    lights = {s.finding: s.light for s in sanctions if s.sanction is SanctionKind.LIGHT}
+    for finding in findings:
+        colour = Light(lights.get(finding, "red") or "red")
+        reasons.append(f"{colour.value}: {finding.label}: {finding.detail}")
+        light = max(light, colour, key=lambda c: c.rank)
+    if (
+        light is Light.GREEN
+        and clock.open
+        and clock.deadline
+        and clock.working_days_left is not None
+    ):
+        threshold = pack.yellow_threshold(clock.as_of)
+        if threshold is not None:
+            rule = threshold.rule
+            total = (clock.working_days_used or 0) + clock.working_days_left
+            near = (
+                rule.working_days_left is not None
+                and clock.working_days_left <= rule.working_days_left
+            ) or (
+                rule.share_used is not None
+                and total > 0
+                and (clock.working_days_used or 0) / total >= rule.share_used
+            )
+            if near:
+                light = Light.YELLOW
+                measure = (
+                    f"{rule.working_days_left} working days left"
+                    if rule.working_days_left is not None
+                    else f"{rule.share_used:.0%} of the limit used"
+                )
+                reasons.append(
+                    f"yellow: {clock.working_days_left} working days left to the "
+                    f"{clock.governing_limit} deadline {clock.deadline}; threshold {measure}"
+                    f" ({threshold.pack}: {threshold.reference})"
+                )
+    if not reasons:
+        reasons.append("green: on time, no violation")
+    return light, reasons
