@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "src" / "caseledger"
 LAYERS = [
-    "errors", "domain", "calendar", "rules", "store", "audit",
+    "errors", "domain", "calendar", "rules", "store", "audit", "projections",
     "ledger", "interchange", "demo", "cli",
 ]  # fmt: skip
 

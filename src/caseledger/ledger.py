@@ -18,7 +18,7 @@ import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -35,6 +35,18 @@ from caseledger.errors import (
     ConcurrencyConflict,
     InvalidCommand,
     UnknownItem,
+)
+from caseledger.projections.board import BoardProjection
+from caseledger.projections.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
+from caseledger.projections.facts import fact_from_event
+from caseledger.projections.reports import (
+    BoardEntry,
+    Grouping,
+    ScoreRow,
+    StatRow,
+    board,
+    scores,
+    statistics,
 )
 from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, open_store
@@ -91,11 +103,15 @@ class CaseLedger:
         url: str = DEFAULT_URL,
         *,
         packs: PackRegistry | None = None,
+        default_pack: str = DEFAULT_PACK,
         clock: Clock | None = None,
         max_clock_skew: dt.timedelta = dt.timedelta(minutes=5),
     ) -> None:
         self.location = parse_ledger_url(url)
         self._packs = packs
+        self.default_pack = default_pack
+        """The pack that judges cases not (yet) accepted under a pack of their own."""
+        self._board: BoardProjection | None = None
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location)
@@ -213,6 +229,60 @@ class CaseLedger:
         """Every case's current state, in the order the cases were first recorded."""
         for case_no in self.case_numbers():
             yield self.case(case_no)
+
+    # -- supervision ---------------------------------------------------------------------
+    def evaluate(self, case_no: str, as_of: dt.datetime) -> CaseEvaluation:
+        """How the case stood at ``as_of`` under its pack: clock, light, violations, sanctions,
+        and the explanation (``.explain()``, ``.as_dict()``)."""
+        if as_of.tzinfo is None:
+            raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
+        case = self.case(case_no, as_of=as_of)
+        facts = [fact_from_event(event) for event in case.events]
+        return evaluate(case_no, facts, self.packs, as_of, default_pack=self.default_pack)
+
+    @property
+    def read_models(self) -> BoardProjection:
+        """The board read model, kept in this ledger's database."""
+        if self._board is None:
+            self._board = BoardProjection(self._store, self.packs, self.default_pack)
+        return self._board
+
+    def catch_up(self) -> int:
+        """Apply the events recorded since the read models last caught up; returns how many."""
+        return self.read_models.catch_up()
+
+    def rebuild_read_models(self) -> int:
+        """Clear the read models and replay the whole log; returns the events applied."""
+        return self.read_models.rebuild()
+
+    def board(
+        self,
+        as_of: dt.date,
+        *,
+        department: str | None = None,
+        window: str | None = None,
+        item: str | None = None,
+        limit: int | None = None,
+    ) -> list[BoardEntry]:
+        """Open cases that are yellow or red on ``as_of``, worst first (after a catch-up)."""
+        self.catch_up()
+        return board(
+            self.read_models, as_of, department=department, window=window, item=item, limit=limit
+        )
+
+    def statistics(
+        self, as_of: dt.date, *, by: Grouping = "department", since: dt.date | None = None
+    ) -> list[StatRow]:
+        """Received, finished, on time, early, overdue, average working days, by ``by``."""
+        self.catch_up()
+        return statistics(self.read_models, as_of, by=by, since=since)
+
+    def scores(
+        self, as_of: dt.date, *, by: Literal["department", "window"] = "department"
+    ) -> list[ScoreRow]:
+        """Sanctions up to ``as_of`` rolled up per department or window."""
+        self.catch_up()
+        return scores(self.read_models, as_of, by=by)
 
     # -- auditing ------------------------------------------------------------------------
     def verify(self, *, seal: Seal | None = None) -> VerificationReport:

@@ -21,8 +21,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
-from caseledger.cli.common import EXIT_TAMPERED, Settings, err, out, reports_errors
+from caseledger.cli.common import (
+    EXIT_TAMPERED,
+    Settings,
+    err,
+    open_ledger,
+    out,
+    reports_errors,
+)
 from caseledger.cli.packs import packs_app
+from caseledger.cli.supervision import (
+    board_command,
+    project_command,
+    stats_command,
+    status_command,
+)
 from caseledger.demo import demo_commands
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
@@ -66,8 +79,7 @@ def _root(
 
 @contextmanager
 def _ledger(ctx: typer.Context) -> Iterator[CaseLedger]:
-    settings: Settings = ctx.obj
-    ledger = CaseLedger(settings.db, packs=settings.registry())
+    ledger = open_ledger(ctx)
     try:
         yield ledger
     finally:
@@ -229,6 +241,10 @@ def _interesting(cases: list[Any]) -> list[Any]:
 
 
 app.add_typer(packs_app, name="packs")
+app.command("status")(status_command)
+app.command("board")(board_command)
+app.command("stats")(stats_command)
+app.command("project")(project_command)
 
 
 def main() -> None:

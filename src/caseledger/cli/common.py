@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,9 +13,21 @@ import typer
 from rich.console import Console
 
 from caseledger.errors import BatchRejected, CaseLedgerError
+from caseledger.ledger import CaseLedger
 from caseledger.rules import PackRegistry
 
-__all__ = ["EXIT_REFUSED", "EXIT_TAMPERED", "Settings", "err", "fail", "out", "reports_errors"]
+__all__ = [
+    "CHINA",
+    "EXIT_REFUSED",
+    "EXIT_TAMPERED",
+    "Settings",
+    "err",
+    "fail",
+    "open_ledger",
+    "out",
+    "parse_as_of",
+    "reports_errors",
+]
 
 EXIT_REFUSED = 1
 EXIT_TAMPERED = 3
@@ -58,3 +71,29 @@ class Settings:
 
     def registry(self) -> PackRegistry:
         return PackRegistry.discover(self.packs_dirs)
+
+
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def parse_as_of(text: str | None) -> dt.datetime:
+    """``--as-of``: an ISO time (no offset means +08:00), or a date (its end, +08:00);
+    none means now. The only place the CLI reads the wall clock for a projection."""
+    if text is None:
+        return dt.datetime.now(CHINA)
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=CHINA)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise fail(
+            f"--as-of {text!r} is not a date (2026-03-16) or a time (2026-03-16T09:00:00+08:00)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+def open_ledger(ctx: typer.Context) -> CaseLedger:
+    """The ledger of ``--db``, judged by the installed packs and those of ``--packs-dir``."""
+    settings: Settings = ctx.find_root().obj
+    return CaseLedger(settings.db, packs=settings.registry())

@@ -32,7 +32,14 @@ from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore
 
-__all__ = ["UPSTREAM", "BoardProjection", "BoardRecorder", "BoardRow", "board_row"]
+__all__ = [
+    "UPSTREAM",
+    "BoardProjection",
+    "BoardRecorder",
+    "BoardRow",
+    "board_row",
+    "horizon",
+]
 
 UPSTREAM = "caseledger"
 COLUMNS = (
@@ -40,6 +47,7 @@ COLUMNS = (
     "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
     "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
     "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
+    "received_month",
 )  # fmt: skip
 SANCTION_COLUMNS = (
     "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
@@ -59,18 +67,30 @@ class BoardRow:
     sanctions: list[dict[str, Any]]
 
 
-def board_row(evaluation: CaseEvaluation, pack: RulePack) -> BoardRow:
-    """The row of an evaluation made at the moment of the case's last event."""
+def horizon(evaluation: CaseEvaluation) -> dt.date | None:
+    """The day by which every finding that time alone can bring (overtime, inaction, a late
+    certificate) has appeared, if nothing else happens; None if time can bring none."""
     c = evaluation.clock
+    days = []
+    if c.open and c.deadline is not None:
+        days.append(c.deadline)
+    if c.started_on is None and c.notice_due is not None and c.closed_on is None:
+        days.append(c.notice_due)
+    if c.certificate_due is not None and c.certificate_issued_on is None:
+        days.append(c.certificate_due)
+    return max(days) + dt.timedelta(days=1) if days else None
+
+
+def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> BoardRow:
+    """The row of a case: ``now`` evaluated at its last event, ``future`` at its horizon
+    (or ``now`` again), so that findings time will bring are dated in advance."""
+    evaluation = now
+    c = now.clock
     closed = c.decided_on or c.closed_on
-    red_days = [f.day for f in evaluation.findings if _lit_red(evaluation, f)]
+    red_days = [f.day for f in future.findings if _lit_red(future, f)]
     yellow_from: dt.date | None = None
     if closed is None:
-        if c.deadline is not None and not c.paused:
-            red_days.append(c.deadline + dt.timedelta(days=1))
-        if c.started_on is None and c.notice_due is not None and c.first_reaction is None:
-            red_days.append(c.notice_due + dt.timedelta(days=1))
-        yellow_from = _yellow_from(evaluation, pack)
+        yellow_from = _yellow_from(now, pack)
     red_from = min(red_days) if red_days else None
     alerts = [d for d in (yellow_from, red_from) if d is not None]
     deadline = c.deadline
@@ -99,8 +119,9 @@ def board_row(evaluation: CaseEvaluation, pack: RulePack) -> BoardRow:
         "pack_hash": evaluation.pack.content_hash,
         "department": evaluation.holder[0],
         "window_code": evaluation.holder[1],
-        "violations": ",".join(sorted({f.violation.value for f in evaluation.findings})),
-        "points": sum(s.points or 0 for s in evaluation.sanctions),
+        "violations": ",".join(sorted({f.violation.value for f in future.findings})),
+        "points": sum(s.points or 0 for s in future.sanctions),
+        "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
     }  # fmt: skip
     sanctions = [
         {
@@ -115,7 +136,7 @@ def board_row(evaluation: CaseEvaluation, pack: RulePack) -> BoardRow:
             "department": s.finding.department,
             "window_code": s.finding.window,
         }
-        for s in evaluation.sanctions
+        for s in future.sanctions
     ]
     return BoardRow(values, sanctions)
 
@@ -183,7 +204,7 @@ class _BoardSQL:
             "yellow_from INTEGER, red_from INTEGER, alert_from INTEGER, paused INTEGER, "
             "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
             "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
-            "window_code TEXT, violations TEXT, points INTEGER)",
+            "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT)",
             f"CREATE INDEX IF NOT EXISTS {self.board}_alert ON {self.board} (alert_from) "
             "WHERE closed_on IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
@@ -248,9 +269,10 @@ class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
 class BoardProjection:
     """Keeps the board read model of a store up to date, exactly once per event."""
 
-    def __init__(self, store: CaseStore, packs: PackRegistry) -> None:
+    def __init__(self, store: CaseStore, packs: PackRegistry, default_pack: str) -> None:
         self.store = store
         self.packs = packs
+        self.default_pack = default_pack
         kind: type[Any]
         if isinstance(store.factory, SQLiteFactory):
             kind = SQLiteBoardRecorder
@@ -306,8 +328,15 @@ class BoardProjection:
         ]
 
     def _row(self, case_no: str, facts: list[Fact]) -> BoardRow:
-        evaluation = evaluate(case_no, facts, self.packs, facts[-1].at)
-        return board_row(evaluation, self.packs.get(evaluation.pack.name))
+        now = evaluate(case_no, facts, self.packs, facts[-1].at, default_pack=self.default_pack)
+        pack = self.packs.get(now.pack.name)
+        day = horizon(now)
+        future = now
+        if day is not None:
+            moment = dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset)
+            later = max(moment, facts[-1].at)
+            future = evaluate(case_no, facts, self.packs, later, default_pack=self.default_pack)
+        return board_row(now, future, pack)
 
     def p(self, name: str) -> str:
         """A named placeholder in this database's style."""

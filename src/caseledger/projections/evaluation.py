@@ -30,7 +30,8 @@ from caseledger.rules.registry import PackRegistry
 __all__ = ["DEFAULT_PACK", "CaseEvaluation", "evaluate", "pack_for", "status_of"]
 
 DEFAULT_PACK = "national"
-"""The pack that judges a case not (yet) accepted under a pack of its own."""
+"""The pack that judges a case not (yet) accepted under a pack of its own, unless the ledger
+names another (a city's ledger names its city's pack)."""
 
 _ENDINGS = {
     "approved": CaseStatus.APPROVED,
@@ -71,10 +72,10 @@ def status_of(facts: list[Fact]) -> CaseStatus:
     return status
 
 
-def pack_for(facts: list[Fact], packs: PackRegistry) -> RulePack:
-    """The pack the case names on acceptance, else the default (national) pack."""
+def pack_for(facts: list[Fact], packs: PackRegistry, default: str = DEFAULT_PACK) -> RulePack:
+    """The pack the case names on acceptance, else ``default``."""
     accepted = next((f for f in facts if f.type == "accepted"), None)
-    return packs.get(accepted.get("rule_pack") if accepted else DEFAULT_PACK)
+    return packs.get(accepted.get("rule_pack") if accepted else default)
 
 
 @dataclass(frozen=True)
@@ -224,13 +225,19 @@ class CaseEvaluation:
 
 
 def evaluate(
-    case_no: str, facts: list[Fact], packs: PackRegistry, as_of: dt.datetime
+    case_no: str,
+    facts: list[Fact],
+    packs: PackRegistry,
+    as_of: dt.datetime,
+    *,
+    default_pack: str = DEFAULT_PACK,
 ) -> CaseEvaluation:
-    """Judge the case made of ``facts`` as it stood at ``as_of``."""
+    """Judge the case made of ``facts`` as it stood at ``as_of`` (under ``default_pack`` while
+    no acceptance names a pack)."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     known = [f for f in facts if f.at <= as_of]
-    pack = pack_for(known, packs)
+    pack = pack_for(known, packs, default_pack)
     clock = run_clock(known, pack, as_of)
     findings = find_violations(known, clock, pack)
     sanctions = sanctions_for(findings, pack)

@@ -288,10 +288,11 @@ def _overtime(clock: ClockReport, pack: RulePack, held: Any) -> None:
         also = ""
         if which == "promised" and statutory and clock.decided_on > statutory:
             also = " and the statutory one"
+        detail = f"decided on {clock.decided_on}, after the {which} deadline {deadline}{also}"
         held(
             Violation.OVERTIME,
-            clock.decided_on,
-            f"decided on {clock.decided_on}, after the {which} deadline {deadline}{also}",
+            deadline + dt.timedelta(days=1),
+            detail,
             f"{pack.name}: {which} limit",
             None,
         )

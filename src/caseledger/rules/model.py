@@ -142,6 +142,19 @@ class PackHeader(_Strict):
     )
     reference: Reference
     description: str | None = None
+    score_base: int | None = Field(
+        default=None,
+        ge=1,
+        le=100000,
+        description="The score units start from before points are taken off (e.g. 1000, 千分制).",
+    )
+    score_reference: str | None = Field(default=None, description="Where the score comes from.")
+
+    @model_validator(mode="after")
+    def _score_has_a_source(self) -> PackHeader:
+        if self.score_base is not None and not self.score_reference:
+            raise ValueError("score_base needs a score_reference citing its source")
+        return self
 
 
 class LimitRule(Version):

@@ -122,6 +122,13 @@ class RulePack:
     def title(self) -> str:
         return self.data.pack.title
 
+    @property
+    def score_base(self) -> int | None:
+        """The score units start from (e.g. 1000), from the nearest pack that sets one."""
+        return next(
+            (p.data.pack.score_base for p in self.lineage() if p.data.pack.score_base), None
+        )
+
     @cached_property
     def utc_offset(self) -> dt.timezone:
         sign = 1 if self.data.pack.utc_offset[0] == "+" else -1

@@ -1,0 +1,157 @@
+"""``status``, ``board``, ``stats`` and ``project``: what the supervision office runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated, Literal
+
+import orjson
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from caseledger.cli.common import err, open_ledger, out, parse_as_of, reports_errors
+from caseledger.ledger import CaseLedger
+from caseledger.projections.judgement import Light
+
+__all__ = ["board_command", "project_command", "stats_command", "status_command"]
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="A date (its end, +08:00) or an ISO time; default: now."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+_STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
+
+
+def _json(data: object) -> None:
+    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _open(ctx: typer.Context) -> CaseLedger:
+    return open_ledger(ctx)
+
+
+@reports_errors
+def status_command(
+    ctx: typer.Context,
+    case_no: Annotated[str, typer.Argument(metavar="CASE", help="The case number.")],
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """A case's deadlines, light, violations and sanctions as of a moment, and why."""
+    moment = parse_as_of(as_of)
+    with _open(ctx) as ledger:
+        evaluation = ledger.evaluate(case_no, moment)
+    if as_json:
+        _json(evaluation.as_dict())
+        return
+    for number, line in enumerate(evaluation.explain()):
+        style = _STYLE[evaluation.light] if number == 3 else ""
+        out.print(Text(line, style=style), soft_wrap=True)
+
+
+@reports_errors
+def board_command(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    window: Annotated[str | None, typer.Option(help="Only this window.")] = None,
+    item: Annotated[str | None, typer.Option(help="Only this item code.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Every open case that is yellow or red, worst first."""
+    moment = parse_as_of(as_of)
+    with _open(ctx) as ledger:
+        day = moment.date()
+        entries = ledger.board(day, department=department, window=window, item=item, limit=limit)
+    if as_json:
+        _json({"as_of": day.isoformat(), "cases": [e.as_dict() for e in entries]})
+        return
+    table = Table(title=f"supervision board 电子监察 as of {day}: {len(entries)} case(s)")
+    for column in ("light", "case", "status", "item", "department", "window", "deadline",
+                   "left", "violations"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        left = "-" if e.working_days_left is None else str(e.working_days_left)
+        if e.paused:
+            left += " (paused)"
+        table.add_row(
+            Text(e.light.zh, style=_STYLE[e.light]),
+            e.case_no,
+            e.status,
+            e.item_code or "-",
+            e.department or "-",
+            e.window or "-",
+            str(e.deadline or "-") + (" *" if e.provisional else ""),
+            left,
+            ", ".join(e.violations) or "-",
+        )
+    out.print(table)
+
+
+@reports_errors
+def stats_command(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    by: Annotated[
+        str, typer.Option(help="Group by department, window, item, month or pack.")
+    ] = "department",
+    as_json: AsJson = False,
+) -> None:
+    """Received, finished, on time, early (提前办结), overdue and average working days."""
+    if by not in ("department", "window", "item", "month", "pack"):
+        raise typer.BadParameter("use department, window, item, month or pack", param_hint="--by")
+    moment = parse_as_of(as_of)
+    grouping: Literal["department", "window", "item", "month", "pack"] = by  # type: ignore[assignment]
+    with _open(ctx) as ledger:
+        rows = ledger.statistics(moment.date(), by=grouping)
+        scores = ledger.scores(moment.date(), by="window" if by == "window" else "department")
+    if as_json:
+        _json(
+            {
+                "as_of": moment.date().isoformat(),
+                "by": by,
+                "rows": [r.as_dict() for r in rows],
+                "sanctions": [s.as_dict() for s in scores],
+            }
+        )
+        return
+    table = Table(title=f"statistics by {by} as of {moment.date()}")
+    for column in (by, "received 收件", "finished 办结", "on time", "early 提前", "early rate",
+                   "overdue 超时", "open", "avg working days"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        rate = "-" if r.early_rate is None else f"{r.early_rate:.1%}"
+        table.add_row(r.key, str(r.received), str(r.finished), str(r.on_time), str(r.early), rate,
+                      str(r.overdue), str(r.open), str(r.average_working_days or "-"))  # fmt: skip
+    out.print(table)
+    if scores:
+        sanctions = Table(title="sanctions 问责与扣分")
+        for column in ("unit", "pack", "sanctions", "points off", "score", "rectifications due"):
+            sanctions.add_column(column, overflow="fold")
+        for s in scores:
+            due = "; ".join(f"{c} by {d}" for c, d, _ in s.rectifications_due) or "-"
+            sanctions.add_row(s.key, s.rule_pack, str(s.sanctions), str(s.points_off),
+                              "-" if s.score is None else str(s.score), due)  # fmt: skip
+        out.print(sanctions)
+
+
+@reports_errors
+def project_command(
+    ctx: typer.Context,
+    rebuild: Annotated[
+        bool, typer.Option(help="Clear the read models and replay every event.")
+    ] = False,
+) -> None:
+    """Bring the read models up to date with the event log (or rebuild them)."""
+    with _open(ctx) as ledger:
+        started = time.perf_counter()
+        count = ledger.rebuild_read_models() if rebuild else ledger.catch_up()
+        seconds = time.perf_counter() - started
+    rate = f", {count / seconds:,.0f} events/s" if count and seconds > 0 else ""
+    err.print(
+        f"{'rebuilt from' if rebuild else 'applied'} {count} event(s) in {seconds:.2f} s{rate}"
+    )

@@ -1,0 +1,246 @@
+"""What the supervision office reads from the board read model: the board, statistics and
+sanction roll-ups, each for an ``as_of`` day, each one indexed query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from caseledger.projections.board import BoardProjection
+from caseledger.projections.judgement import Light
+
+__all__ = [
+    "BoardEntry",
+    "Grouping",
+    "ScoreRow",
+    "StatRow",
+    "board",
+    "scores",
+    "statistics",
+]
+
+Grouping = Literal["department", "window", "item", "month", "pack"]
+_KEYS: dict[str, str] = {
+    "department": "department",
+    "window": "window_code",
+    "item": "item_code",
+    "month": "received_month",
+    "pack": "rule_pack",
+}
+
+
+def _day(ordinal: int | None) -> dt.date | None:
+    return dt.date.fromordinal(ordinal) if ordinal is not None else None
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One yellow or red open case."""
+
+    case_no: str
+    light: Light
+    status: str
+    item_code: str | None
+    case_kind: str | None
+    department: str | None
+    window: str | None
+    deadline: dt.date | None
+    working_days_left: int | None
+    violations: list[str]
+    paused: bool
+    provisional: bool
+    rule_pack: str
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["light"] = self.light.value
+        data["deadline"] = self.deadline.isoformat() if self.deadline else None
+        return data
+
+
+def board(
+    projection: BoardProjection,
+    as_of: dt.date,
+    *,
+    department: str | None = None,
+    window: str | None = None,
+    item: str | None = None,
+    limit: int | None = None,
+) -> list[BoardEntry]:
+    """Every open case that is yellow or red on ``as_of``, worst first: red before yellow,
+    the longest overdue first, then the nearest deadline."""
+    p = projection.p
+    params: dict[str, Any] = {"t": as_of.toordinal()}
+    where = ["closed_on IS NULL", f"alert_from <= {p('t')}"]
+    for column, value in (("department", department), ("window_code", window), ("item_code", item)):
+        if value is not None:
+            where.append(f"{column} = {p(column)}")
+            params[column] = value
+    statement = (
+        "SELECT case_no, status, item_code, case_kind, department, window_code, deadline, "
+        "red_from, violations, paused, provisional, rule_pack FROM caseledger_board "
+        f"WHERE {' AND '.join(where)} "
+        f"ORDER BY CASE WHEN red_from <= {p('t')} THEN 0 ELSE 1 END, red_from, deadline, case_no"
+    )
+    if limit is not None:
+        statement += f" LIMIT {int(limit)}"
+    entries = []
+    for row in projection.query(statement, params):
+        red = row["red_from"] is not None and row["red_from"] <= params["t"]
+        deadline = _day(row["deadline"])
+        left = None
+        if deadline is not None:
+            calendar = projection.packs.get(row["rule_pack"]).calendar
+            if as_of <= deadline:
+                left = calendar.count_working_days(as_of, deadline).value
+            else:
+                left = -calendar.count_working_days(deadline, as_of).value
+        entries.append(
+            BoardEntry(
+                case_no=row["case_no"],
+                light=Light.RED if red else Light.YELLOW,
+                status=row["status"],
+                item_code=row["item_code"],
+                case_kind=row["case_kind"],
+                department=row["department"],
+                window=row["window_code"],
+                deadline=deadline,
+                working_days_left=left,
+                violations=[v for v in (row["violations"] or "").split(",") if v],
+                paused=bool(row["paused"]),
+                provisional=bool(row["provisional"]),
+                rule_pack=row["rule_pack"],
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class StatRow:
+    """Counts the seeds report: received, finished, on time, early (提前办结), overdue."""
+
+    key: str
+    received: int
+    finished: int
+    on_time: int
+    early: int
+    overdue: int
+    open: int
+    average_working_days: float | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.finished if self.finished else None
+
+    @property
+    def early_rate(self) -> float | None:
+        """提前办结率: finished before the deadline, over all finished."""
+        return self.early / self.finished if self.finished else None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["on_time_rate"] = self.on_time_rate
+        data["early_rate"] = self.early_rate
+        return data
+
+
+def statistics(
+    projection: BoardProjection,
+    as_of: dt.date,
+    *,
+    by: Grouping = "department",
+    since: dt.date | None = None,
+) -> list[StatRow]:
+    """Statistics of the cases received up to ``as_of`` (and from ``since``), by ``by``."""
+    p = projection.p
+    key = _KEYS[by]
+    params: dict[str, Any] = {"t": as_of.toordinal(), "s": (since or dt.date.min).toordinal()}
+    t = p("t")
+    done = f"(decided_on IS NOT NULL AND decided_on <= {t})"
+    still_open = f"(closed_on IS NULL OR closed_on > {t})"
+    statement = (
+        f"SELECT COALESCE({key}, '-') AS key, COUNT(*) AS received, "
+        f"SUM(CASE WHEN {done} THEN 1 ELSE 0 END) AS finished, "
+        f"SUM(CASE WHEN {done} AND on_time = 1 THEN 1 ELSE 0 END) AS on_time, "
+        f"SUM(CASE WHEN {done} AND early = 1 THEN 1 ELSE 0 END) AS early, "
+        f"SUM(CASE WHEN ({done} AND on_time = 0) OR ({still_open} AND deadline < {t}) "
+        "THEN 1 ELSE 0 END) AS overdue, "
+        f"SUM(CASE WHEN {still_open} THEN 1 ELSE 0 END) AS open, "
+        f"AVG(CASE WHEN {done} THEN working_days_used END) AS average "
+        "FROM caseledger_board "
+        f"WHERE received_on <= {t} AND received_on >= {p('s')} "
+        f"GROUP BY COALESCE({key}, '-') ORDER BY key"
+    )
+    return [
+        StatRow(
+            key=row["key"],
+            received=int(row["received"]),
+            finished=int(row["finished"] or 0),
+            on_time=int(row["on_time"] or 0),
+            early=int(row["early"] or 0),
+            overdue=int(row["overdue"] or 0),
+            open=int(row["open"] or 0),
+            average_working_days=(
+                round(float(row["average"]), 2) if row["average"] is not None else None
+            ),
+        )
+        for row in projection.query(statement, params)
+    ]
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """Sanctions rolled up for one unit: points off, and the score where the pack keeps one."""
+
+    key: str
+    rule_pack: str
+    sanctions: int
+    points_off: int
+    score: int | None
+    rectifications_due: list[tuple[str, dt.date | None, str]]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rectifications_due"] = [
+            {"case_no": c, "due": d.isoformat() if d else None, "label": label}
+            for c, d, label in self.rectifications_due
+        ]
+        return data
+
+
+def scores(
+    projection: BoardProjection, as_of: dt.date, *, by: Literal["department", "window"]
+) -> list[ScoreRow]:
+    """Sanctions found up to ``as_of``, per department or window (and pack)."""
+    p = projection.p
+    key = _KEYS[by]
+    statement = (
+        f"SELECT COALESCE(s.{key}, '-') AS key, b.rule_pack AS rule_pack, s.case_no, s.sanction, "
+        "s.label, s.points, s.due FROM caseledger_board_sanctions s "
+        "JOIN caseledger_board b ON b.case_no = s.case_no "
+        f"WHERE s.day <= {p('t')} ORDER BY key, b.rule_pack, s.case_no, s.day, s.rule"
+    )
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in projection.query(statement, {"t": as_of.toordinal()}):
+        grouped.setdefault((row["key"], row["rule_pack"]), []).append(row)
+    result = []
+    for (unit, pack_name), rows in grouped.items():
+        points = sum(int(r["points"] or 0) for r in rows)
+        base = projection.packs.get(pack_name).score_base
+        result.append(
+            ScoreRow(
+                key=unit,
+                rule_pack=pack_name,
+                sanctions=len(rows),
+                points_off=points,
+                score=None if base is None else base - points,
+                rectifications_due=[
+                    (r["case_no"], _day(r["due"]), r["label"])
+                    for r in rows
+                    if r["sanction"] == "rectification_notice"
+                ],
+            )
+        )
+    return result
