@@ -21,8 +21,8 @@ demo: $(STAMP)
 	$(BIN)/caseledger --db sqlite:///$(DEMO_DB) demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff format --check src tests examples benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
@@ -34,6 +34,10 @@ test: lint typecheck
 # Many more hypothesis examples, on demand.
 test-deep: $(STAMP)
 	CASELEDGER_REQUIRE_POSTGRES=1 HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest
+
+# Speed of the board query and of rebuilding the read models (SQLite), on demand.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_read_models.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) .pytest_cache .mypy_cache .ruff_cache

@@ -277,5 +277,7 @@ def test_sanctions_and_statistics_roll_up_per_department_and_window(ledger: Case
     scores = ledger.scores(D(2026, 3, 31), by="window")
     assert [(s.key, s.points_off, s.score) for s in scores] == [("W3", 4, 996)]
     board = ledger.board(D(2026, 3, 31))
-    assert [(e.case_no, e.light) for e in board] == [("EX-OPEN", Light.RED)]
-    assert Violation.OVERTIME.value in board[0].violations or board[0].working_days_left < 0
+    assert (board.red, board.yellow) == (1, 0)
+    assert [(e.case_no, e.light) for e in board.entries] == [("EX-OPEN", Light.RED)]
+    assert Violation.OVERTIME.value in board.entries[0].violations
+    assert board.entries[0].working_days_left == -11  # due 16 March; 17..31 March: 11 days

@@ -105,6 +105,8 @@ class WorkingCalendar:
             cumulative[offset] = total
         self._cumulative = cumulative
         self._working_offsets = ordinals
+        self._reasons: dict[tuple[int, int], str | None] = {}
+        self._last_ordinal = self.last_day.toordinal()
         self._names = {day: str(name) for day, name in official.items()}
         self._names.update({day: info.name for day, info in extra.items()})
 
@@ -139,6 +141,11 @@ class WorkingCalendar:
         low, high = min(after, through), max(after, through)
         return Counted(count, self.provisional_reason(low, high))
 
+    def working_day_index(self, day: dt.date) -> int:
+        """How many working days the calendar has up to and including ``day``: the working
+        days between two days are the difference of their indexes."""
+        return self._cumulative[self._offset(day)]
+
     def working_days_in(self, after: dt.date, through: dt.date) -> list[dt.date]:
         """The working days ``x`` with ``after < x <= through`` (for explanations)."""
         first = self._cumulative[self._offset(after)]
@@ -157,7 +164,13 @@ class WorkingCalendar:
 
     def provisional_reason(self, first: dt.date, last: dt.date) -> str | None:
         """Why a result over ``first``..``last`` is provisional, or None if it is final."""
-        missing = [y for y in range(first.year, last.year + 1) if y not in self.published_years]
+        key = (first.year, last.year)
+        if key not in self._reasons:
+            self._reasons[key] = self._reason(*key)
+        return self._reasons[key]
+
+    def _reason(self, first_year: int, last_year: int) -> str | None:
+        missing = [y for y in range(first_year, last_year + 1) if y not in self.published_years]
         if not missing:
             return None
         years = ", ".join(str(y) for y in missing)
@@ -167,10 +180,10 @@ class WorkingCalendar:
         )
 
     def _offset(self, day: dt.date) -> int:
-        offset = day.toordinal() - self._origin
-        if offset < 0 or day > self.last_day:
+        ordinal = day.toordinal()
+        if ordinal < self._origin or ordinal > self._last_ordinal:
             raise CalendarRangeError(day, self.first_day, self.last_day)
-        return offset
+        return ordinal - self._origin
 
 
 @lru_cache(maxsize=32)

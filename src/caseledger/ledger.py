@@ -40,7 +40,7 @@ from caseledger.projections.board import BoardProjection
 from caseledger.projections.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
 from caseledger.projections.facts import fact_from_event
 from caseledger.projections.reports import (
-    BoardEntry,
+    Board,
     Grouping,
     ScoreRow,
     StatRow,
@@ -263,7 +263,7 @@ class CaseLedger:
         window: str | None = None,
         item: str | None = None,
         limit: int | None = None,
-    ) -> list[BoardEntry]:
+    ) -> Board:
         """Open cases that are yellow or red on ``as_of``, worst first (after a catch-up)."""
         self.catch_up()
         return board(

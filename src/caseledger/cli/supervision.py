@@ -66,11 +66,16 @@ def board_command(
     moment = parse_as_of(as_of)
     with _open(ctx) as ledger:
         day = moment.date()
-        entries = ledger.board(day, department=department, window=window, item=item, limit=limit)
+        result = ledger.board(day, department=department, window=window, item=item, limit=limit)
     if as_json:
-        _json({"as_of": day.isoformat(), "cases": [e.as_dict() for e in entries]})
+        _json(result.as_dict())
         return
-    table = Table(title=f"supervision board 电子监察 as of {day}: {len(entries)} case(s)")
+    entries = result.entries
+    shown = "" if len(entries) == result.red + result.yellow else f", {len(entries)} shown"
+    table = Table(
+        title=f"supervision board 电子监察 as of {day}: {result.red} red, {result.yellow} "
+        f"yellow{shown}"
+    )
     for column in ("light", "case", "status", "item", "department", "window", "deadline",
                    "left", "violations"):  # fmt: skip
         table.add_column(column, overflow="fold")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 
 from caseledger.projections.clock import pushed
@@ -47,7 +47,7 @@ COLUMNS = (
     "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
     "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
     "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
-    "received_month",
+    "received_month", "deadline_wd",
 )  # fmt: skip
 SANCTION_COLUMNS = (
     "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
@@ -122,6 +122,7 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "violations": ",".join(sorted({f.violation.value for f in future.findings})),
         "points": sum(s.points or 0 for s in future.sanctions),
         "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
+        "deadline_wd": pack.calendar.working_day_index(deadline) if deadline else None,
     }  # fmt: skip
     sanctions = [
         {
@@ -204,9 +205,12 @@ class _BoardSQL:
             "yellow_from INTEGER, red_from INTEGER, alert_from INTEGER, paused INTEGER, "
             "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
             "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
-            "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT)",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_alert ON {self.board} (alert_from) "
-            "WHERE closed_on IS NULL",
+            "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
+            "deadline_wd INTEGER)",
+            f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
+            "(red_from, deadline, case_no) WHERE closed_on IS NULL",
+            f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "
+            "(yellow_from, red_from) WHERE closed_on IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
             f"CREATE TABLE IF NOT EXISTS {self.sanctions} (case_no TEXT, day INTEGER, "
             "violation TEXT, rule TEXT, sanction TEXT, label TEXT, points INTEGER, due INTEGER, "
@@ -221,7 +225,7 @@ class BoardRecorder(Protocol):
     sql: _BoardSQL
 
     def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None: ...
-    def clear(self) -> None: ...
+    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None: ...
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
@@ -254,11 +258,13 @@ class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             self._write(cursor, rows, tracking)
 
-    def clear(self) -> None:
+    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"DELETE FROM {self.sql.board}")
             cursor.execute(f"DELETE FROM {self.sql.sanctions}")
             cursor.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
+            if tracking is not None:
+                self._write(cursor, rows, tracking)
 
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -309,14 +315,34 @@ class BoardProjection:
                 facts.append(fact_from_state(n.originator_version, n.topic, mapper.decode_bytes(n)))
                 touched[case_no] = None
             rows = [self._row(case_no, cache[case_no]) for case_no in touched]
+            try:
+                self.recorder.write(rows, Tracking(UPSTREAM, notifications[-1].id))
+            except IntegrityError:
+                # another projection applied these events first: continue from where it is
+                position = self.position
+                cache.clear()
+                continue
             position = notifications[-1].id
-            self.recorder.write(rows, Tracking(UPSTREAM, position))
             done += len(notifications)
 
     def rebuild(self) -> int:
-        """Clear the read model and replay the whole log; returns the events applied."""
-        self.recorder.clear()
-        return self.catch_up()
+        """Clear the read model and replay the whole log; returns the events applied.
+
+        The log is read once, each case judged once on its whole history, and the rows
+        written with the tracking record in one transaction; events recorded meanwhile are
+        applied by the next catch-up."""
+        mapper = self.store.case_mapper
+        facts: dict[str, list[Fact]] = {}
+        position = 0
+        for n in self.store.notifications(page=10_000):
+            state = mapper.decode_bytes(n)
+            facts.setdefault(str(n.originator_id), []).append(
+                fact_from_state(n.originator_version, n.topic, state)
+            )
+            position = n.id
+        rows = [self._row(case_no, case_facts) for case_no, case_facts in facts.items()]
+        self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
+        return sum(len(f) for f in facts.values())
 
     def _earlier_facts(self, case_no: str, version: int) -> list[Fact]:
         if version == 1:

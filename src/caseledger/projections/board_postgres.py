@@ -35,7 +35,7 @@ class PostgresBoardRecorder(_BoardWriting, PostgresTrackingRecorder):
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             self._write(cursor, rows, tracking)
 
-    def clear(self) -> None:
+    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             cursor.execute(f"DELETE FROM {self.sql.board}")
@@ -45,6 +45,8 @@ class PostgresBoardRecorder(_BoardWriting, PostgresTrackingRecorder):
                 "WHERE application_name = %s",
                 (UPSTREAM,),
             )
+            if tracking is not None:
+                self._write(cursor, rows, tracking)
 
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:

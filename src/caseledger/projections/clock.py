@@ -161,9 +161,13 @@ class _Run:
         self.cal = calendar
         self.r = report
         self.facts = facts
+        self._days = {f.version: pack.local_date(f.at) for f in facts}
+        self._first: dict[str, Fact] = {}
+        for fact in facts:
+            self._first.setdefault(fact.type, fact)
 
     def day(self, fact: Fact) -> dt.date:
-        return self.pack.local_date(fact.at)
+        return self._days[fact.version]
 
     def add(self, start: dt.date, days: int) -> dt.date:
         counted = self.cal.add_working_days(start, days)
@@ -178,7 +182,8 @@ class _Run:
         return counted.value
 
     def first(self, *types: str) -> Fact | None:
-        return next((f for f in self.facts if f.type in types), None)
+        found = [self._first[t] for t in types if t in self._first]
+        return min(found, key=lambda f: f.version) if found else None
 
     # -- start -----------------------------------------------------------------------------
     def start(self) -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from caseledger.domain.values import Actor
 from caseledger.domain.vocabulary import CaseKind
 from caseledger.projections.clock import DECISIONS, ClockReport
 from caseledger.projections.facts import Fact
@@ -122,8 +121,13 @@ class SanctionDue:
         }
 
 
-def _actor(fact: Fact) -> Actor:
-    return Actor(person=fact.person, role=fact.role, department=fact.department, window=fact.window)
+_POWERS = {
+    "accepted": Decision.ACCEPT,
+    "not_accepted": Decision.ACCEPT,
+    "approved": Decision.DECIDE,
+    "denied": Decision.DECIDE,
+    "extended": Decision.EXTEND,
+}
 
 
 class Holder:
@@ -229,29 +233,32 @@ def find_violations(facts: list[Fact], clock: ClockReport, pack: RulePack) -> li
                 f"{fact.type} with no acceptance on record",
                 OUTSIDE_SYSTEM_REFERENCE,
             )
-        checks = {
-            "accepted": (Decision.ACCEPT, _actor(fact)),
-            "not_accepted": (Decision.ACCEPT, _actor(fact)),
-            "approved": (Decision.DECIDE, _actor(fact)),
-            "denied": (Decision.DECIDE, _actor(fact)),
-        }
-        if fact.type == "extended":
-            approver = fact.get("approver", {})
-            checks["extended"] = (Decision.EXTEND, Actor.model_validate(approver))
-        if fact.type in checks:
-            decision, who = checks[fact.type]
+        decision = _POWERS.get(fact.type)
+        if decision is not None:
+            if fact.type == "extended":
+                approver = fact.get("approver", {})
+                person, role = approver.get("person"), approver.get("role")
+                department, window = approver.get("department"), approver.get("window")
+            else:
+                person, role, department, window = (
+                    fact.person,
+                    fact.role,
+                    fact.department,
+                    fact.window,
+                )
             the_kind = CaseKind(fact.get("case_kind")) if fact.type == "accepted" else kind
             the_item = fact.get("item_code") if fact.type == "accepted" else item
+            who = (role, department, window)
             if pack.authorising_scope(who, decision, the_item, the_kind, day) is None:
                 found.append(
                     Finding(
                         Violation.ULTRA_VIRES,
                         day,
-                        f"{fact.type} by {who.person} ({who.role}, {who.department}) outside "
+                        f"{fact.type} by {person} ({role}, {department}) outside "
                         f"every scope allowed to {decision.value} on {day}",
                         f"{pack.name}: authorisation scopes in force on {day}",
-                        who.department,
-                        who.window,
+                        department,
+                        window,
                         fact.version,
                     )
                 )

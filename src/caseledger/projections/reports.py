@@ -12,6 +12,7 @@ from caseledger.projections.board import BoardProjection
 from caseledger.projections.judgement import Light
 
 __all__ = [
+    "Board",
     "BoardEntry",
     "Grouping",
     "ScoreRow",
@@ -60,6 +61,30 @@ class BoardEntry:
         return data
 
 
+@dataclass(frozen=True)
+class Board:
+    """The yellow and red open cases on a day: how many of each, and the worst first."""
+
+    as_of: dt.date
+    red: int
+    yellow: int
+    entries: list[BoardEntry]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "red": self.red,
+            "yellow": self.yellow,
+            "cases": [e.as_dict() for e in self.entries],
+        }
+
+
+_SELECT = (
+    "SELECT case_no, status, item_code, case_kind, department, window_code, deadline, "
+    "deadline_wd, violations, paused, provisional, rule_pack FROM caseledger_board "
+)
+
+
 def board(
     projection: BoardProjection,
     as_of: dt.date,
@@ -68,53 +93,71 @@ def board(
     window: str | None = None,
     item: str | None = None,
     limit: int | None = None,
-) -> list[BoardEntry]:
-    """Every open case that is yellow or red on ``as_of``, worst first: red before yellow,
-    the longest overdue first, then the nearest deadline."""
+) -> Board:
+    """Every open case that is yellow or red on ``as_of`` (at most ``limit``), worst first:
+    red before yellow, the longest red first, then the nearest deadline. Red and yellow are
+    read from two partial indexes of open cases (on the day each turns red and yellow), so
+    the query never evaluates a case."""
     p = projection.p
     params: dict[str, Any] = {"t": as_of.toordinal()}
-    where = ["closed_on IS NULL", f"alert_from <= {p('t')}"]
+    filters = []
     for column, value in (("department", department), ("window_code", window), ("item_code", item)):
         if value is not None:
-            where.append(f"{column} = {p(column)}")
+            filters.append(f" AND {column} = {p(column)}")
             params[column] = value
-    statement = (
-        "SELECT case_no, status, item_code, case_kind, department, window_code, deadline, "
-        "red_from, violations, paused, provisional, rule_pack FROM caseledger_board "
-        f"WHERE {' AND '.join(where)} "
-        f"ORDER BY CASE WHEN red_from <= {p('t')} THEN 0 ELSE 1 END, red_from, deadline, case_no"
+    where = "".join(filters)
+    red_where = f"WHERE closed_on IS NULL AND red_from <= {p('t')}{where}"
+    yellow_where = (
+        f"WHERE closed_on IS NULL AND yellow_from <= {p('t')} "
+        f"AND (red_from IS NULL OR red_from > {p('t')}){where}"
     )
-    if limit is not None:
-        statement += f" LIMIT {int(limit)}"
+    counts = projection.query(
+        f"SELECT (SELECT COUNT(*) FROM caseledger_board {red_where}) AS red, "
+        f"(SELECT COUNT(*) FROM caseledger_board {yellow_where}) AS yellow",
+        params,
+    )[0]
+    red_count, yellow_count = int(counts["red"]), int(counts["yellow"])
+    cut = "" if limit is None else f" LIMIT {int(limit)}"
+    rows = [
+        (Light.RED, row)
+        for row in projection.query(
+            f"{_SELECT}{red_where} ORDER BY red_from, deadline, case_no{cut}", params
+        )
+    ]
+    room = None if limit is None else max(0, limit - len(rows))
+    if room is None or room > 0:
+        cut = "" if room is None else f" LIMIT {room}"
+        rows += [
+            (Light.YELLOW, row)
+            for row in projection.query(
+                f"{_SELECT}{yellow_where} ORDER BY deadline, case_no{cut}", params
+            )
+        ]
+    today: dict[str, int] = {}
     entries = []
-    for row in projection.query(statement, params):
-        red = row["red_from"] is not None and row["red_from"] <= params["t"]
-        deadline = _day(row["deadline"])
-        left = None
-        if deadline is not None:
-            calendar = projection.packs.get(row["rule_pack"]).calendar
-            if as_of <= deadline:
-                left = calendar.count_working_days(as_of, deadline).value
-            else:
-                left = -calendar.count_working_days(deadline, as_of).value
+    for light, row in rows:
+        pack = row["rule_pack"]
+        if pack not in today:
+            today[pack] = projection.packs.get(pack).calendar.working_day_index(as_of)
+        left = None if row["deadline_wd"] is None else row["deadline_wd"] - today[pack]
         entries.append(
             BoardEntry(
                 case_no=row["case_no"],
-                light=Light.RED if red else Light.YELLOW,
+                light=light,
                 status=row["status"],
                 item_code=row["item_code"],
                 case_kind=row["case_kind"],
                 department=row["department"],
                 window=row["window_code"],
-                deadline=deadline,
+                deadline=_day(row["deadline"]),
                 working_days_left=left,
                 violations=[v for v in (row["violations"] or "").split(",") if v],
                 paused=bool(row["paused"]),
                 provisional=bool(row["provisional"]),
-                rule_pack=row["rule_pack"],
+                rule_pack=pack,
             )
         )
-    return entries
+    return Board(as_of, red_count, yellow_count, entries)
 
 
 @dataclass(frozen=True)

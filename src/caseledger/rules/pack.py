@@ -78,26 +78,40 @@ def in_force(versions: Sequence[V], on: dt.date) -> V | None:
     return None
 
 
-@dataclass(frozen=True)
 class _Section(Generic[V]):
-    """One section of every pack of the lineage, child first."""
+    """One section of every pack of the lineage, child first. Answers are memoised: a pack
+    is immutable once loaded, and projections ask the same questions for every case."""
 
-    layers: tuple[tuple[str, Mapping[str, list[V]]], ...]
-
-    def names(self) -> list[str]:
+    def __init__(self, layers: tuple[tuple[str, Mapping[str, list[V]]], ...]) -> None:
+        self.layers = tuple(
+            (pack, {key: sorted(vs, key=lambda v: v.from_) for key, vs in rules.items()})
+            for pack, rules in layers
+        )
         seen: dict[str, None] = {}
         for _, rules in self.layers:
             seen.update(dict.fromkeys(rules))
-        return list(seen)
+        self._names = list(seen)
+        self._answers: dict[tuple[str, dt.date], Resolved[V] | None] = {}
+
+    def names(self) -> list[str]:
+        return list(self._names)
 
     def resolve(self, key: str, on: dt.date) -> Resolved[V] | None:
+        try:
+            return self._answers[key, on]
+        except KeyError:
+            pass
+        answer = None
         for pack, rules in self.layers:
             versions = rules.get(key)
             if versions:
-                found = in_force(sorted(versions, key=lambda v: v.from_), on)
+                found = in_force(versions, on)
                 if found is not None:
-                    return Resolved(found, key, pack)
-        return None
+                    answer = Resolved(found, key, pack)
+                    break
+        if len(self._answers) < 100_000:
+            self._answers[key, on] = answer
+        return answer
 
 
 @dataclass(eq=False)
@@ -137,7 +151,13 @@ class RulePack:
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         """The date of ``moment`` where the pack applies."""
+        if moment.utcoffset() == self._offset:
+            return moment.date()
         return moment.astimezone(self.utc_offset).date()
+
+    @cached_property
+    def _offset(self) -> dt.timedelta | None:
+        return self.utc_offset.utcoffset(None)
 
     def lineage(self) -> Iterator[RulePack]:
         """This pack, then the pack it extends, and so on to the root."""
@@ -244,29 +264,44 @@ class RulePack:
 
     def scopes_on(self, on: dt.date) -> list[Resolved[ScopeRule]]:
         """Every scope in force on ``on``, after transfers of power (``supersedes``)."""
+        cached = self._scopes_on.get(on)
+        if cached is None:
+            cached = self._scopes_on[on] = self._active_scopes(on)
+        return cached
+
+    @cached_property
+    def _scopes_on(self) -> dict[dt.date, list[Resolved[ScopeRule]]]:
+        return {}
+
+    def _active_scopes(self, on: dt.date) -> list[Resolved[ScopeRule]]:
         active = [r for key in self.scopes.names() if (r := self.scopes.resolve(key, on))]
         superseded = {name for r in active for name in r.rule.supersedes}
         return [r for r in active if r.key not in superseded]
 
     def authorising_scope(
         self,
-        actor: Actor,
+        actor: Actor | tuple[str, str, str | None],
         decision: Decision,
         item_code: str | None,
         kind: CaseKind | None,
         on: dt.date,
     ) -> Resolved[ScopeRule] | None:
-        """The scope that lets ``actor`` take ``decision`` on ``on``, or None (ultra vires)."""
+        """The scope that lets ``actor`` (or ``(role, department, window)``) take ``decision``
+        on ``on``, or None: ultra vires."""
+        if isinstance(actor, Actor):
+            role, department, window = actor.role, actor.department, actor.window
+        else:
+            role, department, window = actor
         for scope in self.scopes_on(on):
             rule = scope.rule
             holder = rule.holder
             if decision not in rule.decisions:
                 continue
-            if "*" not in holder.roles and actor.role not in holder.roles:
+            if "*" not in holder.roles and role not in holder.roles:
                 continue
-            if holder.department not in ("*", actor.department):
+            if holder.department not in ("*", department):
                 continue
-            if holder.windows is not None and actor.window not in holder.windows:
+            if holder.windows is not None and window not in holder.windows:
                 continue
             if "*" not in rule.items and item_code not in rule.items:
                 continue

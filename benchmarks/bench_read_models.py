@@ -1,0 +1,150 @@
+"""Benchmarks of the board read model on SQLite (run on demand: ``make bench``).
+
+1. **Board query** over N open cases (default 1,000,000): the read model is filled with
+   synthetic rows of the real schema (deadlines spread over the next 60 working days, yellow
+   two working days before, a few red by violation), then ``board(as_of)`` is timed. The
+   query reads the partial index on ``alert_from``; ``EXPLAIN QUERY PLAN`` is printed.
+2. **Rebuild** of the read models from the event log of M sample cases (default 20,000,
+   about 100,000 events), timed against a plain scan of the same notification log (read
+   every row and decode its JSON): events per second and the ratio.
+
+Numbers are measured in one run on this machine; compare ratios, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from caseledger import CaseLedger
+from caseledger.demo import demo_commands
+from caseledger.projections.board import COLUMNS
+from caseledger.projections.reports import board
+
+AS_OF = dt.date(2026, 11, 23)
+
+
+def fill_board(ledger: CaseLedger, cases: int, seed: int = 7) -> None:
+    projection = ledger.read_models
+    calendar = ledger.packs.get("national").calendar
+    rng = random.Random(seed)
+    first = AS_OF - dt.timedelta(days=10)
+    days = [calendar.add_working_days(first, n).value for n in range(1, 70)]
+    departments = [f"部门{n:02d}" for n in range(30)]
+    rows = []
+    for number in range(cases):
+        deadline = rng.choice(days)
+        yellow = days[max(0, days.index(deadline) - 2)]
+        violated = rng.random() < 0.01
+        red = (
+            min(deadline + dt.timedelta(days=1), AS_OF - dt.timedelta(days=3))
+            if violated
+            else (deadline + dt.timedelta(days=1))
+        )
+        department = rng.choice(departments)
+        row = dict.fromkeys(COLUMNS)
+        row.update(
+            case_no=f"B-{number:07d}", status="accepted", received_on=(AS_OF - dt.timedelta(
+                days=rng.randint(1, 40))).toordinal(), started_on=AS_OF.toordinal() - 20,
+            deadline=deadline.toordinal(), statutory_deadline=deadline.toordinal(),
+            yellow_from=yellow.toordinal(), red_from=red.toordinal(),
+            alert_from=min(yellow, red).toordinal(), paused=0, provisional=0,
+            item_code=f"ITEM-{rng.randint(1, 500):03d}", case_kind="promised",
+            rule_pack="national", pack_hash="-", department=department,
+            window_code=f"W{rng.randint(1, 80):02d}", violations="ultra_vires" if violated else "",
+            points=0, received_month="2026-11",
+        )  # fmt: skip
+        rows.append(row)
+    recorder = projection.recorder
+    with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+        cursor.executemany(recorder.sql.upsert, rows)
+    with recorder.datastore.transaction(commit=True) as cursor:  # type: ignore[attr-defined]
+        cursor.execute("ANALYZE")
+
+
+def bench_board(path: Path, cases: int, runs: int) -> None:
+    url = f"sqlite:///{path}"
+    with CaseLedger(url) as ledger:
+        started = time.perf_counter()
+        fill_board(ledger, cases)
+        print(
+            f"filled the board with {cases:,} open cases in {time.perf_counter() - started:.1f} s"
+        )
+        projection = ledger.read_models
+        plan = projection.query(
+            "EXPLAIN QUERY PLAN SELECT case_no FROM caseledger_board "
+            "WHERE closed_on IS NULL AND red_from <= :t ORDER BY red_from, deadline LIMIT 100",
+            {"t": AS_OF.toordinal()},
+        )
+        print("query plan:", "; ".join(str(row.get("detail")) for row in plan))
+        for limit in (100, None):
+            times = []
+            for _ in range(runs if limit else max(1, runs // 5)):
+                started = time.perf_counter()
+                result = board(projection, AS_OF, limit=limit)
+                times.append(time.perf_counter() - started)
+            what = f"the worst {limit}" if limit else "every alerting case"
+            print(
+                f"board as of {AS_OF} over {cases:,} open cases ({result.red:,} red, "
+                f"{result.yellow:,} yellow), counts and {what} ({len(result.entries):,} listed): "
+                f"median {statistics.median(times) * 1000:.1f} ms, best {min(times) * 1000:.1f} ms"
+            )
+        started = time.perf_counter()
+        everything = projection.query("SELECT COUNT(*) AS n FROM caseledger_board", {})
+        print(f"(a full count of the table takes {(time.perf_counter() - started) * 1000:.1f} ms;"
+              f" rows: {everything[0]['n']:,})")  # fmt: skip
+
+
+def plain_scan(ledger: CaseLedger) -> int:
+    count = 0
+    for notification in ledger.store.notifications(page=10_000):
+        orjson.loads(notification.state)
+        count += 1
+    return count
+
+
+def bench_rebuild(path: Path, cases: int) -> None:
+    clock_now = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+    with CaseLedger(f"sqlite:///{path}", clock=lambda: clock_now) as ledger:
+        commands = demo_commands(cases)
+        started = time.perf_counter()
+        for start in range(0, len(commands), 50_000):
+            ledger.record_batch(commands[start : start + 50_000])
+        recording = time.perf_counter() - started
+        print(f"recorded {len(commands):,} events of {cases:,} cases in {recording:.1f} s "
+              f"({len(commands) / recording:,.0f} events/s)")  # fmt: skip
+        ledger.packs.get("national").calendar  # noqa: B018 - build the calendar outside the timing
+        started = time.perf_counter()
+        scanned = plain_scan(ledger)
+        scan = time.perf_counter() - started
+        started = time.perf_counter()
+        rebuilt = ledger.rebuild_read_models()
+        rebuild = time.perf_counter() - started
+        print(f"plain scan of the notification log: {scanned:,} events in {scan:.2f} s "
+              f"({scanned / scan:,.0f} events/s)")  # fmt: skip
+        print(f"rebuild of the read models: {rebuilt:,} events in {rebuild:.2f} s "
+              f"({rebuilt / rebuild:,.0f} events/s)")  # fmt: skip
+        print(f"ratio rebuild / plain scan: {rebuild / scan:.1f}x the time "
+              f"({(rebuilt / rebuild) / (scanned / scan):.3f} of its speed)")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--open-cases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--rebuild-cases", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        bench_board(Path(folder) / "board.db", args.open_cases, args.runs)
+        bench_rebuild(Path(folder) / "rebuild.db", args.rebuild_cases)
+
+
+if __name__ == "__main__":
+    main()

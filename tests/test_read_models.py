@@ -1,0 +1,139 @@
+"""The board read model: exactly-once catch-up, rebuilds that agree, lights that agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from caseledger import CaseLedger, Command
+from caseledger.demo import demo_commands
+from caseledger.projections.judgement import Light
+from tests.conftest import fixed_clock
+from tests.histories import case_histories
+
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def test_catching_up_twice_applies_each_event_exactly_once(ledger: CaseLedger) -> None:
+    commands = demo_commands(30)
+    ledger.record_batch(commands)
+    assert ledger.catch_up() == len(commands)
+    assert ledger.catch_up() == 0
+    rows = ledger.read_models.rows()
+    assert len(rows) == 30 and ledger.read_models.position == ledger.store.max_notification_id()
+
+
+def test_two_projections_catching_up_at_once_apply_each_event_once(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    import threading
+
+    first, second = open_ledger(), open_ledger()
+    commands = demo_commands(40)
+    first.record_batch(commands)
+    first.read_models, second.read_models  # noqa: B018 - create the tables before racing
+    applied: list[int] = []
+    threads = [
+        threading.Thread(target=lambda ledger=ledger: applied.append(ledger.catch_up()))
+        for ledger in (first, second)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(applied) == len(commands)
+    assert first.read_models.rows() == second.read_models.rows()
+    assert len(first.read_models.rows()) == 40
+
+
+def test_new_events_update_only_their_cases_and_match_a_rebuild(ledger: CaseLedger) -> None:
+    commands = demo_commands(30)
+    ledger.record_batch(commands[:150])
+    ledger.catch_up()
+    ledger.record_batch(commands[150:])
+    assert ledger.catch_up() == len(commands) - 150
+    incremental = (ledger.read_models.rows(), ledger.read_models.sanction_rows())
+    assert ledger.rebuild_read_models() == len(commands)
+    assert (ledger.read_models.rows(), ledger.read_models.sanction_rows()) == incremental
+
+
+def test_sqlite_and_postgresql_read_models_hold_the_same_rows(
+    sqlite_url: str, postgres_url: str
+) -> None:
+    rows = []
+    for url in (sqlite_url, postgres_url):
+        with CaseLedger(url, clock=fixed_clock) as ledger:
+            ledger.record_batch(demo_commands(25))
+            ledger.catch_up()
+            rows.append((ledger.read_models.rows(), ledger.read_models.sanction_rows()))
+    assert rows[0] == rows[1]
+
+
+def _renamed(history: list[Command], case_no: str) -> list[Command]:
+    return [
+        c.model_copy(update={"case_no": case_no, "command_id": f"{case_no}-{i}"})
+        for i, c in enumerate(history, start=1)
+    ]
+
+
+many_histories = st.lists(case_histories(max_events=10), min_size=1, max_size=4)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(histories=many_histories, cuts=st.lists(st.integers(0, 40), max_size=3))
+def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
+    histories: list[list[Command]], cuts: list[int]
+) -> None:
+    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    commands.sort(key=lambda c: c.at)
+    with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
+        start = 0
+        for cut in sorted(set(cuts)) + [len(commands)]:
+            ledger.record_batch(commands[start : max(start, cut)])
+            ledger.catch_up()
+            start = max(start, cut)
+        incremental = (ledger.read_models.rows(), ledger.read_models.sanction_rows())
+        ledger.rebuild_read_models()
+        assert (ledger.read_models.rows(), ledger.read_models.sanction_rows()) == incremental
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(histories=many_histories, days_after=st.lists(st.integers(0, 90), min_size=1, max_size=4))
+def test_the_board_shows_every_open_case_with_the_light_its_evaluation_gives(
+    histories: list[list[Command]], days_after: list[int]
+) -> None:
+    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    last = max(c.at for c in commands).astimezone(CST).date()
+    with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
+        ledger.record_batch(commands)
+        for days in days_after:
+            day = last + dt.timedelta(days=days)
+            moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CST)
+            on_board = {e.case_no: e.light for e in ledger.board(day).entries}
+            expected = {}
+            for i in range(len(histories)):
+                evaluation = ledger.evaluate(f"P-{i}", moment)
+                if evaluation.clock.open and evaluation.light is not Light.GREEN:
+                    expected[f"P-{i}"] = evaluation.light
+            assert on_board == expected
+
+
+def test_the_board_filters_by_department_window_and_item(ledger: CaseLedger) -> None:
+    ledger.record_batch(demo_commands(60))
+    day = dt.date(2026, 12, 31)
+    result = ledger.board(day)
+    everything = result.entries
+    assert everything, "the open demo cases are overdue by the end of 2026"
+    assert len(everything) == result.red + result.yellow
+    department = everything[0].department
+    assert department is not None
+    only = ledger.board(day, department=department).entries
+    assert only and all(e.department == department for e in only)
+    assert ledger.board(day, item="NO-SUCH-ITEM").entries == []
+    limited = ledger.board(day, limit=1)
+    assert len(limited.entries) == 1 and limited.red == result.red
+    reds = [e for e in everything if e.light is Light.RED]
+    assert everything[: len(reds)] == reds  # worst first

@@ -1,0 +1,85 @@
+"""``caseledger status``, ``board``, ``stats`` and ``project``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from caseledger import CaseLedger
+from caseledger.cli import app
+from caseledger.demo import demo_commands
+from tests.conftest import fixed_clock
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "cases.jsonl"
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "250"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def demo_db(sqlite_url: str) -> str:
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        ledger.record_batch(demo_commands(60))
+    return sqlite_url
+
+
+def test_status_explains_a_case_as_of_a_moment(sqlite_url: str) -> None:
+    run("--db", sqlite_url, "record", str(EXAMPLE))
+    code, out, _ = run("--db", sqlite_url, "status", "QZ-2026-000102", "--as-of", "2026-10-16")
+    assert code == 0
+    assert (
+        "light: 绿灯" in out and "expert_review" in out and "paused" not in out.split("clock:")[0]
+    )
+    code, out, _ = run(
+        "--db", sqlite_url, "status", "QZ-2026-000102", "--as-of", "2026-10-16", "--json"
+    )
+    data = json.loads(out)
+    assert code == 0 and data["clock"]["paused"] is True and data["light"] == "green"
+    assert data["pack"]["name"] == "national" and data["as_of"] == "2026-10-16T23:59:59+08:00"
+
+
+def test_status_json_is_the_same_byte_for_byte_on_every_run(sqlite_url: str) -> None:
+    run("--db", sqlite_url, "record", str(EXAMPLE))
+    args = ("--db", sqlite_url, "status", "QZ-2026-000101", "--as-of", "2026-11-01", "--json")
+    assert run(*args)[1] == run(*args)[1]
+
+
+def test_a_bad_as_of_is_a_one_line_error(sqlite_url: str) -> None:
+    code, _, err = run("--db", sqlite_url, "status", "X", "--as-of", "yesterday")
+    assert code == 1 and err.startswith("error: --as-of 'yesterday' is not a date")
+
+
+def test_board_lists_red_cases_worst_first_with_filters(demo_db: str) -> None:
+    code, out, _ = run("--db", demo_db, "board", "--as-of", "2026-12-31", "--json")
+    cases = json.loads(out)["cases"]
+    assert code == 0 and cases and all(c["light"] in ("red", "yellow") for c in cases)
+    department = cases[0]["department"]
+    code, out, _ = run(
+        "--db", demo_db, "board", "--as-of", "2026-12-31", "--department", department
+    )
+    assert code == 0 and department in out and "红灯" in out
+
+
+def test_stats_reports_received_finished_early_and_overdue(demo_db: str) -> None:
+    code, out, _ = run("--db", demo_db, "stats", "--as-of", "2026-11-23", "--json")
+    data = json.loads(out)
+    assert code == 0 and sum(r["received"] for r in data["rows"]) == 60
+    code, out, _ = run("--db", demo_db, "stats", "--as-of", "2026-11-23", "--by", "month")
+    assert code == 0 and "2026-10" in out and "提前" in out
+    code, _, err = run("--db", demo_db, "stats", "--by", "colour")
+    assert code == 2 and "department, window, item, month or pack" in err
+
+
+def test_project_catches_up_and_rebuilds(demo_db: str) -> None:
+    code, _, err = run("--db", demo_db, "project")
+    assert code == 0 and "applied" in err and "events/s" in err
+    code, _, err = run("--db", demo_db, "project")
+    assert code == 0 and "applied 0 event(s)" in err
+    code, _, err = run("--db", demo_db, "project", "--rebuild")
+    assert code == 0 and "rebuilt from" in err
