@@ -91,7 +91,7 @@ def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
     commands.sort(key=lambda c: c.at)
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
         start = 0
-        for cut in sorted(set(cuts)) + [len(commands)]:
+        for cut in [*sorted(set(cuts)), len(commands)]:
             ledger.record_batch(commands[start : max(start, cut)])
             ledger.catch_up()
             start = max(start, cut)

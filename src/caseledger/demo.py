@@ -4,8 +4,10 @@ Sample data, not law: the departments, windows and item codes are illustrative. 
 paths follow the field (seed 000, Quanzhou): immediate cases decided at the window,
 promised cases through 受理/审查/决定, 补正 before acceptance, 容缺 after it, Art. 45
 expert reviews with their written notice, Art. 42 extensions, denials, withdrawals, a
-revocation pushed by a supervising department, a complaint. The generator is seeded, so
-the same call gives the same commands.
+revocation pushed by a supervising department, a complaint. Some cases go wrong, as
+they do, for the supervision board to show: one left without any reaction, one suspended
+without its written notice, one never decided. The generator is seeded, so the same call
+gives the same commands.
 """
 
 from __future__ import annotations
@@ -349,7 +351,32 @@ def _complaint(s: _Story, rng: random.Random) -> None:
     )
 
 
+def _forgotten(s: _Story, rng: random.Random) -> None:
+    """Received, then nothing: no acceptance, refusal or notice within 5 working days."""
+    _received(s)
+
+
+def _unnoticed_pause(s: _Story, rng: random.Random) -> None:
+    """Suspended for testing without the written notice Art. 45 requires."""
+    _received(s)
+    _accepted(s, "promised")
+    s.later(rng.randint(1, 3))
+    s.add(
+        {"type": "clock_suspended", "reason": "testing"},
+        s.actor("R" + s.item.window[1:], "reviewer", window=False),
+    )
+
+
+def _stalled(s: _Story, rng: random.Random) -> None:
+    """Accepted early in the month and never decided."""
+    _received(s)
+    _accepted(s, "promised")
+
+
 _PATHS: tuple[tuple[Callable[[_Story, random.Random], None], int], ...] = (
+    (_forgotten, 1),
+    (_unnoticed_pause, 1),
+    (_stalled, 1),
     (_immediate, 14),
     (_promised, 14),
     (_correction, 6),

@@ -32,11 +32,13 @@ from caseledger.cli.common import (
 from caseledger.cli.packs import packs_app
 from caseledger.cli.supervision import (
     board_command,
+    board_table,
     project_command,
     stats_command,
+    stats_tables,
     status_command,
 )
-from caseledger.demo import demo_commands
+from caseledger.demo import DEMO_LAST_DAY, demo_commands
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
@@ -226,6 +228,10 @@ def demo(
             out.print(render.case_header(case))
             out.print(render.timeline(case.events))
         out.print(render.verification(ledger.verify()))
+        day = DEMO_LAST_DAY
+        out.print(board_table(ledger.board(day)))
+        for table in stats_tables(ledger.statistics(day), ledger.scores(day), "department", day):
+            out.print(table)
 
 
 def _interesting(cases: list[Any]) -> list[Any]:

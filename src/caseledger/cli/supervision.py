@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from typing import Annotated, Literal
@@ -14,8 +15,16 @@ from rich.text import Text
 from caseledger.cli.common import err, open_ledger, out, parse_as_of, reports_errors
 from caseledger.ledger import CaseLedger
 from caseledger.projections.judgement import Light
+from caseledger.projections.reports import Board, ScoreRow, StatRow
 
-__all__ = ["board_command", "project_command", "stats_command", "status_command"]
+__all__ = [
+    "board_command",
+    "board_table",
+    "project_command",
+    "stats_command",
+    "stats_tables",
+    "status_command",
+]
 
 AsOf = Annotated[
     str | None,
@@ -70,11 +79,16 @@ def board_command(
     if as_json:
         _json(result.as_dict())
         return
+    out.print(board_table(result))
+
+
+def board_table(result: Board) -> Table:
+    """The board as a table, worst first."""
     entries = result.entries
     shown = "" if len(entries) == result.red + result.yellow else f", {len(entries)} shown"
     table = Table(
-        title=f"supervision board 电子监察 as of {day}: {result.red} red, {result.yellow} "
-        f"yellow{shown}"
+        title=f"supervision board 电子监察 as of {result.as_of}: {result.red} red, "
+        f"{result.yellow} yellow{shown}"
     )
     for column in ("light", "case", "status", "item", "department", "window", "deadline",
                    "left", "violations"):  # fmt: skip
@@ -94,7 +108,7 @@ def board_command(
             left,
             ", ".join(e.violations) or "-",
         )
-    out.print(table)
+    return table
 
 
 @reports_errors
@@ -124,7 +138,13 @@ def stats_command(
             }
         )
         return
-    table = Table(title=f"statistics by {by} as of {moment.date()}")
+    for table in stats_tables(rows, scores, by, moment.date()):
+        out.print(table)
+
+
+def stats_tables(rows: list[StatRow], scores: list[ScoreRow], by: str, day: dt.date) -> list[Table]:
+    """The statistics, and the sanctions roll-up when there are sanctions."""
+    table = Table(title=f"statistics by {by} as of {day}")
     for column in (by, "received 收件", "finished 办结", "on time", "early 提前", "early rate",
                    "overdue 超时", "open", "avg working days"):  # fmt: skip
         table.add_column(column, overflow="fold")
@@ -132,7 +152,7 @@ def stats_command(
         rate = "-" if r.early_rate is None else f"{r.early_rate:.1%}"
         table.add_row(r.key, str(r.received), str(r.finished), str(r.on_time), str(r.early), rate,
                       str(r.overdue), str(r.open), str(r.average_working_days or "-"))  # fmt: skip
-    out.print(table)
+    tables = [table]
     if scores:
         sanctions = Table(title="sanctions 问责与扣分")
         for column in ("unit", "pack", "sanctions", "points off", "score", "rectifications due"):
@@ -141,7 +161,8 @@ def stats_command(
             due = "; ".join(f"{c} by {d}" for c, d, _ in s.rectifications_due) or "-"
             sanctions.add_row(s.key, s.rule_pack, str(s.sanctions), str(s.points_off),
                               "-" if s.score is None else str(s.score), due)  # fmt: skip
-        out.print(sanctions)
+        tables.append(sanctions)
+    return tables
 
 
 @reports_errors

@@ -47,7 +47,7 @@ COLUMNS = (
     "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
     "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
     "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
-    "received_month", "deadline_wd",
+    "received_month", "deadline_wd", "paused_left",
 )  # fmt: skip
 SANCTION_COLUMNS = (
     "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
@@ -123,6 +123,7 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "points": sum(s.points or 0 for s in future.sanctions),
         "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
         "deadline_wd": pack.calendar.working_day_index(deadline) if deadline else None,
+        "paused_left": c.working_days_left if c.paused else None,
     }  # fmt: skip
     sanctions = [
         {
@@ -206,7 +207,7 @@ class _BoardSQL:
             "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
             "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
             "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
-            "deadline_wd INTEGER)",
+            "deadline_wd INTEGER, paused_left INTEGER)",
             f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
             "(red_from, deadline, case_no) WHERE closed_on IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "

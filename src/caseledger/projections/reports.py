@@ -48,6 +48,7 @@ class BoardEntry:
     department: str | None
     window: str | None
     deadline: dt.date | None
+    """While paused: the deadline as it stood when the clock stopped (it moves each day)."""
     working_days_left: int | None
     violations: list[str]
     paused: bool
@@ -81,7 +82,7 @@ class Board:
 
 _SELECT = (
     "SELECT case_no, status, item_code, case_kind, department, window_code, deadline, "
-    "deadline_wd, violations, paused, provisional, rule_pack FROM caseledger_board "
+    "deadline_wd, paused_left, violations, paused, provisional, rule_pack FROM caseledger_board "
 )
 
 
@@ -140,6 +141,8 @@ def board(
         if pack not in today:
             today[pack] = projection.packs.get(pack).calendar.working_day_index(as_of)
         left = None if row["deadline_wd"] is None else row["deadline_wd"] - today[pack]
+        if row["paused"]:
+            left = row["paused_left"]  # the clock is stopped: what was left when it stopped
         entries.append(
             BoardEntry(
                 case_no=row["case_no"],
