@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).parent.parent / "src" / "caseledger"
 LAYERS = [
     "errors", "domain", "calendar", "rules", "store", "audit", "projections",
-    "ledger", "interchange", "demo", "cli",
+    "ledger", "interchange", "demo", "cli", "testing",
 ]  # fmt: skip
 
 

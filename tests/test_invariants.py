@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import itertools
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from caseledger import EVENT_TYPES, Case, CaseLedger, Command
+from caseledger import EVENT_TYPES, Case, CaseLedger, Command, PackRegistry, RecordedEvent
+from caseledger.domain.chain import GENESIS_HASH
+from caseledger.projections.clock import run_clock
+from caseledger.projections.evaluation import evaluate
+from caseledger.projections.facts import Fact, fact_from_event
+from caseledger.testing.strategies import case_histories, dates_near_holidays, packs
 from tests.conftest import fixed_clock
 from tests.helpers import snapshot
-from tests.histories import case_histories
 
 
 def _state(case: Case) -> dict[str, object]:
@@ -99,3 +104,99 @@ def test_the_history_strategy_can_reach_every_event_type(event_type: str) -> Non
         settings=settings(max_examples=5000, database=None, phases=[Phase.generate]),
     )
     assert any(c.type == event_type for c in found)
+
+
+# -- deadline logic --------------------------------------------------------------------------
+CST = dt.timezone(dt.timedelta(hours=8))
+REGISTRY = PackRegistry.discover()
+NATIONAL = REGISTRY.get("national")
+STAFF = {"person": "A1", "role": "window_a", "department": "D1", "window": "W1"}
+
+
+def facts_of(events: list[tuple[dt.date, dict[str, object]]]) -> list[Fact]:
+    """Facts of one case from (day, event) pairs, chained as the ledger would."""
+    facts, prev = [], GENESIS_HASH
+    for version, (day, event) in enumerate(events, start=1):
+        moment = dt.datetime.combine(day, dt.time(10), tzinfo=CST)
+        command = Command.model_validate(
+            {"case_no": "K-1", "command_id": f"K-{version}", "at": moment.isoformat(),
+             "actor": STAFF, "event": event}
+        )  # fmt: skip
+        recorded = RecordedEvent.chain(command, version=version, prev_hash=prev, recorded_at=moment)
+        prev = recorded.hash
+        facts.append(fact_from_event(recorded))
+    return facts
+
+
+@given(
+    start=dates_near_holidays(),
+    kind=st.sampled_from(["promised", "joint"]),
+    into=st.integers(0, 19),
+    k=st.integers(0, 40),
+)
+def test_a_pause_of_k_working_days_moves_the_deadline_by_exactly_k(
+    start: dt.date, kind: str, into: int, k: int
+) -> None:
+    calendar = NATIONAL.calendar
+    accepted = {"type": "accepted", "item_code": "ANY", "case_kind": kind, "rule_pack": "national"}
+    base = [(start, {"type": "received", "channel": "window", "applicant": "A"}), (start, accepted)]
+    paused_on = calendar.add_working_days(start, into).value
+    resumed_on = calendar.add_working_days(paused_on, k).value
+    notice = {"number": "N", "date": paused_on.isoformat()}
+    pause = [
+        (paused_on, {"type": "clock_suspended", "reason": "expert_review", "notice": notice}),
+        (resumed_on, {"type": "clock_resumed"}),
+    ]
+    as_of = dt.datetime.combine(resumed_on, dt.time(23), tzinfo=CST)
+    without = run_clock(facts_of(base), NATIONAL, as_of).statutory_deadline
+    with_pause = run_clock(facts_of(base + pause), NATIONAL, as_of).statutory_deadline
+    assert without is not None and with_pause is not None
+    assert calendar.count_working_days(without, with_pause).value == k
+
+
+@settings(max_examples=40)
+@given(
+    pack=packs(REGISTRY),
+    data=st.data(),
+    offsets=st.lists(st.integers(0, 150), min_size=2, max_size=6),
+)
+def test_lights_only_worsen_as_as_of_advances_while_nothing_happens(
+    pack: object, data: st.DataObject, offsets: list[int]
+) -> None:
+    registry = REGISTRY.including(pack)  # type: ignore[arg-type]
+    history = data.draw(case_histories(pack="generated", items=("ITEM-1", "ITEM-2")))
+    facts = [fact_from_event(e) for e in _recorded(history)]
+    last = max(f.at for f in facts)
+    ranks = []
+    for offset in sorted(offsets):
+        moment = last + dt.timedelta(days=offset)
+        ranks.append(evaluate("P-1", facts, registry, moment).light.rank)
+    assert ranks == sorted(ranks)
+
+
+def _recorded(history: list[Command]) -> list[RecordedEvent]:
+    case = Case.start(history[0], recorded_at=history[0].at)
+    for command in history[1:]:
+        case.record(command, recorded_at=command.at)
+    return case.events
+
+
+@settings(max_examples=30)
+@given(history=case_histories(), data=st.data())
+def test_the_hash_chain_fails_after_any_single_mutation_of_any_history(
+    tmp_path_factory: pytest.TempPathFactory, history: list[Command], data: st.DataObject
+) -> None:
+    from tests import tamper
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('chain')}/ledger.db"
+    with CaseLedger(url, clock=fixed_clock) as ledger:
+        ledger.record_batch(history)
+        version = data.draw(st.integers(1, len(history)), label="version")
+        state = tamper.state_of(url, "P-1", version)
+        position = data.draw(st.integers(0, len(state) - 1), label="position")
+        byte = data.draw(st.integers(0, 255).filter(lambda b: b != state[position]))
+        tamper.set_state(
+            url, "P-1", version, state[:position] + bytes([byte]) + state[position + 1 :]
+        )
+        breaks = ledger.verify().breaks
+        assert [(b.case_no, b.version) for b in breaks] == [("P-1", version)]

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from caseledger import CaseLedger, Command
 from caseledger.demo import demo_commands
 from caseledger.projections.judgement import Light
+from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
-from tests.histories import case_histories
 
 CST = dt.timezone(dt.timedelta(hours=8))
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from caseledger.cli.common import EXIT_REFUSED, Settings, err, out, reports_errors
 from caseledger.rules import PackRegistry, RulePack
 from caseledger.rules.model import PackData
+from caseledger.rules.scaffold import scaffold_pack
 from caseledger.rules.testing import load_pack_folder, run_pack_scenarios
 
 __all__ = ["packs_app"]
@@ -158,6 +159,20 @@ def test_pack(
     out.print(summary)
     if failed:
         raise typer.Exit(EXIT_REFUSED)
+
+
+@packs_app.command("new")
+@reports_errors
+def new_pack(
+    name: Annotated[str, typer.Argument(help="The pack's name: lower-case, digits and _.")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where to create caseledger-pack-NAME.")
+    ] = Path("."),
+) -> None:
+    """Scaffold an installable pack that passes its own tests."""
+    root = scaffold_pack(name, directory)
+    out.print(f"created {root}: `cd {root} && pytest` runs its scenarios; "
+              "`pip install -e .` installs it")  # fmt: skip
 
 
 @packs_app.command("schema")

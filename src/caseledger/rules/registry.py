@@ -154,6 +154,20 @@ class PackRegistry:
             broken,
         )
 
+    def including(self, pack: RulePack, *, origin: str = "given") -> PackRegistry:
+        """A registry with ``pack`` added (e.g. a pack built in a test); its parent must be
+        one of these packs, and its name must be new."""
+        if pack.name in self._packs:
+            problem = PackProblem(origin, "pack.name", f"pack {pack.name!r} is already here",
+                                  "rename it")  # fmt: skip
+            raise PackError([problem])
+        return PackRegistry(
+            {**self._packs, pack.name: pack},
+            {**self._sources, pack.name: PackSource(Path(pack.file))},
+            {**self._origins, pack.name: origin},
+            dict(self.broken),
+        )
+
     # -- questions -----------------------------------------------------------------------
     def names(self) -> list[str]:
         return sorted(self._packs)
