@@ -79,7 +79,7 @@ def bench_board(path: Path, cases: int, runs: int) -> None:
         )
         projection = ledger.read_models
         plan = projection.query(
-            "EXPLAIN QUERY PLAN SELECT case_no FROM caseledger_board "
+            f"EXPLAIN QUERY PLAN SELECT case_no FROM {projection.table} "
             "WHERE closed_on IS NULL AND red_from <= :t ORDER BY red_from, deadline LIMIT 100",
             {"t": AS_OF.toordinal()},
         )
@@ -97,7 +97,7 @@ def bench_board(path: Path, cases: int, runs: int) -> None:
                 f"median {statistics.median(times) * 1000:.1f} ms, best {min(times) * 1000:.1f} ms"
             )
         started = time.perf_counter()
-        everything = projection.query("SELECT COUNT(*) AS n FROM caseledger_board", {})
+        everything = projection.query(f"SELECT COUNT(*) AS n FROM {projection.table}", {})
         print(f"(a full count of the table takes {(time.perf_counter() - started) * 1000:.1f} ms;"
               f" rows: {everything[0]['n']:,})")  # fmt: skip
 

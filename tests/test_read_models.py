@@ -137,3 +137,32 @@ def test_the_board_filters_by_department_window_and_item(ledger: CaseLedger) -> 
     assert len(limited.entries) == 1 and limited.red == result.red
     reds = [e for e in everything if e.light is Light.RED]
     assert everything[: len(reds)] == reds  # worst first
+
+
+def test_following_the_log_applies_new_events_as_they_are_recorded(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    """Push (LISTEN/NOTIFY) on PostgreSQL, polling on SQLite; stopped by an event."""
+    import threading
+    import time
+
+    writer, follower = open_ledger(), open_ledger()
+    commands = demo_commands(10)
+    writer.record_batch(commands[:20])
+    stop = threading.Event()
+    applied: list[int] = []
+    thread = threading.Thread(target=lambda: applied.append(follower.follow(stop)))
+    thread.start()
+    try:
+        writer.record_batch(commands[20:])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if len(follower.read_models.rows()) == 10:
+                break
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+    assert applied == [len(commands)]
+    assert len(follower.read_models.rows()) == 10

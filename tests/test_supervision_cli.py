@@ -83,3 +83,8 @@ def test_project_catches_up_and_rebuilds(demo_db: str) -> None:
     assert code == 0 and "applied 0 event(s)" in err
     code, _, err = run("--db", demo_db, "project", "--rebuild")
     assert code == 0 and "rebuilt from" in err
+
+
+def test_project_follow_stops_after_the_seconds_given(demo_db: str) -> None:
+    code, _, err = run("--db", demo_db, "project", "--follow", "--seconds", "0.5")
+    assert code == 0 and "applied" in err

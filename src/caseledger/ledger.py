@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -112,6 +113,7 @@ class CaseLedger:
         self.default_pack = default_pack
         """The pack that judges cases not (yet) accepted under a pack of their own."""
         self._board: BoardProjection | None = None
+        self._board_lock = threading.Lock()
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location)
@@ -243,13 +245,19 @@ class CaseLedger:
     @property
     def read_models(self) -> BoardProjection:
         """The board read model, kept in this ledger's database."""
-        if self._board is None:
-            self._board = BoardProjection(self._store, self.packs, self.default_pack)
+        with self._board_lock:
+            if self._board is None:
+                self._board = BoardProjection(self._store, self.packs, self.default_pack)
         return self._board
 
     def catch_up(self) -> int:
         """Apply the events recorded since the read models last caught up; returns how many."""
         return self.read_models.catch_up()
+
+    def follow(self, stop: threading.Event) -> int:
+        """Keep the read models up to date until ``stop`` is set (push on PostgreSQL, polling
+        on SQLite); returns the events applied."""
+        return self.read_models.follow(stop)
 
     def rebuild_read_models(self) -> int:
         """Clear the read models and replay the whole log; returns the events applied."""

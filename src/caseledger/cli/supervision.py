@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 import time
 from typing import Annotated, Literal
 
@@ -171,13 +172,30 @@ def project_command(
     rebuild: Annotated[
         bool, typer.Option(help="Clear the read models and replay every event.")
     ] = False,
+    follow: Annotated[
+        bool, typer.Option(help="Keep them up to date as events are recorded (Ctrl-C stops).")
+    ] = False,
+    seconds: Annotated[
+        float | None, typer.Option(min=0, help="With --follow: stop after this many seconds.")
+    ] = None,
 ) -> None:
-    """Bring the read models up to date with the event log (or rebuild them)."""
+    """Bring the read models up to date with the event log (rebuild them, or follow it)."""
     with _open(ctx) as ledger:
         started = time.perf_counter()
-        count = ledger.rebuild_read_models() if rebuild else ledger.catch_up()
-        seconds = time.perf_counter() - started
-    rate = f", {count / seconds:,.0f} events/s" if count and seconds > 0 else ""
-    err.print(
-        f"{'rebuilt from' if rebuild else 'applied'} {count} event(s) in {seconds:.2f} s{rate}"
-    )
+        if follow:
+            stop = threading.Event()
+            if seconds is not None:
+                timer = threading.Timer(seconds, stop.set)
+                timer.daemon = True
+                timer.start()
+            try:
+                count = ledger.follow(stop)
+            except KeyboardInterrupt:
+                stop.set()
+                count = ledger.catch_up()
+        else:
+            count = ledger.rebuild_read_models() if rebuild else ledger.catch_up()
+        elapsed = time.perf_counter() - started
+    rate = f", {count / elapsed:,.0f} events/s" if count and elapsed > 0 else ""
+    done = "rebuilt from" if rebuild else "applied"
+    err.print(f"{done} {count} event(s) in {elapsed:.2f} s{rate}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,7 +42,10 @@ __all__ = [
     "horizon",
 ]
 
-UPSTREAM = "caseledger"
+BOARD_SCHEMA = 1
+"""The version of the board tables; a new version gets new tables and replays the log."""
+UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
+"""The tracking key of the board: the upstream application and the board's version."""
 COLUMNS = (
     "case_no", "status", "closed_on", "received_on", "started_on", "decided_on", "deadline",
     "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
@@ -179,8 +183,8 @@ def _yellow_from(evaluation: CaseEvaluation, pack: RulePack) -> dt.date | None:
 class _BoardSQL:
     """The board's tables and statements; ``param`` formats a named placeholder."""
 
-    board = "caseledger_board"
-    sanctions = "caseledger_board_sanctions"
+    board = f"caseledger_board_v{BOARD_SCHEMA}"
+    sanctions = f"caseledger_board_v{BOARD_SCHEMA}_sanctions"
 
     def __init__(self, param: str) -> None:
         self.param = param
@@ -326,6 +330,31 @@ class BoardProjection:
             position = notifications[-1].id
             done += len(notifications)
 
+    def follow(self, stop: threading.Event, *, poll_seconds: float = 0.5) -> int:
+        """Keep the board up to date until ``stop`` is set; returns the events applied.
+
+        On PostgreSQL, eventsourcing's LISTEN/NOTIFY subscription wakes the projection as soon
+        as events are recorded; on SQLite, which has no push subscription, it reads the
+        notification log every ``poll_seconds``. Either way each wake-up is a catch-up, so
+        events are applied exactly once, whoever else is catching up."""
+        done = self.catch_up()
+        if isinstance(self.store.factory, SQLiteFactory):
+            while not stop.wait(poll_seconds):
+                done += self.catch_up()
+            return done
+        with self.store.recorder.subscribe(gt=self.position) as subscription:
+
+            def wake_on_stop() -> None:
+                stop.wait()
+                subscription.stop()
+
+            threading.Thread(target=wake_on_stop, daemon=True).start()
+            for _ in subscription:
+                done += self.catch_up()
+                if stop.is_set():
+                    break
+        return done
+
     def rebuild(self) -> int:
         """Clear the read model and replay the whole log; returns the events applied.
 
@@ -355,15 +384,29 @@ class BoardProjection:
         ]
 
     def _row(self, case_no: str, facts: list[Fact]) -> BoardRow:
-        now = evaluate(case_no, facts, self.packs, facts[-1].at, default_pack=self.default_pack)
+        now = evaluate(
+            case_no, facts, self.packs, facts[-1].at, default_pack=self.default_pack, trace=False
+        )
         pack = self.packs.get(now.pack.name)
         day = horizon(now)
         future = now
         if day is not None:
             moment = dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset)
             later = max(moment, facts[-1].at)
-            future = evaluate(case_no, facts, self.packs, later, default_pack=self.default_pack)
+            future = evaluate(
+                case_no, facts, self.packs, later, default_pack=self.default_pack, trace=False
+            )
         return board_row(now, future, pack)
+
+    @property
+    def table(self) -> str:
+        """The name of the board table."""
+        return self.recorder.sql.board
+
+    @property
+    def sanctions_table(self) -> str:
+        """The name of the table of sanctions found on the board's cases."""
+        return self.recorder.sql.sanctions
 
     def p(self, name: str) -> str:
         """A named placeholder in this database's style."""
@@ -374,9 +417,9 @@ class BoardProjection:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every row, by case number (for tests and audits of the read model)."""
-        return self.query("SELECT * FROM caseledger_board ORDER BY case_no")
+        return self.query(f"SELECT * FROM {self.table} ORDER BY case_no")
 
     def sanction_rows(self) -> list[dict[str, Any]]:
         return self.query(
-            "SELECT * FROM caseledger_board_sanctions ORDER BY case_no, day, violation, rule"
+            f"SELECT * FROM {self.sanctions_table} ORDER BY case_no, day, violation, rule"
         )

@@ -137,12 +137,15 @@ def pushed(
     return Counted(day, provisional)
 
 
-def run_clock(facts: list[Fact], pack: RulePack, as_of: dt.datetime) -> ClockReport:
-    """Run the clock of a case's ``facts`` (all of them; those after ``as_of`` are ignored)."""
+def run_clock(
+    facts: list[Fact], pack: RulePack, as_of: dt.datetime, *, trace: bool = True
+) -> ClockReport:
+    """Run the clock of a case's ``facts`` (all of them; those after ``as_of`` are ignored).
+    ``trace=False`` skips the explanation steps (read models need only the results)."""
     today = pack.local_date(as_of)
     known = [f for f in facts if f.at <= as_of]
     report = ClockReport(as_of=today)
-    run = _Run(pack, pack.calendar, report, known)
+    run = _Run(pack, pack.calendar, report, known, trace)
     run.start()
     if report.started_on is not None:
         run.limits()
@@ -155,8 +158,14 @@ def run_clock(facts: list[Fact], pack: RulePack, as_of: dt.datetime) -> ClockRep
 
 class _Run:
     def __init__(
-        self, pack: RulePack, calendar: WorkingCalendar, report: ClockReport, facts: list[Fact]
+        self,
+        pack: RulePack,
+        calendar: WorkingCalendar,
+        report: ClockReport,
+        facts: list[Fact],
+        trace: bool,
     ) -> None:
+        self.trace = trace
         self.pack = pack
         self.cal = calendar
         self.r = report
@@ -211,25 +220,27 @@ class _Run:
             r.deemed_accepted = True
             r.started_on = r.received_on
             what = "no reaction" if reaction is None else f"{reaction.type} on {self.day(reaction)}"
-            r.steps.append(
-                Step(
-                    "start",
-                    f"deemed accepted on receipt, {r.received_on}: {what}, after the "
-                    f"{notice.rule.working_days}-working-day limit ending {r.notice_due}",
-                    notice.reference,
-                    r.received_on,
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "start",
+                        f"deemed accepted on receipt, {r.received_on}: {what}, after the "
+                        f"{notice.rule.working_days}-working-day limit ending {r.notice_due}",
+                        notice.reference,
+                        r.received_on,
+                    )
                 )
-            )
         elif accepted is not None:
             r.started_on = self.day(accepted)
-            r.steps.append(
-                Step(
-                    "start",
-                    f"accepted on {r.started_on}; the limit runs from the next day",
-                    "",
-                    r.started_on,
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "start",
+                        f"accepted on {r.started_on}; the limit runs from the next day",
+                        "",
+                        r.started_on,
+                    )
                 )
-            )
         if r.case_kind is None and r.started_on is not None:
             item = self.pack.item(r.item_code or "", r.started_on)
             r.case_kind = item.rule.case_kind if item else CaseKind.PROMISED
@@ -243,21 +254,25 @@ class _Run:
         if statutory is not None:
             r.statutory_limit = statutory[0]
             refs = "; ".join(f"{x.pack}: {x.reference}" for x in statutory[1])
-            r.steps.append(
-                Step(
-                    "statutory limit", f"{r.statutory_limit} working days ({r.case_kind.zh})", refs
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "statutory limit",
+                        f"{r.statutory_limit} working days ({r.case_kind.zh})",
+                        refs,
+                    )
                 )
-            )
         promised = pack.promised_limit(code, on)
         if promised is not None:
             r.promised_limit = promised.rule.promised_limit
-            r.steps.append(
-                Step(
-                    "promised limit",
-                    f"{r.promised_limit} working days (item {code})",
-                    f"{promised.pack}: {promised.reference}",
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "promised limit",
+                        f"{r.promised_limit} working days (item {code})",
+                        f"{promised.pack}: {promised.reference}",
+                    )
                 )
-            )
         extension = pack.extension_limit(r.case_kind, on)
         r.extension_allowed = extension.rule.working_days if extension else 0
         for fact in self.facts:
@@ -265,15 +280,16 @@ class _Run:
                 days = int(fact.get("working_days"))
                 r.extension_days += days
                 reference = f"{extension.pack}: {extension.reference}" if extension else ""
-                r.steps.append(
-                    Step(
-                        "extension",
-                        f"+{days} working days approved by "
-                        f"{fact.get('approver', {}).get('person')}",
-                        reference,
-                        self.day(fact),
+                if self.trace:
+                    r.steps.append(
+                        Step(
+                            "extension",
+                            f"+{days} working days approved by "
+                            f"{fact.get('approver', {}).get('person')}",
+                            reference,
+                            self.day(fact),
+                        )
                     )
-                )
 
     # -- pauses and restarts -----------------------------------------------------------------
     def periods(self) -> None:
@@ -320,15 +336,16 @@ class _Run:
     def _close(self, opening: tuple[Fact, ClockEffect, str], last: dt.date | None) -> None:
         fact, effect, reference = opening
         if effect is ClockEffect.NONE:
-            self.r.steps.append(
-                Step(
-                    "no pause",
-                    f"{fact.type} ({fact.get('reason') or fact.get('mode')}) does "
-                    "not stop the clock",
-                    reference,
-                    self.day(fact),
+            if self.trace:
+                self.r.steps.append(
+                    Step(
+                        "no pause",
+                        f"{fact.type} ({fact.get('reason') or fact.get('mode')}) does "
+                        "not stop the clock",
+                        reference,
+                        self.day(fact),
+                    )
                 )
-            )
             return
         why = f"{fact.type} ({fact.get('reason') or fact.get('mode')})"
         self.r.periods.append(Period(self.day(fact), last, effect, why, reference, fact.version))
@@ -359,15 +376,16 @@ class _Run:
                 )
             )
             until = f"to {period.last}" if period.last else f"still open on {r.as_of}"
-            r.steps.append(
-                Step(
-                    "pause",
-                    f"{period.why} from {period.first} {until}: {excluded} working "
-                    "days not counted",
-                    period.reference,
-                    period.first,
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "pause",
+                        f"{period.why} from {period.first} {until}: {excluded} working "
+                        "days not counted",
+                        period.reference,
+                        period.first,
+                    )
                 )
-            )
         r.periods = measured
 
     def deadlines(self) -> None:
@@ -378,38 +396,41 @@ class _Run:
         for period in r.periods:
             if period.effect is ClockEffect.RESTART and period.last and period.last <= r.as_of:
                 base = max(base, period.last)
-                r.steps.append(
-                    Step(
-                        "restart",
-                        f"the limit starts again after {period.last} ({period.why})",
-                        period.reference,
-                        period.last,
+                if self.trace:
+                    r.steps.append(
+                        Step(
+                            "restart",
+                            f"the limit starts again after {period.last} ({period.why})",
+                            period.reference,
+                            period.last,
+                        )
                     )
-                )
         r.limit_base = base
         if r.statutory_limit is not None:
             extended = f" + {r.extension_days} extension" if r.extension_days else ""
             r.statutory_deadline = self.pushed(base, r.statutory_limit + r.extension_days)
-            r.steps.append(
-                Step(
-                    "statutory deadline",
-                    f"{r.statutory_deadline}: {r.statutory_limit}{extended}"
-                    f" working days after {base}, moved by the pauses before it",
-                    "",
-                    r.statutory_deadline,
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "statutory deadline",
+                        f"{r.statutory_deadline}: {r.statutory_limit}{extended}"
+                        f" working days after {base}, moved by the pauses before it",
+                        "",
+                        r.statutory_deadline,
+                    )
                 )
-            )
         if r.promised_limit is not None:
             r.promised_deadline = self.pushed(base, r.promised_limit)
-            r.steps.append(
-                Step(
-                    "promised deadline",
-                    f"{r.promised_deadline}: {r.promised_limit} working "
-                    f"days after {base}, moved by the pauses before it",
-                    "",
-                    r.promised_deadline,
+            if self.trace:
+                r.steps.append(
+                    Step(
+                        "promised deadline",
+                        f"{r.promised_deadline}: {r.promised_limit} working "
+                        f"days after {base}, moved by the pauses before it",
+                        "",
+                        r.promised_deadline,
+                    )
                 )
-            )
 
     def pushed(self, base: dt.date, days: int) -> dt.date:
         result = pushed(self.cal, base, days, self.r.periods)
@@ -430,15 +451,16 @@ class _Run:
             limit = self.pack.limit("certificate", self.day(decision))
             if limit is not None:
                 r.certificate_due = self.add(self.day(decision), limit.rule.working_days)
-                r.steps.append(
-                    Step(
-                        "certificate deadline",
-                        f"{r.certificate_due} ({limit.rule.working_days}"
-                        f" working days after approval)",
-                        f"{limit.pack}: {limit.reference}",
-                        r.certificate_due,
+                if self.trace:
+                    r.steps.append(
+                        Step(
+                            "certificate deadline",
+                            f"{r.certificate_due} ({limit.rule.working_days}"
+                            f" working days after approval)",
+                            f"{limit.pack}: {limit.reference}",
+                            r.certificate_due,
+                        )
                     )
-                )
             issued = self.first("certificate_issued")
             if issued is not None:
                 r.certificate_issued_on = self.day(issued)

@@ -231,6 +231,7 @@ def evaluate(
     as_of: dt.datetime,
     *,
     default_pack: str = DEFAULT_PACK,
+    trace: bool = True,
 ) -> CaseEvaluation:
     """Judge the case made of ``facts`` as it stood at ``as_of`` (under ``default_pack`` while
     no acceptance names a pack)."""
@@ -238,11 +239,11 @@ def evaluate(
         raise ValueError("as_of must be timezone-aware")
     known = [f for f in facts if f.at <= as_of]
     pack = pack_for(known, packs, default_pack)
-    clock = run_clock(known, pack, as_of)
-    findings = find_violations(known, clock, pack)
+    clock = run_clock(known, pack, as_of, trace=trace)
+    holder = Holder(known, pack)
+    findings = find_violations(known, clock, pack, holder)
     sanctions = sanctions_for(findings, pack)
     light, reasons = light_of(clock, findings, sanctions, pack)
-    holder = _holder(known, pack, clock.as_of)
     return CaseEvaluation(
         case_no,
         as_of,
@@ -253,10 +254,6 @@ def evaluate(
         reasons,
         findings,
         sanctions,
-        holder,
+        holder.on(clock.as_of) if known else ("", None),
         pack.calendar,
     )
-
-
-def _holder(facts: list[Fact], pack: RulePack, day: dt.date) -> tuple[str, str | None]:
-    return Holder(facts, pack).on(day) if facts else ("", None)

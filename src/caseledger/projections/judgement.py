@@ -158,10 +158,12 @@ class Holder:
         return current
 
 
-def find_violations(facts: list[Fact], clock: ClockReport, pack: RulePack) -> list[Finding]:
+def find_violations(
+    facts: list[Fact], clock: ClockReport, pack: RulePack, holder: Holder | None = None
+) -> list[Finding]:
     """Every violation of the case in ``facts`` (those known at the clock's moment)."""
     known = facts
-    holder = Holder(known, pack)
+    holder = holder or Holder(known, pack)
     found: list[Finding] = []
 
     def held(

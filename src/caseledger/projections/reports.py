@@ -82,7 +82,7 @@ class Board:
 
 _SELECT = (
     "SELECT case_no, status, item_code, case_kind, department, window_code, deadline, "
-    "deadline_wd, paused_left, violations, paused, provisional, rule_pack FROM caseledger_board "
+    "deadline_wd, paused_left, violations, paused, provisional, rule_pack FROM {table} "
 )
 
 
@@ -107,22 +107,24 @@ def board(
             filters.append(f" AND {column} = {p(column)}")
             params[column] = value
     where = "".join(filters)
+    table = projection.table
     red_where = f"WHERE closed_on IS NULL AND red_from <= {p('t')}{where}"
     yellow_where = (
         f"WHERE closed_on IS NULL AND yellow_from <= {p('t')} "
         f"AND (red_from IS NULL OR red_from > {p('t')}){where}"
     )
     counts = projection.query(
-        f"SELECT (SELECT COUNT(*) FROM caseledger_board {red_where}) AS red, "
-        f"(SELECT COUNT(*) FROM caseledger_board {yellow_where}) AS yellow",
+        f"SELECT (SELECT COUNT(*) FROM {table} {red_where}) AS red, "
+        f"(SELECT COUNT(*) FROM {table} {yellow_where}) AS yellow",
         params,
     )[0]
     red_count, yellow_count = int(counts["red"]), int(counts["yellow"])
+    select = _SELECT.format(table=table)
     cut = "" if limit is None else f" LIMIT {int(limit)}"
     rows = [
         (Light.RED, row)
         for row in projection.query(
-            f"{_SELECT}{red_where} ORDER BY red_from, deadline, case_no{cut}", params
+            f"{select}{red_where} ORDER BY red_from, deadline, case_no{cut}", params
         )
     ]
     room = None if limit is None else max(0, limit - len(rows))
@@ -131,7 +133,7 @@ def board(
         rows += [
             (Light.YELLOW, row)
             for row in projection.query(
-                f"{_SELECT}{yellow_where} ORDER BY deadline, case_no{cut}", params
+                f"{select}{yellow_where} ORDER BY deadline, case_no{cut}", params
             )
         ]
     today: dict[str, int] = {}
@@ -215,7 +217,7 @@ def statistics(
         "THEN 1 ELSE 0 END) AS overdue, "
         f"SUM(CASE WHEN {still_open} THEN 1 ELSE 0 END) AS open, "
         f"AVG(CASE WHEN {done} THEN working_days_used END) AS average "
-        "FROM caseledger_board "
+        f"FROM {projection.table} "
         f"WHERE received_on <= {t} AND received_on >= {p('s')} "
         f"GROUP BY COALESCE({key}, '-') ORDER BY key"
     )
@@ -264,8 +266,8 @@ def scores(
     key = _KEYS[by]
     statement = (
         f"SELECT COALESCE(s.{key}, '-') AS key, b.rule_pack AS rule_pack, s.case_no, s.sanction, "
-        "s.label, s.points, s.due FROM caseledger_board_sanctions s "
-        "JOIN caseledger_board b ON b.case_no = s.case_no "
+        f"s.label, s.points, s.due FROM {projection.sanctions_table} s "
+        f"JOIN {projection.table} b ON b.case_no = s.case_no "
         f"WHERE s.day <= {p('t')} ORDER BY key, b.rule_pack, s.case_no, s.day, s.rule"
     )
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
