@@ -89,3 +89,12 @@ def test_packs_schema_prints_the_json_schema_of_pack_toml() -> None:
     code, out, _ = run("packs", "schema")
     schema = json.loads(out)
     assert code == 0 and "pack" in schema["required"] and "limits" in schema["properties"]
+
+
+def test_the_published_pack_schema_is_the_one_the_library_generates() -> None:
+    from caseledger.rules.model import PackData
+
+    published = Path(__file__).parent.parent / "docs" / "schema" / "pack.schema.json"
+    assert json.loads(published.read_text(encoding="utf-8")) == PackData.model_json_schema(
+        by_alias=True
+    ), "regenerate with: caseledger packs schema > docs/schema/pack.schema.json"
