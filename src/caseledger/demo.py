@@ -1,7 +1,8 @@
 """A realistic sample month of cases at a municipal service centre, for ``caseledger demo``.
 
 Sample data, not law: the departments, windows and item codes are illustrative. The
-paths follow the field (seed 000, Quanzhou): immediate cases decided at the window,
+paths follow the field (seed 000, Quanzhou), and cases are accepted under the
+``quanzhou`` pack: immediate cases decided at the window,
 promised cases through 受理/审查/决定, 补正 before acceptance, 容缺 after it, Art. 45
 expert reviews with their written notice, Art. 42 extensions, denials, withdrawals, a
 revocation pushed by a supervising department, a complaint. Some cases go wrong, as
@@ -58,6 +59,7 @@ class _Story:
     day: dt.date
     minute: int
     commands: list[dict[str, Any]] = field(default_factory=list)
+    kind: str = "promised"
 
     def actor(self, person: str, role: str, *, window: bool = True) -> dict[str, Any]:
         actor = {"person": person, "role": role, "department": self.item.department}
@@ -100,22 +102,27 @@ def _received(s: _Story) -> None:
 
 
 def _accepted(s: _Story, kind: str) -> None:
+    s.kind = kind
     s.later(0)
     s.add(
         {
             "type": "accepted",
             "item_code": s.item.code,
             "case_kind": kind,
-            "rule_pack": "national",
+            "rule_pack": "quanzhou",
             "notice_no": f"受理〔2026〕{s.case_no[-4:]}号",
         },
         s.actor("A" + s.item.window[1:], "window_a"),
     )
 
 
-def _decide(s: _Story, days: int, *, deny: bool = False) -> None:
+def _decide(s: _Story, days: int, *, deny: bool = False, by_window: bool = False) -> None:
+    """The window decides the kinds it may (seed 000 line 21); the department head the rest."""
     s.later(days)
-    chief = s.actor("C" + s.item.window[1:], "chief_representative")
+    if by_window or s.kind in ("immediate", "supplemented", "returned"):
+        chief = s.actor("A" + s.item.window[1:], "window_a")
+    else:
+        chief = s.actor("H" + s.item.window[1:], "department_head", window=False)
     number = f"决定〔2026〕{s.case_no[-4:]}号"
     if deny:
         s.add({"type": "denied", "decision_no": number, "reason": "申请条件不符合规定"}, chief)
@@ -351,6 +358,13 @@ def _complaint(s: _Story, rng: random.Random) -> None:
     )
 
 
+def _window_overreach(s: _Story, rng: random.Random) -> None:
+    """A promised case decided at the window, which may only pre-review it: ultra vires."""
+    _received(s)
+    _accepted(s, "promised")
+    _decide(s, rng.randint(1, 3), by_window=True)
+
+
 def _forgotten(s: _Story, rng: random.Random) -> None:
     """Received, then nothing: no acceptance, refusal or notice within 5 working days."""
     _received(s)
@@ -375,6 +389,7 @@ def _stalled(s: _Story, rng: random.Random) -> None:
 
 _PATHS: tuple[tuple[Callable[[_Story, random.Random], None], int], ...] = (
     (_forgotten, 1),
+    (_window_overreach, 1),
     (_unnoticed_pause, 1),
     (_stalled, 1),
     (_immediate, 14),

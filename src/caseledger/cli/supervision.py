@@ -159,9 +159,11 @@ def stats_tables(rows: list[StatRow], scores: list[ScoreRow], by: str, day: dt.d
         for column in ("unit", "pack", "sanctions", "points off", "score", "rectifications due"):
             sanctions.add_column(column, overflow="fold")
         for s in scores:
-            due = "; ".join(f"{c} by {d}" for c, d, _ in s.rectifications_due) or "-"
+            due = "; ".join(
+                f"{c} by {d}" if d else f"{c} (no period set)" for c, d, _ in s.rectifications_due
+            )
             sanctions.add_row(s.key, s.rule_pack, str(s.sanctions), str(s.points_off),
-                              "-" if s.score is None else str(s.score), due)  # fmt: skip
+                              "-" if s.score is None else str(s.score), due or "-")  # fmt: skip
         tables.append(sanctions)
     return tables
 

@@ -125,6 +125,8 @@ class SanctionKind(StrEnum):
     """Points off a score (e.g. the 1000-point score, 千分制)."""
     ACCOUNTABILITY = "accountability"
     """Referral for accountability (问责 / 行政处分)."""
+    SUMMONS = "summons"
+    """约谈: the unit's leaders are summoned by the supervision office."""
 
 
 class PackHeader(_Strict):

@@ -19,7 +19,8 @@ Expectations that can be checked: ``statutory_limit``, ``statutory_deadline``,
 ``provisional`` (whether a deadline depends on an unpublished holiday schedule),
 ``working_days`` (date → whether it is a working day), ``clock`` (clock key → effect),
 ``yellow`` (the threshold, or ``"none"``), ``authority`` (who may take which decision on a
-date) and ``sanctions`` (violation → the sanction rule keys that apply).
+date), ``sanctions`` (violation → the sanction rule keys that apply), ``limits`` (a named
+limit → its working days) and ``score_base``.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class Expectation(_Strict):
     yellow: dict[str, float] | Literal["none"] | None = None
     authority: list[AuthorityCheck] = Field(default_factory=list)
     sanctions: dict[Violation, list[str]] = Field(default_factory=dict)
+    limits: dict[str, int] = Field(default_factory=dict)
+    score_base: int | None = None
 
 
 class Scenario(_Strict):
@@ -199,6 +202,11 @@ class _Checks:
             rules = pack.sanction_rules(violation, sanction_day) if sanction_day else []
             found_keys = sorted(r.key for r in rules)
             self.check(f"sanctions for {violation.value}", sorted(keys), found_keys)
+        for name, days in e.limits.items():
+            limit_day = self.need("accepted_on", on, f"limit {name}")
+            found = pack.limit(name, limit_day) if limit_day else None
+            self.check(f"limit {name}", days, found.rule.working_days if found else None)
+        self.check("score_base", e.score_base, pack.score_base)
         if e.provisional is not None:
             actual_provisional = any(reason is not None for reason in self.provisional)
             self.check("provisional", e.provisional, actual_provisional)

@@ -1,0 +1,12 @@
+"""The Wuhou district (Chengdu) rule pack (seed 002)."""
+
+from pathlib import Path
+
+from caseledger.rules import PackSource, hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def caseledger_rulepack() -> PackSource:
+    return PackSource(HERE / "pack.toml", HERE / "scenarios")
