@@ -9,8 +9,7 @@ whole ledger's rebuild, so both judge from identical inputs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -20,9 +19,8 @@ from caseledger.domain.records import RecordedEvent
 __all__ = ["Fact", "fact_from_event", "fact_from_state", "fact_from_stored"]
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One event as projections see it."""
+class Fact(NamedTuple):
+    """One event as projections see it (a named tuple: rebuilds make millions of them)."""
 
     version: int
     type: str
@@ -39,9 +37,11 @@ class Fact:
 
 def fact_from_state(version: int, topic: str, state: dict[str, Any]) -> Fact:
     """A fact from a stored state (as decoded JSON)."""
-    body = dict(state.get("event") or {})
+    body = state.get("event") or {}
     stored_version = state.get("class_version", 1)
     body_class = EVENT_TYPES[topic]
+    if stored_version < body_class.class_version:
+        body = dict(body)  # upcast a copy, never the caller's state
     while stored_version < body_class.class_version:
         getattr(body_class, f"upcast_v{stored_version}_v{stored_version + 1}")(body)
         stored_version += 1
