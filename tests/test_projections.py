@@ -281,3 +281,121 @@ def test_sanctions_and_statistics_roll_up_per_department_and_window(ledger: Case
     assert [(e.case_no, e.light) for e in board.entries] == [("EX-OPEN", Light.RED)]
     assert Violation.OVERTIME.value in board.entries[0].violations
     assert board.entries[0].working_days_left == -11  # due 16 March; 17..31 March: 11 days
+
+
+# -- regressions found in review --------------------------------------------------------------
+
+
+def test_a_document_pause_ends_when_the_documents_asked_since_it_began_arrive(
+    ledger: CaseLedger,
+) -> None:
+    """Under example_district, 容缺 pauses the clock; a document still missing from before
+    acceptance must not keep the pause open."""
+    story = Story(ledger).received("2026-03-02 09:00")
+    story.on(
+        "2026-03-02 09:30",
+        {
+            "type": "documents_requested",
+            "mode": "correction",
+            "missing": [{"name": "平面图"}],
+            "notice_date": "2026-03-02",
+        },
+    )
+    story.accepted("2026-03-02 10:00")
+    story.on(
+        "2026-03-04 10:00",
+        {
+            "type": "documents_requested",
+            "mode": "tolerated",
+            "missing": [{"name": "章程"}],
+            "notice_date": "2026-03-04",
+        },
+    )
+    story.on("2026-03-06 10:00", {"type": "documents_supplemented", "documents": ["章程"]})
+    evaluation = story.at("2026-03-09")
+    assert [(p.first, p.last, p.working_days) for p in evaluation.clock.periods] == [
+        (D(2026, 3, 4), D(2026, 3, 6), 2)
+    ]
+    assert evaluation.clock.promised_deadline == D(2026, 3, 18)  # 16 March + 2
+
+
+def test_an_extension_recorded_after_the_deadline_moves_nothing_and_is_flagged(
+    ledger: CaseLedger,
+) -> None:
+    story = Story(ledger).received("2026-03-02 09:00")
+    story.accepted("2026-03-02 10:00", item="ANY-1", pack="national")
+    extension = {"type": "extended", "working_days": 10, "approver": HEAD, "reason": "复杂"}
+    story.on("2026-04-02 10:00", extension, CHIEF)
+    evaluation = story.at("2026-04-02")
+    assert evaluation.clock.statutory_deadline == D(2026, 3, 30)
+    assert kinds(evaluation) == ["overtime", "excess_extension"]
+
+
+def test_a_case_withdrawn_after_its_deadline_was_overtime(ledger: CaseLedger) -> None:
+    story = Story(ledger).received("2026-03-02 09:00")
+    story.accepted("2026-03-02 10:00", item="ANY-1", pack="national")
+    story.on("2026-04-03 10:00", {"type": "application_withdrawn"})
+    evaluation = story.at("2026-04-10")
+    assert kinds(evaluation) == ["overtime"] and evaluation.findings[0].day == D(2026, 3, 31)
+
+
+def test_a_late_request_before_acceptance_is_a_missed_notice_whatever_its_mode(
+    ledger: CaseLedger,
+) -> None:
+    story = Story(ledger).received("2026-03-02 09:00")
+    story.on(
+        "2026-03-12 10:00",
+        {
+            "type": "documents_requested",
+            "mode": "tolerated",
+            "missing": [{"name": "章程"}],
+            "notice_date": "2026-03-12",
+        },
+    )
+    assert kinds(story.at("2026-03-12")) == ["missed_notice"]
+
+
+def test_the_board_carries_the_deadline_and_overtime_of_a_deemed_acceptance(
+    ledger: CaseLedger,
+) -> None:
+    Story(ledger).received("2026-03-02 09:00")
+    evaluation = Story(ledger).at("2026-04-15")
+    assert kinds(evaluation) == ["inaction", "overtime"]
+    board = ledger.board(D(2026, 4, 15))
+    entry = board.entries[0]
+    assert entry.deadline == D(2026, 3, 30) and entry.violations == ["inaction", "overtime"]
+    row = ledger.statistics(D(2026, 4, 15))[0]
+    assert row.overdue == 1
+
+
+def test_a_violation_a_pack_lights_yellow_shows_yellow_on_the_board(sqlite_url: str) -> None:
+    from caseledger import PackRegistry, RulePack
+    from caseledger.rules.model import PackData
+
+    registry = PackRegistry.discover()
+    data = PackData.model_validate(
+        {
+            "pack": {"name": "mild_town", "version": "1", "title": "温和镇", "extends": "national",
+                     "catalogue": "open", "reference": "test"},
+            "sanctions": {"pause_light": [{
+                "from": "2004-07-01", "violation": "pause_without_notice",
+                                           "sanction": "light", "light": "yellow",
+                                           "label": "黄灯", "reference": "test"}]},
+        }
+    )  # fmt: skip
+    registry = registry.including(RulePack(data, "<test>", registry.get("national")))
+    with CaseLedger(sqlite_url, packs=registry, clock=fixed_clock) as city:
+        story = Story(city).received("2026-03-02 09:00")
+        story.accepted("2026-03-02 10:00", item="ANY-1", pack="mild_town")
+        story.on("2026-03-03 10:00", {"type": "clock_suspended", "reason": "hearing"})
+        assert story.at("2026-03-04").light is Light.YELLOW
+        board = city.board(D(2026, 3, 4))
+        assert [(e.case_no, e.light) for e in board.entries] == [("EX-1", Light.YELLOW)]
+
+
+def test_a_zero_day_limit_triggered_on_a_day_off_ends_on_the_next_working_day() -> None:
+    from caseledger.calendar import calendar_for
+
+    calendar = calendar_for()
+    assert calendar.add_working_days(D(2026, 3, 7), 0).value == D(2026, 3, 9)  # Saturday
+    assert calendar.add_working_days(D(2026, 3, 6), 0).value == D(2026, 3, 6)

@@ -399,3 +399,23 @@ def test_the_open_national_catalogue_accepts_any_item_code(ledger: CaseLedger) -
     ledger.record(command("QZ-1", 1, RECEIVED, at(12)))
     accepted = {**ACCEPT, "item_code": "ANY-LICENCE-7", "rule_pack": "national"}
     assert ledger.record(command("QZ-1", 2, accepted, at(12, 10))).version == 2
+
+
+def test_a_promise_longer_than_the_statutory_limit_is_refused(tmp_path: Path) -> None:
+    write_pack(
+        tmp_path,
+        "generous_town",
+        """
+        [[items."GT-1"]]
+        from = 2026-01-01
+        name = "许可"
+        department = "部门"
+        case_kind = "promised"
+        promised_limit = 25
+        reference = "test"
+        """,
+    )
+    error = broken(PackRegistry.discover([tmp_path]), "generous_town")
+    assert "items.GT-1[0].promised_limit" in str(error) and "more than the statutory 20" in str(
+        error
+    )

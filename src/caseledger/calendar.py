@@ -127,9 +127,9 @@ class WorkingCalendar:
         if days < 0:
             raise ValueError(f"a limit cannot be negative ({days} working days)")
         offset = self._offset(start)
-        if days == 0:
+        if days == 0 and self._working[offset]:
             return Counted(start, self.provisional_reason(start, start))
-        index = self._cumulative[offset] + days - 1
+        index = self._cumulative[offset] + max(days, 1) - 1
         if index >= len(self._working_offsets):
             raise CalendarRangeError(start, self.first_day, self.last_day, days=days)
         end = dt.date.fromordinal(self._origin + self._working_offsets[index])

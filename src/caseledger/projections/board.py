@@ -92,9 +92,12 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
     c = now.clock
     closed = c.decided_on or c.closed_on
     red_days = [f.day for f in future.findings if _lit_red(future, f)]
+    yellow_days = [f.day for f in future.findings if not _lit_red(future, f)]
     yellow_from: dt.date | None = None
     if closed is None:
-        yellow_from = _yellow_from(now, pack)
+        near = _yellow_from(now, pack)
+        yellow_days += [near] if near is not None else []
+        yellow_from = min(yellow_days) if yellow_days else None
     red_from = min(red_days) if red_days else None
     alerts = [d for d in (yellow_from, red_from) if d is not None]
     deadline = c.deadline
@@ -160,7 +163,7 @@ def _yellow_from(evaluation: CaseEvaluation, pack: RulePack) -> dt.date | None:
     base = c.limit_base or c.started_on
     if base is None or c.deadline is None:
         return None
-    threshold = pack.yellow_threshold(c.as_of)
+    threshold = pack.yellow_threshold(c.started_on or c.as_of)
     if threshold is None:
         return None
     rule = threshold.rule
@@ -388,14 +391,18 @@ class BoardProjection:
             case_no, facts, self.packs, facts[-1].at, default_pack=self.default_pack, trace=False
         )
         pack = self.packs.get(now.pack.name)
-        day = horizon(now)
         future = now
-        if day is not None:
+        for _ in range(3):  # deemed acceptance can start a clock that brings its own deadline
+            day = horizon(future)
+            if day is None or day <= future.clock.as_of:
+                break
             moment = dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset)
             later = max(moment, facts[-1].at)
             future = evaluate(
                 case_no, facts, self.packs, later, default_pack=self.default_pack, trace=False
             )
+        if now.clock.started_on is None and future.clock.started_on is not None:
+            now = future  # the clock starts by deemed acceptance: its deadline is the row's
         return board_row(now, future, pack)
 
     @property

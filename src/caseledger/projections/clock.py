@@ -91,6 +91,7 @@ class ClockReport:
     promised_limit: int | None = None
     extension_days: int = 0
     extension_allowed: int = 0
+    late_extensions: list[Fact] = field(default_factory=list)
     statutory_deadline: dt.date | None = None
     promised_deadline: dt.date | None = None
     periods: list[Period] = field(default_factory=list)
@@ -295,7 +296,7 @@ class _Run:
     def periods(self) -> None:
         r = self.r
         assert r.started_on is not None
-        outstanding: set[str] = set()
+        pending: set[str] = set()  # requested since the document pause opened
         doc_period: tuple[Fact, ClockEffect, str] | None = None
         suspension: tuple[Fact, ClockEffect, str] | None = None
         for fact in self.facts:
@@ -306,16 +307,14 @@ class _Run:
                 self._close(suspension, day)
                 suspension = None
             elif fact.type == "documents_requested":
-                outstanding |= {m["name"] for m in fact.get("missing", [])}
-                if (
-                    day >= r.started_on
-                    and doc_period is None
-                    and fact.version > self._start_version()
-                ):
+                after_start = day >= r.started_on and fact.version > self._start_version()
+                if doc_period is None and after_start:
                     doc_period = self._opening(fact, "documents_requested", fact.get("mode"))
-            elif fact.type == "documents_supplemented":
-                outstanding -= set(fact.get("documents", []))
-                if not outstanding and doc_period is not None:
+                if doc_period is not None:
+                    pending |= {m["name"] for m in fact.get("missing", [])}
+            elif fact.type == "documents_supplemented" and doc_period is not None:
+                pending -= set(fact.get("documents", []))
+                if not pending:
                     self._close(doc_period, day)
                     doc_period = None
         for still_open in (suspension, doc_period):
@@ -407,6 +406,7 @@ class _Run:
                     )
         r.limit_base = base
         if r.statutory_limit is not None:
+            self.timely_extensions(base, r.statutory_limit)
             extended = f" + {r.extension_days} extension" if r.extension_days else ""
             r.statutory_deadline = self.pushed(base, r.statutory_limit + r.extension_days)
             if self.trace:
@@ -431,6 +431,25 @@ class _Run:
                         r.promised_deadline,
                     )
                 )
+
+    def timely_extensions(self, base: dt.date, limit: int) -> None:
+        """Art. 42: an extension is decided within the limit it extends. One recorded after
+        the deadline moves nothing; supervision flags it."""
+        r = self.r
+        granted = 0
+        for fact in self.facts:
+            if fact.type != "extended":
+                continue
+            if self.day(fact) <= self.pushed(base, limit + granted):
+                granted += int(fact.get("working_days"))
+            else:
+                r.late_extensions.append(fact)
+                if self.trace:
+                    r.steps.append(
+                        Step("late extension", f"+{fact.get('working_days')} working days "
+                             "approved after the deadline: not counted", "", self.day(fact))
+                    )  # fmt: skip
+        r.extension_days = granted
 
     def pushed(self, base: dt.date, days: int) -> dt.date:
         result = pushed(self.cal, base, days, self.r.periods)

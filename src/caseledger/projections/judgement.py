@@ -202,11 +202,10 @@ def find_violations(
                 version,
             )
     accepted_version = next((f.version for f in known if f.type == "accepted"), None)
-    corrections = [
+    corrections = [  # Art. 32 governs every request before acceptance, whatever its mode
         f
         for f in known
         if f.type == "documents_requested"
-        and f.get("mode") == "correction"
         and (accepted_version is None or f.version < accepted_version)
     ]
     for index, fact in enumerate(corrections):
@@ -273,6 +272,12 @@ def find_violations(
                     f"{fact.get('reason')} suspension without the written notice",
                     f"{rule.pack}: {rule.reference}",
                 )
+    for extension in clock.late_extensions:
+        detail = (
+            f"extension approved on {pack.local_date(extension.at)}, after the deadline it "
+            "would extend; Art. 42 allows extending only within the limit"
+        )
+        acted(Violation.EXCESS_EXTENSION, extension, detail, "行政许可法 第四十二条")
     if clock.extension_days > clock.extension_allowed:
         last = next(f for f in reversed(known) if f.type == "extended")
         acted(
@@ -305,6 +310,10 @@ def _overtime(clock: ClockReport, pack: RulePack, held: Any) -> None:
             f"{pack.name}: {which} limit",
             None,
         )
+    elif clock.closed_on is not None and clock.closed_on > deadline:
+        held(Violation.OVERTIME, deadline + dt.timedelta(days=1),
+             f"closed on {clock.closed_on} without a decision, past the {which} deadline "
+             f"{deadline}", f"{pack.name}: {which} limit", None)  # fmt: skip
     elif clock.open and clock.as_of > deadline:
         held(
             Violation.OVERTIME,
@@ -368,7 +377,7 @@ def light_of(
         and clock.deadline
         and clock.working_days_left is not None
     ):
-        threshold = pack.yellow_threshold(clock.as_of)
+        threshold = pack.yellow_threshold(clock.started_on or clock.as_of)
         if threshold is not None:
             rule = threshold.rule
             total = (clock.working_days_used or 0) + clock.working_days_left

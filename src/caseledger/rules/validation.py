@@ -52,6 +52,28 @@ def check_pack(pack: RulePack) -> list[PackProblem]:
     problems += _scopes(pack)
     problems += _sanctions(pack)
     problems += _calendar(pack)
+    problems += _promises(pack)
+    return problems
+
+
+def _promises(pack: RulePack) -> list[PackProblem]:
+    """A promised limit may not exceed the statutory limit it promises to beat."""
+    problems = []
+    for code, versions in pack.data.items.items():
+        for index, version in enumerate(versions):
+            if version.promised_limit is None:
+                continue
+            statutory = pack.statutory_limit(code, version.case_kind, version.from_)
+            if statutory is not None and version.promised_limit > statutory[0]:
+                problems.append(
+                    _problem(
+                        pack,
+                        f"items.{code}[{index}].promised_limit",
+                        f"{version.promised_limit} working days is more than the statutory "
+                        f"{statutory[0]} of a {version.case_kind.value} case",
+                        "promise at most the statutory limit",
+                    )
+                )
     return problems
 
 
