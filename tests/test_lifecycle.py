@@ -240,3 +240,38 @@ def test_state_as_of_a_past_moment_replays_only_what_had_happened(ledger: CaseLe
     assert ledger.case("QZ-1").status is CaseStatus.ACCEPTED
     with pytest.raises(CaseNotFound, match="received after"):
         ledger.case("QZ-1", as_of=dt.datetime.fromisoformat(at(1)))
+
+
+def test_an_offset_with_seconds_is_refused_so_every_stored_time_reads_back(
+    ledger: CaseLedger,
+) -> None:
+    import datetime as dt
+
+    odd = dt.timezone(dt.timedelta(hours=8, seconds=17))
+    moment = dt.datetime(2026, 10, 12, 9, tzinfo=odd)
+    with pytest.raises(InvalidCommand, match="whole minutes"):
+        ledger.record(command("QZ-1", 1, RECEIVED, moment))  # type: ignore[arg-type]
+    with pytest.raises(InvalidCommand, match="at"):
+        ledger.record(command("QZ-1", 1, RECEIVED, "2026-10-12T09:00:00+08:00:17"))
+    assert snapshot(ledger) == []
+
+
+def test_times_are_ordered_as_instants_even_across_a_daylight_saving_fold(
+    ledger: CaseLedger,
+) -> None:
+    """01:50 EDT is 20 minutes before 01:10 EST although its wall clock reads later."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from caseledger import BatchRejected, Command
+
+    new_york = ZoneInfo("America/New_York")
+    first = dt.datetime(2026, 11, 1, 1, 10, tzinfo=new_york, fold=1)
+    earlier = dt.datetime(2026, 11, 1, 1, 50, tzinfo=new_york, fold=0)
+    batch = [
+        Command.model_validate(command("NY-1", 1, RECEIVED, first)),  # type: ignore[arg-type]
+        Command.model_validate(command("NY-1", 2, ACCEPTED, earlier)),  # type: ignore[arg-type]
+    ]
+    with pytest.raises(BatchRejected, match="earlier than the case's last event"):
+        ledger.record_batch(batch)
+    assert snapshot(ledger) == []

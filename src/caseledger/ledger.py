@@ -209,7 +209,8 @@ class CaseLedger:
             return case
         if as_of.tzinfo is None:
             raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
-        earlier = [event for event in case.events if event.at <= as_of]
+        moment = as_of.astimezone(dt.UTC)
+        earlier = [event for event in case.events if event.at.astimezone(dt.UTC) <= moment]
         if not earlier:
             raise CaseNotFound(case_no, hint=f"it was received after {as_of.isoformat()}")
         replayed = Case.replay(None, earlier)
@@ -309,7 +310,7 @@ class CaseLedger:
         return now
 
     def _check_not_future(self, command: Command, recorded_at: dt.datetime) -> None:
-        if command.at > recorded_at + self._max_skew:
+        if command.at.astimezone(dt.UTC) > recorded_at.astimezone(dt.UTC) + self._max_skew:
             raise InvalidCommand(
                 [
                     (

@@ -38,6 +38,12 @@ from caseledger.errors import (
 
 __all__ = ["Case"]
 
+
+def _instant(moment: dt.datetime) -> dt.datetime:
+    """Compare instants, not wall clocks: two times of one zone compare by wall clock."""
+    return moment.astimezone(dt.UTC)
+
+
 _STAGE_ORDER = list(Stage)
 
 
@@ -174,7 +180,7 @@ class Case:
 
     # -- internals -------------------------------------------------------------------------
     def _append(self, command: Command, recorded_at: dt.datetime) -> RecordedEvent:
-        if self.last_at is not None and command.at < self.last_at:
+        if self.last_at is not None and _instant(command.at) < _instant(self.last_at):
             raise InvalidCommand(
                 [
                     (

@@ -10,9 +10,9 @@ event's whole stored content (see :mod:`caseledger.domain.chain`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
 from caseledger.domain.events import EVENT_TYPES, AnyEvent
@@ -23,12 +23,25 @@ __all__ = ["Command", "RecordedEvent"]
 HexDigest = str
 
 
+def _whole_minute_offset(moment: dt.datetime) -> dt.datetime:
+    offset = moment.utcoffset()
+    if offset is not None and offset % dt.timedelta(minutes=1):
+        raise ValueError(
+            f"the UTC offset {offset} has seconds; give an offset in whole minutes, e.g. +08:00"
+        )
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_whole_minute_offset)]
+"""A timezone-aware time whose offset is whole minutes (ISO 8601 can store it exactly)."""
+
+
 class Command(Frozen):
     """Record that ``event`` happened to case ``case_no`` at ``at``, done by ``actor``."""
 
     case_no: CaseNo
     command_id: CommandId
-    at: AwareDatetime = Field(description="Business time, timezone-aware.")
+    at: Moment = Field(description="Business time, timezone-aware.")
     actor: Actor
     event: AnyEvent
 
@@ -43,10 +56,10 @@ class RecordedEvent(Frozen):
     case_no: CaseNo
     version: int = Field(ge=1)
     command_id: CommandId
-    at: AwareDatetime
+    at: Moment
     actor: Actor
     event: AnyEvent
-    recorded_at: AwareDatetime
+    recorded_at: Moment
     prev_hash: HexDigest = Field(pattern=r"^[0-9a-f]{64}$")
     hash: HexDigest = Field(pattern=r"^[0-9a-f]{64}$")
 
