@@ -99,3 +99,28 @@ def test_exported_events_parse_back_as_the_same_commands(ledger: CaseLedger) -> 
         parsed = next(iter(parse_lines([json.dumps(data)])))
         assert not isinstance(parsed, Exception)
         assert parsed.command == event.command()  # type: ignore[union-attr]
+
+
+def test_a_line_that_is_not_utf8_is_refused_by_its_number(
+    ledger: CaseLedger, tmp_path: Path
+) -> None:
+    good = EXAMPLE.read_text(encoding="utf-8").splitlines()[2].encode()
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(good + b"\n" + good.replace(b"APP-0101", b"APP-\xff\xfe") + b"\n")
+    with pytest.raises(BatchRejected) as caught:
+        record_file(ledger, path)
+    assert [(e.position, "not UTF-8" in e.message) for e in caught.value.errors] == [(2, True)]
+    assert snapshot(ledger) == []
+
+
+def test_anyone_can_recompute_every_hash_from_an_export(ledger: CaseLedger) -> None:
+    from caseledger.domain.chain import event_hash
+
+    record_file(ledger, EXAMPLE)
+    for line in dump_events(ledger.history("QZ-2026-000101")).decode().splitlines():
+        data = json.loads(line)
+        body = data.pop("event")
+        topic = body.pop("type")
+        state = {k: data[k] for k in ("command_id", "at", "actor", "recorded_at", "prev_hash")}
+        state["event"] = body
+        assert event_hash(data["case_no"], data["version"], topic, state) == data["hash"]

@@ -275,3 +275,10 @@ def test_times_are_ordered_as_instants_even_across_a_daylight_saving_fold(
     with pytest.raises(BatchRejected, match="earlier than the case's last event"):
         ledger.record_batch(batch)
     assert snapshot(ledger) == []
+
+
+def test_a_year_outside_1950_to_2100_is_refused_with_a_typed_error(ledger: CaseLedger) -> None:
+    for when in ("0026-10-12T09:00:00+08:00", "9999-12-31T23:00:00-05:00"):
+        with pytest.raises(InvalidCommand, match=r"outside 1950\.\.2100"):
+            ledger.record(command("QZ-1", 1, RECEIVED, when))
+    assert snapshot(ledger) == []

@@ -171,3 +171,42 @@ def test_received_only_case_verifies(open_ledger: Callable[[], CaseLedger]) -> N
     ledger = open_ledger()
     ledger.record(command("QZ-1", 1, RECEIVED, at(12)))
     assert ledger.verify().ok
+
+
+def test_a_seal_whose_time_or_count_was_edited_is_refused(
+    ledger: CaseLedger, tmp_path: Path
+) -> None:
+    _three_cases(ledger)
+    path = tmp_path / "seal.json"
+    path.write_bytes(ledger.seal().to_json())
+    data = json.loads(path.read_text())
+    data["events"] = 11
+    path.write_text(json.dumps(data))
+    with pytest.raises(SealError, match="altered"):
+        load_seal(path)
+
+
+def test_a_corrupt_row_is_a_store_error_naming_case_and_version(
+    ledger: CaseLedger, ledger_url: str
+) -> None:
+    from caseledger import StoreError
+
+    _three_cases(ledger)
+    state = json.loads(tamper.state_of(ledger_url, "QZ-2", 2))
+    state["class_version"] = "two"
+    tamper.set_state(ledger_url, "QZ-2", 2, json.dumps(state, ensure_ascii=False).encode())
+    with pytest.raises(StoreError, match="case 'QZ-2' version 2"):
+        ledger.case("QZ-2")
+    assert _breaks(ledger) == [("QZ-2", 2)]
+
+
+def test_the_process_environment_cannot_redirect_a_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SQLITE_DBNAME", str(tmp_path / "elsewhere.db"))
+    monkeypatch.setenv("COMPRESSOR_TOPIC", "zlib")
+    url = f"sqlite:///{tmp_path}/intended.db"
+    with CaseLedger(url, clock=fixed_clock) as ledger:
+        ledger.record(command("QZ-1", 1, RECEIVED, at(12)))
+    assert (tmp_path / "intended.db").exists() and not (tmp_path / "elsewhere.db").exists()
+    assert tamper.state_of(url, "QZ-1", 1).startswith(b"{")

@@ -46,8 +46,12 @@ class Seal(BaseModel):
     root: str
 
     @staticmethod
-    def root_of(heads: dict[str, CaseHead]) -> str:
-        data = {case_no: [h.version, h.hash] for case_no, h in heads.items()}
+    def root_of(heads: dict[str, CaseHead], sealed_at: dt.datetime, events: int) -> str:
+        data = {
+            "heads": {case_no: [h.version, h.hash] for case_no, h in heads.items()},
+            "sealed_at": sealed_at.isoformat(),
+            "events": events,
+        }
         return hashlib.sha256(canonical_json(data)).hexdigest()
 
     def to_json(self) -> bytes:
@@ -63,7 +67,8 @@ def take_seal(store: CaseStore, *, sealed_at: dt.datetime) -> Seal:
         first = report.breaks[0]
         raise SealError(f"the ledger does not verify, so it cannot be sealed: {first}")
     heads = {case_no: CaseHead(version=v, hash=h) for case_no, (v, h) in report.heads.items()}
-    return Seal(sealed_at=sealed_at, events=report.events, heads=heads, root=Seal.root_of(heads))
+    root = Seal.root_of(heads, sealed_at, report.events)
+    return Seal(sealed_at=sealed_at, events=report.events, heads=heads, root=root)
 
 
 def load_seal(path: Path) -> Seal:
@@ -74,6 +79,6 @@ def load_seal(path: Path) -> Seal:
         raise SealError(f"cannot read seal {str(path)!r}: {error.strerror}") from error
     except ValidationError as error:
         raise SealError(f"{str(path)!r} is not a caseledger seal: {error}") from error
-    if Seal.root_of(seal.heads) != seal.root:
+    if Seal.root_of(seal.heads, seal.sealed_at, seal.events) != seal.root:
         raise SealError(f"seal {str(path)!r} was altered: its root does not match its heads")
     return seal

@@ -5,10 +5,15 @@ An event's hash is the SHA-256 of the canonical JSON (keys sorted, UTF-8, no spa
     {"case_no": ..., "version": ..., "topic": ..., "state": <stored state without "hash">}
 
 and the stored state holds ``prev_hash``, the hash of the case's previous event (64 zeros
-for version 1). Changing any byte of a stored event changes its hash; removing or
-reordering events breaks the ``prev_hash`` links or the run of versions. The hash covers
-the state exactly as stored, before any upcasting, so it can be checked from the raw rows
-alone by anyone with this definition.
+for version 1). Changing any stored value of an event changes its hash (re-encoding the
+same JSON differently does not: the hash covers the values, canonically); removing or
+reordering a case's events breaks the ``prev_hash`` links or the run of versions. The hash
+covers the state as stored, before any upcasting, so anyone with this definition can check
+it from the raw rows alone.
+
+What a chain cannot show: that a case's last events were not cut off, or rewritten with
+recomputed hashes (the hash has no key), nor the order of events across cases. A seal kept
+outside the database (:mod:`caseledger.audit.seal`) covers those.
 """
 
 from __future__ import annotations

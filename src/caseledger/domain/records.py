@@ -23,7 +23,15 @@ __all__ = ["Command", "RecordedEvent"]
 HexDigest = str
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1950, 2100
+"""Business and recording times must fall in these years (a typo like 0026 is refused)."""
+
+
 def _whole_minute_offset(moment: dt.datetime) -> dt.datetime:
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(
+            f"year {moment.year} is outside {EARLIEST_YEAR}..{LATEST_YEAR}; check the date"
+        )
     offset = moment.utcoffset()
     if offset is not None and offset % dt.timedelta(minutes=1):
         raise ValueError(

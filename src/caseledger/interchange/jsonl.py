@@ -38,7 +38,11 @@ class ParsedLine:
 def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItemError]:
     """Each line's command, or its errors (one per bad field), in order."""
     for line_no, raw in enumerate(lines, start=1):
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as error:
+            yield BatchItemError(line_no, "", f"not UTF-8 ({error.reason} at byte {error.start})")
+            continue
         text = text.strip()
         if not text or text.startswith("#"):
             continue
@@ -72,8 +76,11 @@ def read_commands(lines: Iterable[str | bytes], *, source: str) -> list[ParsedLi
 
 
 def dump_events(events: Iterable[RecordedEvent]) -> bytes:
-    """Recorded events as JSON Lines."""
-    return b"".join(
-        orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS) + b"\n"
-        for event in events
-    )
+    """Recorded events as JSON Lines, times with the offsets exactly as stored (so anyone can
+    recompute each hash from the export)."""
+    lines = []
+    for event in events:
+        data = event.model_dump(mode="json")
+        data["at"], data["recorded_at"] = event.at.isoformat(), event.recorded_at.isoformat()
+        lines.append(orjson.dumps(data, option=orjson.OPT_SORT_KEYS) + b"\n")
+    return b"".join(lines)

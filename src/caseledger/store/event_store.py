@@ -7,6 +7,7 @@ caseledger's, and reads raw stored events and the notification log for auditors.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -17,6 +18,7 @@ from eventsourcing.persistence import (
     RecordConflictError,
     StoredEvent,
 )
+from eventsourcing.utils import Environment, EnvType
 
 from caseledger.domain.case import Case
 from caseledger.domain.records import RecordedEvent
@@ -34,6 +36,12 @@ class CaseStore(Application[str]):
     """eventsourcing application holding every case's event stream."""
 
     name = "caseledger"
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Only the ledger URL configures the store: eventsourcing would also read the
+        process environment (``SQLITE_DBNAME``, ``COMPRESSOR_TOPIC``...), which could send a
+        ledger to another file or change the stored form behind the caller's back."""
+        return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> Mapper[str]:
         return CaseEventMapper(
@@ -113,10 +121,17 @@ def open_store(location: LedgerLocation) -> CaseStore:
     """Open (creating tables if needed) the store at ``location``."""
     if location.backend == "postgresql" and location.schema:
         _create_schema(location)
-    try:
-        return CaseStore(env=location.env)
-    except (PersistenceError, OSError) as error:
-        raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
+    for attempt in range(5):
+        try:
+            return CaseStore(env=location.env)
+        except (PersistenceError, OSError) as error:
+            # several processes opening one PostgreSQL schema at once can collide on
+            # eventsourcing's CREATE OR REPLACE FUNCTION: that is worth another try
+            if "concurrently" in str(error) and attempt < 4:
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
+    raise AssertionError("unreachable")
 
 
 def _create_schema(location: LedgerLocation) -> None:

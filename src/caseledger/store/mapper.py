@@ -88,16 +88,22 @@ def decode_state(case_no: str, version: int, topic: str, state: dict[str, Any]) 
     if body_class is None:
         raise StoreError(f"{where}: unknown event topic {topic!r}; is caseledger too old?")
     state = dict(state)
-    body = dict(state.pop("event", {}))
+    body = state.pop("event", {})
     from_version = state.pop("class_version", 1)
+    if not isinstance(body, dict) or not isinstance(from_version, int) or from_version < 1:
+        raise StoreError(f"{where}: stored state is malformed (event or class_version)")
+    body = dict(body)
     if from_version > body_class.class_version:
         raise StoreError(
             f"{where}: stored {topic!r} is class version {from_version}, newer than this "
             f"caseledger knows ({body_class.class_version}); upgrade caseledger"
         )
-    while from_version < body_class.class_version:
-        getattr(body_class, f"upcast_v{from_version}_v{from_version + 1}")(body)
-        from_version += 1
+    try:
+        while from_version < body_class.class_version:
+            getattr(body_class, f"upcast_v{from_version}_v{from_version + 1}")(body)
+            from_version += 1
+    except Exception as error:
+        raise StoreError(f"{where}: upcasting the stored state failed: {error}") from error
     try:
         return RecordedEvent.model_validate(
             {**state, "case_no": case_no, "version": version, "event": {**body, "type": topic}}
