@@ -167,3 +167,37 @@ def test_following_the_log_applies_new_events_as_they_are_recorded(
     assert not thread.is_alive()
     assert applied == [len(commands)]
     assert len(follower.read_models.rows()) == 10
+
+
+@settings(
+    max_examples=max(20, settings.default.max_examples // 3),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(data=st.data(), days_after=st.lists(st.integers(0, 90), min_size=1, max_size=3))
+def test_the_board_agrees_with_evaluations_under_generated_packs_with_thresholds(
+    data: st.DataObject, days_after: list[int]
+) -> None:
+    from caseledger import PackRegistry
+    from caseledger.testing.strategies import packs
+
+    registry = PackRegistry.discover()
+    pack = data.draw(packs(registry))
+    registry = registry.including(pack)
+    histories = data.draw(
+        st.lists(case_histories(pack="generated", items=("ITEM-1", "ITEM-2"), max_events=8),
+                 min_size=1, max_size=3)
+    )  # fmt: skip
+    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    last = max(c.at for c in commands).astimezone(CST).date()
+    with CaseLedger("sqlite:///:memory:", packs=registry, clock=fixed_clock) as ledger:
+        ledger.record_batch(commands)
+        for days in days_after:
+            day = last + dt.timedelta(days=days)
+            moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CST)
+            on_board = {e.case_no: e.light for e in ledger.board(day).entries}
+            expected = {}
+            for i in range(len(histories)):
+                evaluation = ledger.evaluate(f"P-{i}", moment)
+                if evaluation.clock.open and evaluation.light is not Light.GREEN:
+                    expected[f"P-{i}"] = evaluation.light
+            assert on_board == expected
