@@ -112,3 +112,22 @@ def test_demo_records_a_month_of_cases_shows_them_and_verifies_twice_idempotentl
     assert code == 0 and "of 30 case(s)" in out and "every chain intact" in out
     code, out, _ = run("--db", sqlite_url, "demo", "--cases", "30")
     assert code == 0 and "recorded 0 event(s)" in out and "already there" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///x.db?mode=ro", "takes no options"),
+        ("postgresql://postgres@127.0.0.1:0/test", "bad port: 0"),
+        ("postgresql://postgres@127.0.0.1:5432/test?schema=", "schema '' is not"),
+        ("postgresql://postgres@127.0.0.1:5432/test?colour=red", "unknown option(s) colour"),
+    ],
+    ids=["sqlite options", "port 0", "empty schema", "unknown option"],
+)
+def test_a_ledger_url_caseledger_cannot_honour_is_refused(url: str, message: str) -> None:
+    from caseledger import LedgerURLError
+    from caseledger.store.url import parse_ledger_url
+
+    with pytest.raises(LedgerURLError) as caught:
+        parse_ledger_url(url)
+    assert message in str(caught.value)

@@ -48,6 +48,8 @@ def parse_ledger_url(url: str) -> LedgerLocation:
 def _sqlite(url: str, netloc: str, path: str) -> LedgerLocation:
     if netloc:
         raise LedgerURLError(url, "an sqlite URL has three slashes before the path")
+    if urlsplit(url).query:
+        raise LedgerURLError(url, "an sqlite URL takes no options after '?'")
     db_name = path[1:] if path.startswith("/") else path
     if not db_name:
         raise LedgerURLError(url, "no database file given")
@@ -63,9 +65,11 @@ def _sqlite(url: str, netloc: str, path: str) -> LedgerLocation:
 def _postgres(url: str) -> LedgerLocation:
     parts = urlsplit(url)
     try:
-        port = parts.port or 5432
+        port = 5432 if parts.port is None else parts.port
     except ValueError as error:
         raise LedgerURLError(url, f"bad port: {error}") from error
+    if not 0 < port < 65536:
+        raise LedgerURLError(url, f"bad port: {port}")
     db_name = unquote(parts.path.lstrip("/"))
     if not db_name:
         raise LedgerURLError(url, "no database name given after the host")
@@ -73,6 +77,7 @@ def _postgres(url: str) -> LedgerLocation:
     unknown = sorted(set(query) - {"schema"})
     if unknown:
         raise LedgerURLError(url, f"unknown option(s) {', '.join(unknown)}; only 'schema' is known")
+    query = parse_qs(parts.query, keep_blank_values=True)
     schema = query.get("schema", [None])[-1]
     if schema is not None and not _SCHEMA_NAME.match(schema):
         raise LedgerURLError(url, f"schema {schema!r} is not a plain lower-case SQL name")
