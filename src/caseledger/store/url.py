@@ -73,11 +73,10 @@ def _postgres(url: str) -> LedgerLocation:
     db_name = unquote(parts.path.lstrip("/"))
     if not db_name:
         raise LedgerURLError(url, "no database name given after the host")
-    query = parse_qs(parts.query)
+    query = parse_qs(parts.query, keep_blank_values=True)
     unknown = sorted(set(query) - {"schema"})
     if unknown:
         raise LedgerURLError(url, f"unknown option(s) {', '.join(unknown)}; only 'schema' is known")
-    query = parse_qs(parts.query, keep_blank_values=True)
     schema = query.get("schema", [None])[-1]
     if schema is not None and not _SCHEMA_NAME.match(schema):
         raise LedgerURLError(url, f"schema {schema!r} is not a plain lower-case SQL name")
