@@ -83,6 +83,23 @@ def _renamed(history: list[Command], case_no: str) -> list[Command]:
 many_histories = st.lists(case_histories(max_events=10), min_size=1, max_size=4)
 
 
+def assert_board_matches_evaluations(
+    ledger: CaseLedger, cases: int, last: dt.date, days_after: list[int]
+) -> None:
+    """On each day, the board lists exactly the open cases P-0.. whose evaluation at the end
+    of that day is yellow or red, with that light."""
+    for days in days_after:
+        day = last + dt.timedelta(days=days)
+        moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CST)
+        on_board = {e.case_no: e.light for e in ledger.board(day).entries}
+        expected = {}
+        for i in range(cases):
+            evaluation = ledger.evaluate(f"P-{i}", moment)
+            if evaluation.clock.open and evaluation.light is not Light.GREEN:
+                expected[f"P-{i}"] = evaluation.light
+        assert on_board == expected
+
+
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(histories=many_histories, cuts=st.lists(st.integers(0, 40), max_size=3))
 def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
@@ -110,16 +127,7 @@ def test_the_board_shows_every_open_case_with_the_light_its_evaluation_gives(
     last = max(c.at for c in commands).astimezone(CST).date()
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
         ledger.record_batch(commands)
-        for days in days_after:
-            day = last + dt.timedelta(days=days)
-            moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CST)
-            on_board = {e.case_no: e.light for e in ledger.board(day).entries}
-            expected = {}
-            for i in range(len(histories)):
-                evaluation = ledger.evaluate(f"P-{i}", moment)
-                if evaluation.clock.open and evaluation.light is not Light.GREEN:
-                    expected[f"P-{i}"] = evaluation.light
-            assert on_board == expected
+        assert_board_matches_evaluations(ledger, len(histories), last, days_after)
 
 
 def test_the_board_filters_by_department_window_and_item(ledger: CaseLedger) -> None:
@@ -191,13 +199,4 @@ def test_the_board_agrees_with_evaluations_under_generated_packs_with_thresholds
     last = max(c.at for c in commands).astimezone(CST).date()
     with CaseLedger("sqlite:///:memory:", packs=registry, clock=fixed_clock) as ledger:
         ledger.record_batch(commands)
-        for days in days_after:
-            day = last + dt.timedelta(days=days)
-            moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CST)
-            on_board = {e.case_no: e.light for e in ledger.board(day).entries}
-            expected = {}
-            for i in range(len(histories)):
-                evaluation = ledger.evaluate(f"P-{i}", moment)
-                if evaluation.clock.open and evaluation.light is not Light.GREEN:
-                    expected[f"P-{i}"] = evaluation.light
-            assert on_board == expected
+        assert_board_matches_evaluations(ledger, len(histories), last, days_after)
