@@ -399,3 +399,29 @@ def test_a_zero_day_limit_triggered_on_a_day_off_ends_on_the_next_working_day() 
     calendar = calendar_for()
     assert calendar.add_working_days(D(2026, 3, 7), 0).value == D(2026, 3, 9)  # Saturday
     assert calendar.add_working_days(D(2026, 3, 6), 0).value == D(2026, 3, 6)
+
+
+def test_an_approved_case_stays_on_the_board_until_its_certificate_is_issued(
+    ledger: CaseLedger,
+) -> None:
+    story = Story(ledger).received("2026-03-02 09:00")
+    story.accepted("2026-03-02 10:00", item="ANY-1", pack="national")
+    story.on("2026-03-10 10:00", {"type": "approved", "decision_no": "D1"}, CHIEF)
+    # due 24 March (10 working days after 10 March): red on the board from the 25th
+    assert ledger.board(D(2026, 3, 24)).entries == []
+    late = ledger.board(D(2026, 3, 25)).entries
+    assert [(e.case_no, e.light, e.violations) for e in late] == [("EX-1", Light.RED, ["overtime"])]
+    story.on("2026-03-26 10:00", {"type": "certificate_issued", "certificate_no": "C1"})
+    assert ledger.board(D(2026, 3, 27)).entries == []
+    assert kinds(story.at("2026-03-27")) == ["overtime"]  # the late certificate stays on record
+
+
+def test_a_revoked_decision_owes_no_certificate(ledger: CaseLedger) -> None:
+    story = Story(ledger).received("2026-03-02 09:00")
+    story.accepted("2026-03-02 10:00", item="ANY-1", pack="national")
+    story.on("2026-03-10 10:00", {"type": "approved", "decision_no": "D1"}, CHIEF)
+    story.on("2026-03-12 10:00", {"type": "decision_altered", "alteration": "revoked",
+                                  "requested_by": {"kind": "department", "code": "S"},
+                                  "reason": "r"})  # fmt: skip
+    assert kinds(story.at("2026-04-30")) == []
+    assert ledger.board(D(2026, 4, 30)).entries == []

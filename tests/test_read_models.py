@@ -86,8 +86,8 @@ many_histories = st.lists(case_histories(max_events=10), min_size=1, max_size=4)
 def assert_board_matches_evaluations(
     ledger: CaseLedger, cases: int, last: dt.date, days_after: list[int]
 ) -> None:
-    """On each day, the board lists exactly the open cases P-0.. whose evaluation at the end
-    of that day is yellow or red, with that light."""
+    """On each day, the board lists exactly the cases P-0.. under supervision (open, or owing
+    a certificate) whose evaluation at the end of that day is yellow or red, with that light."""
     for days in days_after:
         day = last + dt.timedelta(days=days)
         moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CST)
@@ -95,7 +95,7 @@ def assert_board_matches_evaluations(
         expected = {}
         for i in range(cases):
             evaluation = ledger.evaluate(f"P-{i}", moment)
-            if evaluation.clock.open and evaluation.light is not Light.GREEN:
+            if evaluation.clock.watched and evaluation.light is not Light.GREEN:
                 expected[f"P-{i}"] = evaluation.light
         assert on_board == expected
 

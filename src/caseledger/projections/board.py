@@ -42,7 +42,7 @@ __all__ = [
     "horizon",
 ]
 
-BOARD_SCHEMA = 1
+BOARD_SCHEMA = 2
 """The version of the board tables; a new version gets new tables and replays the log."""
 UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
 """The tracking key of the board: the upstream application and the board's version."""
@@ -51,7 +51,7 @@ COLUMNS = (
     "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
     "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
     "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
-    "received_month", "deadline_wd", "paused_left",
+    "received_month", "deadline_wd", "paused_left", "watched_until",
 )  # fmt: skip
 SANCTION_COLUMNS = (
     "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
@@ -80,7 +80,7 @@ def horizon(evaluation: CaseEvaluation) -> dt.date | None:
         days.append(c.deadline)
     if c.started_on is None and c.notice_due is not None and c.closed_on is None:
         days.append(c.notice_due)
-    if c.certificate_due is not None and c.certificate_issued_on is None:
+    if c.certificate_due is not None and c.certificate_issued_on is None and c.watched:
         days.append(c.certificate_due)
     return max(days) + dt.timedelta(days=1) if days else None
 
@@ -131,6 +131,7 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
         "deadline_wd": pack.calendar.working_day_index(deadline) if deadline else None,
         "paused_left": c.working_days_left if c.paused else None,
+        "watched_until": None if c.watched else _ordinal(c.certificate_issued_on or closed),
     }  # fmt: skip
     sanctions = [
         {
@@ -214,11 +215,11 @@ class _BoardSQL:
             "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
             "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
             "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
-            "deadline_wd INTEGER, paused_left INTEGER)",
+            "deadline_wd INTEGER, paused_left INTEGER, watched_until INTEGER)",
             f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
-            "(red_from, deadline, case_no) WHERE closed_on IS NULL",
+            "(red_from, deadline, case_no) WHERE watched_until IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "
-            "(yellow_from, red_from) WHERE closed_on IS NULL",
+            "(yellow_from, red_from) WHERE watched_until IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
             f"CREATE TABLE IF NOT EXISTS {self.sanctions} (case_no TEXT, day INTEGER, "
             "violation TEXT, rule TEXT, sanction TEXT, label TEXT, points INTEGER, due INTEGER, "

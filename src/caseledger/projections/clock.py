@@ -100,6 +100,7 @@ class ClockReport:
     closed_on: dt.date | None = None
     certificate_due: dt.date | None = None
     certificate_issued_on: dt.date | None = None
+    decision_ended_on: dt.date | None = None
     limit_base: dt.date | None = None
     working_days_used: int | None = None
     working_days_left: int | None = None
@@ -118,6 +119,16 @@ class ClockReport:
     @property
     def open(self) -> bool:
         return self.decided_on is None and self.closed_on is None
+
+    @property
+    def watched(self) -> bool:
+        """Still under supervision: open, or approved with its certificate (Art. 44) owed."""
+        awaiting = (
+            self.decision == "approved"
+            and self.certificate_issued_on is None
+            and self.decision_ended_on is None
+        )
+        return self.open or (awaiting and self.certificate_due is not None)
 
     @property
     def paused(self) -> bool:
@@ -483,6 +494,10 @@ class _Run:
             issued = self.first("certificate_issued")
             if issued is not None:
                 r.certificate_issued_on = self.day(issued)
+            for fact in self.facts:  # a withdrawn, revoked or cancelled decision owes nothing
+                if fact.type == "decision_altered" and fact.get("alteration") != "amended":
+                    r.decision_ended_on = self.day(fact)
+                    break
 
     def usage(self) -> None:
         r = self.r

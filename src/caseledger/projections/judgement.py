@@ -323,7 +323,8 @@ def _overtime(clock: ClockReport, pack: RulePack, held: Any) -> None:
             None,
         )
     due = clock.certificate_due
-    if due is not None:
+    ended = clock.decision_ended_on
+    if due is not None and (ended is None or ended > due):
         issued = clock.certificate_issued_on
         if (issued is not None and issued > due) or (issued is None and clock.as_of > due):
             when = f"issued on {issued}" if issued else f"not issued by {clock.as_of}"

@@ -95,7 +95,8 @@ def board(
     item: str | None = None,
     limit: int | None = None,
 ) -> Board:
-    """Every open case that is yellow or red on ``as_of`` (at most ``limit``), worst first:
+    """Every case under supervision (open, or approved with its certificate owed) that is
+    yellow or red on ``as_of`` (at most ``limit``), worst first:
     red before yellow, the longest red first, then the nearest deadline. Red and yellow are
     read from two partial indexes of open cases (on the day each turns red and yellow), so
     the query never evaluates a case."""
@@ -108,9 +109,9 @@ def board(
             params[column] = value
     where = "".join(filters)
     table = projection.table
-    red_where = f"WHERE closed_on IS NULL AND red_from <= {p('t')}{where}"
+    red_where = f"WHERE watched_until IS NULL AND red_from <= {p('t')}{where}"
     yellow_where = (
-        f"WHERE closed_on IS NULL AND yellow_from <= {p('t')} "
+        f"WHERE watched_until IS NULL AND yellow_from <= {p('t')} "
         f"AND (red_from IS NULL OR red_from > {p('t')}){where}"
     )
     counts = projection.query(
