@@ -88,14 +88,7 @@ class PackRegistry:
         plugins: list[_Plugin] = []
         failures: dict[str, PackError] = {}
         if entry_points:
-            for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-                origin = f"entry point {point.name} = {point.value}"
-                try:
-                    plugins.append(_Plugin(point.name, origin, point.load()))
-                except Exception as error:  # a broken plug-in must not break the others
-                    failures[point.name] = PackError(
-                        [PackProblem(origin, "", f"cannot be imported: {error}", "reinstall it")]
-                    )
+            plugins, failures = entry_point_plugins()
         for directory in directories:
             for pack_dir in _pack_dirs(Path(directory)):
                 try:
@@ -193,6 +186,22 @@ class PackRegistry:
     def origin(self, name: str) -> str:
         self.get(name)
         return self._origins[name]
+
+
+def entry_point_plugins() -> tuple[list[_Plugin], dict[str, PackError]]:
+    """The installed plug-ins, and those that cannot be imported (a broken plug-in must not
+    break the others)."""
+    plugins: list[_Plugin] = []
+    failures: dict[str, PackError] = {}
+    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {point.name} = {point.value}"
+        try:
+            plugins.append(_Plugin(point.name, origin, point.load()))
+        except Exception as error:
+            failures[point.name] = PackError(
+                [PackProblem(origin, "", f"cannot be imported: {error}", "reinstall it")]
+            )
+    return plugins, failures
 
 
 def _pack_dirs(directory: Path) -> list[Path]:

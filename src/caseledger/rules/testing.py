@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
 
 from caseledger.errors import PackError, PackProblem
 from caseledger.rules.loader import read_pack_file
 from caseledger.rules.pack import RulePack
-from caseledger.rules.registry import ENTRY_POINT_GROUP, PackRegistry, _directory_plugin, _Plugin
+from caseledger.rules.registry import (
+    PackRegistry,
+    _directory_plugin,
+    _Plugin,
+    entry_point_plugins,
+)
 from caseledger.rules.scenarios import ScenarioResult, load_scenarios, run_scenario
 
 __all__ = ["PackUnderTest", "load_pack_folder", "run_pack_scenarios"]
@@ -29,8 +33,7 @@ def load_pack_folder(path: Path) -> PackUnderTest:
         raise PackError([PackProblem(str(path), "", "no pack.toml here", "point at a pack folder")])
     name = read_pack_file(folder / "pack.toml").pack.name
     plugins: list[_Plugin] = []
-    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        plugin = _Plugin(point.name, f"entry point {point.name} = {point.value}", point.load())
+    for plugin in entry_point_plugins()[0]:
         source = getattr(plugin.module, "caseledger_rulepack", lambda: None)()
         installed = getattr(source, "path", None)
         if installed is not None and read_pack_file(installed).pack.name == name:
