@@ -3,7 +3,8 @@
 1. **Board query** over N open cases (default 1,000,000): the read model is filled with
    synthetic rows of the real schema (deadlines spread over the next 60 working days, yellow
    two working days before, a few red by violation), then ``board(as_of)`` is timed. The
-   query reads the partial index on ``alert_from``; ``EXPLAIN QUERY PLAN`` is printed.
+   query reads the partial indexes on ``red_from`` and ``yellow_from``; ``EXPLAIN QUERY
+   PLAN`` is printed.
 2. **Rebuild** of the read models from the event log of M sample cases (default 20,000,
    about 100,000 events), timed against a plain scan of the same notification log (read
    every row and decode its JSON): events per second and the ratio.
@@ -55,7 +56,7 @@ def fill_board(ledger: CaseLedger, cases: int, seed: int = 7) -> None:
                 days=rng.randint(1, 40))).toordinal(), started_on=AS_OF.toordinal() - 20,
             deadline=deadline.toordinal(), statutory_deadline=deadline.toordinal(),
             yellow_from=yellow.toordinal(), red_from=red.toordinal(),
-            alert_from=min(yellow, red).toordinal(), paused=0, provisional=0,
+            paused=0, provisional=0,
             item_code=f"ITEM-{rng.randint(1, 500):03d}", case_kind="promised",
             rule_pack="national", pack_hash="-", department=department,
             window_code=f"W{rng.randint(1, 80):02d}", violations="ultra_vires" if violated else "",

@@ -42,13 +42,13 @@ __all__ = [
     "horizon",
 ]
 
-BOARD_SCHEMA = 2
+BOARD_SCHEMA = 3
 """The version of the board tables; a new version gets new tables and replays the log."""
 UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
 """The tracking key of the board: the upstream application and the board's version."""
 COLUMNS = (
     "case_no", "status", "closed_on", "received_on", "started_on", "decided_on", "deadline",
-    "statutory_deadline", "promised_deadline", "yellow_from", "red_from", "alert_from",
+    "statutory_deadline", "promised_deadline", "yellow_from", "red_from",
     "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
     "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
     "received_month", "deadline_wd", "paused_left", "watched_until",
@@ -88,7 +88,6 @@ def horizon(evaluation: CaseEvaluation) -> dt.date | None:
 def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> BoardRow:
     """The row of a case: ``now`` evaluated at its last event, ``future`` at its horizon
     (or ``now`` again), so that findings time will bring are dated in advance."""
-    evaluation = now
     c = now.clock
     closed = c.decided_on or c.closed_on
     red_days = [f.day for f in future.findings if _lit_red(future, f)]
@@ -99,12 +98,11 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         yellow_days += [near] if near is not None else []
         yellow_from = min(yellow_days) if yellow_days else None
     red_from = min(red_days) if red_days else None
-    alerts = [d for d in (yellow_from, red_from) if d is not None]
     deadline = c.deadline
     decided = c.decided_on is not None and deadline is not None
     values = {
-        "case_no": evaluation.case_no,
-        "status": evaluation.status.value,
+        "case_no": now.case_no,
+        "status": now.status.value,
         "closed_on": _ordinal(closed),
         "received_on": _ordinal(c.received_on),
         "started_on": _ordinal(c.started_on),
@@ -114,7 +112,6 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "promised_deadline": _ordinal(c.promised_deadline),
         "yellow_from": _ordinal(yellow_from),
         "red_from": _ordinal(red_from),
-        "alert_from": _ordinal(min(alerts)) if alerts else None,
         "paused": int(c.paused),
         "provisional": int(bool(c.provisional)),
         "on_time": int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
@@ -122,10 +119,10 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "working_days_used": c.working_days_used,
         "item_code": c.item_code,
         "case_kind": c.case_kind.value if c.case_kind else None,
-        "rule_pack": evaluation.pack.name,
-        "pack_hash": evaluation.pack.content_hash,
-        "department": evaluation.holder[0],
-        "window_code": evaluation.holder[1],
+        "rule_pack": now.pack.name,
+        "pack_hash": now.pack.content_hash,
+        "department": now.holder[0],
+        "window_code": now.holder[1],
         "violations": ",".join(sorted({f.violation.value for f in future.findings})),
         "points": sum(s.points or 0 for s in future.sanctions),
         "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
@@ -135,7 +132,7 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
     }  # fmt: skip
     sanctions = [
         {
-            "case_no": evaluation.case_no,
+            "case_no": now.case_no,
             "day": s.finding.day.toordinal(),
             "violation": s.finding.violation.value,
             "rule": s.rule,
@@ -211,7 +208,7 @@ class _BoardSQL:
             f"CREATE TABLE IF NOT EXISTS {self.board} (case_no TEXT PRIMARY KEY, status TEXT, "
             "closed_on INTEGER, received_on INTEGER, started_on INTEGER, decided_on INTEGER, "
             "deadline INTEGER, statutory_deadline INTEGER, promised_deadline INTEGER, "
-            "yellow_from INTEGER, red_from INTEGER, alert_from INTEGER, paused INTEGER, "
+            "yellow_from INTEGER, red_from INTEGER, paused INTEGER, "
             "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
             "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
             "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
