@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from caseledger import Command, RecordedEvent
+from caseledger import PROJECT_EVENT_TYPES, Command, ProjectCommand, RecordedEvent
 from caseledger.domain.chain import GENESIS_HASH
 
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
@@ -62,6 +62,21 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     },
     "complaint_filed": {"complaint_id": "TS-0001", "summary": "办理进度慢"},
     "complaint_resolved": {"complaint_id": "TS-0001", "outcome": "rejected", "note": "未超时限"},
+    "project_registered": {
+        "title": "滨海物流园一期",
+        "kind": "general",
+        "lead": {"kind": "department", "code": "市发改委"},
+        "rule_pack": "quanzhou",
+        "stages": [
+            {"name": "第一阶段", "lead": {"kind": "department", "code": "市发改委"}},
+            {"name": "第二阶段"},
+        ],
+        "series": "房屋建筑及市政基础设施工程",
+    },
+    "case_linked": {"case_no": "QZ-2026-000001", "stage": 1},
+    "project_stage_completed": {"stage": 1, "note": "第一阶段办结"},
+    "project_completed": {"note": "并联审批全部办结"},
+    "project_withdrawn": {"reason": "项目取消"},
 }
 
 ACTOR = {"person": "A008", "role": "window_a", "department": "市市场监督管理局", "window": "W08"}
@@ -69,7 +84,17 @@ AT = "2026-10-12T09:30:00+08:00"
 RECORDED_AT = dt.datetime(2026, 10, 12, 1, 31, 2, 123456, tzinfo=dt.UTC)
 
 
-def sample_command(event_type: str) -> Command:
+def sample_command(event_type: str) -> Command | ProjectCommand:
+    if event_type in PROJECT_EVENT_TYPES:
+        return ProjectCommand.model_validate(
+            {
+                "project_no": "XM-2026-001",
+                "command_id": f"golden-{event_type}",
+                "at": AT,
+                "actor": ACTOR,
+                "event": {"type": event_type, **SAMPLE_BODIES[event_type]},
+            }
+        )
     return Command.model_validate(
         {
             "case_no": "QZ-2026-000001",

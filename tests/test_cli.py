@@ -102,14 +102,22 @@ def test_schema_prints_the_json_schema_of_a_line() -> None:
     code, out, _ = run("schema")
     schema = json.loads(out)
     assert code == 0 and schema["$schema"].endswith("2020-12/schema")
-    assert set(schema["required"]) == {"case_no", "command_id", "at", "actor", "event"}
+    case_line, project_line = (
+        schema["$defs"][ref["$ref"].split("/")[-1]] for ref in schema["anyOf"]
+    )
+    assert set(case_line["required"]) == {"case_no", "command_id", "at", "actor", "event"}
+    assert set(project_line["required"]) == {"project_no", "command_id", "at", "actor", "event"}
 
 
 def test_demo_records_a_month_of_cases_shows_them_and_verifies_twice_idempotently(
     sqlite_url: str,
 ) -> None:
     code, out, _ = run("--db", sqlite_url, "demo", "--cases", "30")
-    assert code == 0 and "of 30 case(s)" in out and "every chain intact" in out
+    # 30 of Quanzhou, 15 of Wuhou and of Haiyang, 10 of Xinjian, 12 in the projects' stages
+    assert code == 0 and "of 82 case(s) and 3 parallel-approval project(s)" in out
+    assert "every chain intact" in out and "parallel-approval projects 并联审批" in out
+    for pack in ("quanzhou", "wuhou", "xinjian", "haiyang"):
+        assert f"│ {pack}" in out  # a row of the statistics by pack
     code, out, _ = run("--db", sqlite_url, "demo", "--cases", "30")
     assert code == 0 and "recorded 0 event(s)" in out and "already there" in out
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from caseledger import CaseLedger
+from caseledger import CaseLedger, PackRegistry
 from caseledger.projections.judgement import Light
 from caseledger.rules import Violation
+from caseledger.rules.testing import load_pack_folder
 from tests.conftest import fixed_clock
+from tests.helpers import ACCEPTED, RECEIVED, at, command
 
 CST = dt.timezone(dt.timedelta(hours=8))
 D = dt.date
@@ -425,3 +428,27 @@ def test_a_revoked_decision_owes_no_certificate(ledger: CaseLedger) -> None:
                                   "reason": "r"})  # fmt: skip
     assert kinds(story.at("2026-04-30")) == []
     assert ledger.board(D(2026, 4, 30)).entries == []
+
+
+def test_a_pause_s_notice_is_required_by_the_rule_version_that_paused_the_clock(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The clock reads its rules on the start day; the notice check must read the same."""
+    folder = tmp_path / "later_rule"
+    folder.mkdir()
+    (folder / "pack.toml").write_text(
+        '[pack]\nname = "later_rule"\nversion = "1"\ntitle = "测试 (test)"\n'
+        'extends = "national"\ncatalogue = "open"\nreference = "a test pack"\n'
+        '[[clock."clock_suspended.testing"]]\nfrom = 2026-10-15\noverride = true\n'
+        'effect = "none"\nrequires_notice = false\nreference = "a later test rule"\n',
+        encoding="utf-8",
+    )
+    packs = PackRegistry.discover().including(load_pack_folder(folder).pack)
+    with CaseLedger(sqlite_url, packs=packs, clock=fixed_clock) as ledger:
+        ledger.record(command("QZ-1", 1, RECEIVED, at(12)))
+        ledger.record(command("QZ-1", 2, {**ACCEPTED, "rule_pack": "later_rule"}, at(12, 10)))
+        ledger.record(command("QZ-1", 3, {"type": "clock_suspended", "reason": "testing"}, at(16)))
+        evaluation = ledger.evaluate("QZ-1", dt.datetime(2026, 10, 20, 12, tzinfo=CST))
+    assert evaluation.clock.paused  # the national rule in force on 12 October pauses ...
+    violations = [f.violation.value for f in evaluation.findings]
+    assert violations == ["pause_without_notice"]  # ... and requires the notice

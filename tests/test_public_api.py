@@ -5,16 +5,19 @@ from __future__ import annotations
 import caseledger
 
 PUBLIC = [
-    "EVENT_TYPES", "Accepted", "Actor", "ApplicationWithdrawn", "Approved", "BatchItemError",
-    "BatchRejected", "BatchResult", "CalendarRangeError", "Case", "CaseAlreadyExists",
-    "CaseHead", "CaseKind", "CaseLedger", "CaseLedgerError", "CaseNotFound", "CaseStatus",
-    "CertificateIssued", "ChainBreak", "Channel", "ClockResumed", "ClockSuspended", "Command",
-    "CommandIdReused", "ComplaintFiled", "ComplaintOutcome", "ComplaintResolved",
-    "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered", "Denied",
-    "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
+    "EVENT_TYPES", "PROJECT_EVENT_TYPES", "Accepted", "Actor", "ApplicationWithdrawn",
+    "Approved", "BatchItemError", "BatchRejected", "BatchResult", "CalendarRangeError", "Case",
+    "CaseAlreadyExists", "CaseHead", "CaseKind", "CaseLedger", "CaseLedgerError", "CaseLinked",
+    "CaseNotFound", "CaseStatus", "CertificateIssued", "ChainBreak", "Channel", "ClockResumed",
+    "ClockSuspended", "Command", "CommandIdReused", "ComplaintFiled", "ComplaintOutcome",
+    "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered",
+    "Denied", "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
     "EscalationTarget", "EventBody", "Extended", "IllegalTransition", "InvalidCommand",
-    "LedgerURLError", "MissingDocument", "NotAccepted", "PackError", "PackProblem",
-    "PackRegistry", "PackSource", "Party", "PartyKind", "Received", "RecordResult",
+    "LedgerURLError", "MissingDocument", "NotAccepted", "PackError", "PackParameterMissing",
+    "PackProblem",
+    "PackRegistry", "PackSource", "Party", "PartyKind", "Project", "ProjectCommand",
+    "ProjectCompleted", "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage",
+    "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "Received", "RecordResult",
     "RecordedEvent", "RulePack", "Seal", "SealError", "Stage", "StageCompleted", "StoreError",
     "SuspensionReason", "Transferred", "UnknownItem", "UnknownRulePack", "VerificationReport",
     "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl", "load_seal",
@@ -37,7 +40,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 15
+    assert len(exceptions) == 17
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

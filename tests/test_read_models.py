@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseledger import CaseLedger, Command
 from caseledger.demo import demo_commands
+from caseledger.projections import parallel
 from caseledger.projections.judgement import Light
 from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
@@ -59,6 +61,22 @@ def test_new_events_update_only_their_cases_and_match_a_rebuild(ledger: CaseLedg
     incremental = (ledger.read_models.rows(), ledger.read_models.sanction_rows())
     assert ledger.rebuild_read_models() == len(commands)
     assert (ledger.read_models.rows(), ledger.read_models.sanction_rows()) == incremental
+
+
+def test_a_rebuild_spread_over_processes_writes_the_rows_of_a_rebuild_in_one(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        commands = demo_commands(60)
+        ledger.record_batch(commands)
+        projection = ledger.read_models
+        assert parallel.worker_count(60, 3) == 3, "this test must fork"
+        assert projection.rebuild(workers=1) == len(commands)
+        alone = (projection.rows(), projection.sanction_rows())
+        assert projection.rebuild(workers=3) == len(commands)
+        assert (projection.rows(), projection.sanction_rows()) == alone
+        assert len(alone[0]) == 60 and alone[1], "the sample must have sanctions"
 
 
 def test_sqlite_and_postgresql_read_models_hold_the_same_rows(

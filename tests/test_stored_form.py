@@ -10,7 +10,8 @@ import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from caseledger import EVENT_TYPES, Approved, StoreError
+from caseledger import Approved, StoreError
+from caseledger.domain.events import STORED_EVENT_TYPES
 from caseledger.store.mapper import CaseEventMapper
 from tests.samples import SAMPLE_BODIES, sample_event
 
@@ -19,11 +20,11 @@ mapper = CaseEventMapper()
 
 
 def test_every_event_type_has_a_golden_sample() -> None:
-    assert sorted(SAMPLE_BODIES) == sorted(EVENT_TYPES)
-    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == sorted(EVENT_TYPES)
+    assert sorted(SAMPLE_BODIES) == sorted(STORED_EVENT_TYPES)
+    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == sorted(STORED_EVENT_TYPES)
 
 
-@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+@pytest.mark.parametrize("event_type", sorted(STORED_EVENT_TYPES))
 def test_stored_form_matches_its_golden_file(event_type: str) -> None:
     stored = mapper.to_stored_event(sample_event(event_type))
     record = {
@@ -42,7 +43,7 @@ def test_stored_form_matches_its_golden_file(event_type: str) -> None:
     )
 
 
-@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+@pytest.mark.parametrize("event_type", sorted(STORED_EVENT_TYPES))
 def test_golden_stored_events_decode_to_the_same_event(event_type: str) -> None:
     record = orjson.loads((GOLDEN / f"{event_type}.json").read_bytes())
     stored = StoredEvent(
@@ -55,7 +56,7 @@ def test_golden_stored_events_decode_to_the_same_event(event_type: str) -> None:
 
 
 def test_topics_are_fixed_names_not_module_paths() -> None:
-    for event_type in EVENT_TYPES:
+    for event_type in STORED_EVENT_TYPES:
         topic = mapper.to_stored_event(sample_event(event_type)).topic
         assert topic == event_type and "." not in topic and ":" not in topic
 

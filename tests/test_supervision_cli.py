@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from caseledger import CaseLedger
 from caseledger.cli import app
-from caseledger.demo import demo_commands
+from caseledger.demo import demo_commands, demo_month
 from tests.conftest import fixed_clock
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "cases.jsonl"
@@ -88,3 +88,31 @@ def test_project_catches_up_and_rebuilds(demo_db: str) -> None:
 def test_project_follow_stops_after_the_seconds_given(demo_db: str) -> None:
     code, _, err = run("--db", demo_db, "project", "--follow", "--seconds", "0.5")
     assert code == 0 and "applied" in err
+
+
+@pytest.fixture
+def month_db(sqlite_url: str) -> str:
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        ledger.record_batch(demo_month(20))
+    return sqlite_url
+
+
+def test_parallel_list_shows_every_project_worst_first(month_db: str) -> None:
+    code, out, _ = run("--db", month_db, "parallel", "list", "--as-of", "2026-11-20")
+    assert code == 0
+    # registered 12 October with a stage still open: 28 working days ended on 19 November
+    assert out.index("XM-2026-003") < out.index("XM-2026-001") and "红灯" in out
+    code, out, _ = run("--db", month_db, "parallel", "list", "--as-of", "2026-11-20", "--json")
+    listed = json.loads(out)
+    assert (listed[0]["project_no"], listed[0]["light"]) == ("XM-2026-003", "red")
+
+
+def test_parallel_status_explains_a_project_and_its_cases(month_db: str) -> None:
+    code, out, _ = run("--db", month_db, "parallel", "status", "XM-2026-003", "--as-of",
+                       "2026-11-20")  # fmt: skip
+    assert code == 0 and "overall limit: 28 working days" in out and "deadline 2026-11-19" in out
+    assert "case QZ-XM-2026-003-1 (stage 1)" in out
+    code, out, _ = run("--db", month_db, "parallel", "status", "XM-2026-003", "--json")
+    assert json.loads(out)["kind"] == "general"
+    code, _, err = run("--db", month_db, "parallel", "status", "XM-404")
+    assert code == 1 and "project 'XM-404' is not in the ledger" in err

@@ -1,8 +1,9 @@
 """caseledger: the ledger of administrative-approval cases (行政审批办件).
 
-Every case is an immutable, hash-chained stream of events. Embed :class:`CaseLedger`,
-record :class:`Command` objects (or their JSON form), read :class:`Case` states and
-histories, and verify the chains.
+Every case is an immutable, hash-chained stream of events, and so is every parallel-approval
+project. Embed :class:`CaseLedger`, record :class:`Command` and :class:`ProjectCommand`
+objects (or their JSON form), read :class:`Case` and :class:`Project` states and histories,
+and verify the chains.
 """
 
 from caseledger.audit.seal import CaseHead, Seal, load_seal
@@ -11,9 +12,11 @@ from caseledger.calendar import WorkingCalendar
 from caseledger.domain.case import Case
 from caseledger.domain.events import (
     EVENT_TYPES,
+    PROJECT_EVENT_TYPES,
     Accepted,
     ApplicationWithdrawn,
     Approved,
+    CaseLinked,
     CertificateIssued,
     ClockResumed,
     ClockSuspended,
@@ -27,12 +30,17 @@ from caseledger.domain.events import (
     EventBody,
     Extended,
     NotAccepted,
+    ProjectCompleted,
+    ProjectRegistered,
+    ProjectStageCompleted,
+    ProjectWithdrawn,
     Received,
     StageCompleted,
     Transferred,
 )
-from caseledger.domain.records import Command, RecordedEvent
-from caseledger.domain.values import Actor, MissingDocument, Party, WrittenNotice
+from caseledger.domain.project import Project
+from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
+from caseledger.domain.values import Actor, MissingDocument, Party, ProjectStage, WrittenNotice
 from caseledger.domain.vocabulary import (
     CaseKind,
     CaseStatus,
@@ -42,6 +50,8 @@ from caseledger.domain.vocabulary import (
     DocumentRequestMode,
     EscalationTarget,
     PartyKind,
+    ProjectKind,
+    ProjectStatus,
     Stage,
     SuspensionReason,
 )
@@ -58,7 +68,9 @@ from caseledger.errors import (
     InvalidCommand,
     LedgerURLError,
     PackError,
+    PackParameterMissing,
     PackProblem,
+    ProjectNotFound,
     SealError,
     StoreError,
     UnknownItem,
@@ -71,6 +83,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "EVENT_TYPES",
+    "PROJECT_EVENT_TYPES",
     "Accepted",
     "Actor",
     "ApplicationWithdrawn",
@@ -85,6 +98,7 @@ __all__ = [
     "CaseKind",
     "CaseLedger",
     "CaseLedgerError",
+    "CaseLinked",
     "CaseNotFound",
     "CaseStatus",
     "CertificateIssued",
@@ -114,11 +128,22 @@ __all__ = [
     "MissingDocument",
     "NotAccepted",
     "PackError",
+    "PackParameterMissing",
     "PackProblem",
     "PackRegistry",
     "PackSource",
     "Party",
     "PartyKind",
+    "Project",
+    "ProjectCommand",
+    "ProjectCompleted",
+    "ProjectKind",
+    "ProjectNotFound",
+    "ProjectRegistered",
+    "ProjectStage",
+    "ProjectStageCompleted",
+    "ProjectStatus",
+    "ProjectWithdrawn",
     "Received",
     "RecordResult",
     "RecordedEvent",

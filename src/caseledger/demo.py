@@ -1,8 +1,12 @@
-"""A realistic sample month of cases at a municipal service centre, for ``caseledger demo``.
+"""A realistic sample month of cases across the cities of the bundled packs, with their
+parallel-approval projects, for ``caseledger demo``.
 
-Sample data, not law: the departments, windows and item codes are illustrative. The
-paths follow the field (seed 000, Quanzhou), and cases are accepted under the
-``quanzhou`` pack: immediate cases decided at the window,
+Sample data, not law: the departments, windows, item codes and projects are illustrative.
+``demo_commands`` makes one city's cases (by default Quanzhou's, accepted under the
+``quanzhou`` pack; or Wuhou's, Xinjian's or Haiyang's, under theirs); ``demo_month`` puts
+the cities together with parallel-approval projects of Quanzhou (seed 000 line 22: a lead
+department, five stages, 28 or 37 working days). The paths follow the field: immediate
+cases decided at the window,
 promised cases through 受理/审查/决定, 补正 before acceptance, 容缺 after it, Art. 45
 expert reviews with their written notice, Art. 42 extensions, denials, withdrawals, a
 revocation pushed by a supervising department, a complaint. Some cases go wrong, as
@@ -19,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from caseledger.domain.records import Command
+from caseledger.domain.records import Command, ProjectCommand
 
-__all__ = ["DEMO_LAST_DAY", "demo_commands"]
+__all__ = ["DEMO_CITIES", "DEMO_LAST_DAY", "demo_commands", "demo_month"]
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 DEMO_FIRST_DAY = dt.date(2026, 10, 12)
@@ -50,6 +54,35 @@ _ITEMS = (
 _MISSING = ("营业执照副本复印件", "法定代表人身份证明", "场所平面布局图", "授权委托书")
 
 
+@dataclass(frozen=True)
+class _City:
+    pack: str
+    prefix: str
+    items: tuple[_Item, ...]
+
+
+DEMO_CITIES: dict[str, _City] = {
+    "quanzhou": _City("quanzhou", "QZ", _ITEMS),
+    # seed 002: items moved to the district's approval bureau (行政审批局)
+    "wuhou": _City("wuhou", "WH", (
+        _Item("WH-SP-0101", "食品经营许可", "武侯区行政审批局", "W03"),
+        _Item("WH-JS-0201", "建筑工程施工许可", "武侯区行政审批局", "W06"),
+        _Item("WH-WH-0301", "娱乐场所经营许可", "武侯区行政审批局", "W09"),
+    )),
+    # seed 003: the approval bureau, acceptance at the window counter
+    "xinjian": _City("xinjian", "XJ", (
+        _Item("XJ-SP-0101", "食品经营许可", "新建区行政审批局", "W02"),
+        _Item("XJ-JT-0201", "道路运输经营许可", "新建区行政审批局", "W05"),
+    )),
+    # seed 001: department windows in the service bureau, after unified registration
+    "haiyang": _City("haiyang", "HY", (
+        _Item("HY-SCJG-0101", "食品经营许可", "海阳市市场监督管理局", "W11"),
+        _Item("HY-ZJ-0201", "建筑工程施工许可", "海阳市住房和城乡建设局", "W14"),
+        _Item("HY-WS-0301", "公共场所卫生许可", "海阳市卫生健康局", "W17"),
+    )),
+}  # fmt: skip
+
+
 @dataclass
 class _Story:
     """One case's commands, built event by event."""
@@ -60,6 +93,7 @@ class _Story:
     minute: int
     commands: list[dict[str, Any]] = field(default_factory=list)
     kind: str = "promised"
+    pack: str = "quanzhou"
 
     def actor(self, person: str, role: str, *, window: bool = True) -> dict[str, Any]:
         actor = {"person": person, "role": role, "department": self.item.department}
@@ -109,7 +143,7 @@ def _accepted(s: _Story, kind: str) -> None:
             "type": "accepted",
             "item_code": s.item.code,
             "case_kind": kind,
-            "rule_pack": "quanzhou",
+            "rule_pack": s.pack,
             "notice_no": f"受理〔2026〕{s.case_no[-4:]}号",
         },
         s.actor("A" + s.item.window[1:], "window_a"),
@@ -408,8 +442,12 @@ _PATHS: tuple[tuple[Callable[[_Story, random.Random], None], int], ...] = (
 )
 
 
-def demo_commands(cases: int = 60, *, seed: int = 2026) -> list[Command]:
-    """``cases`` sample cases (in the order their events happened), reproducibly."""
+def demo_commands(cases: int = 60, *, seed: int = 2026, city: str = "quanzhou") -> list[Command]:
+    """``cases`` sample cases of ``city`` (in the order their events happened), reproducibly."""
+    return [Command.model_validate(c) for c in _city_commands(cases, seed, DEMO_CITIES[city])]
+
+
+def _city_commands(cases: int, seed: int, city: _City) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     paths = [path for path, weight in _PATHS for _ in range(weight)]
     weekdays = [
@@ -420,14 +458,15 @@ def demo_commands(cases: int = 60, *, seed: int = 2026) -> list[Command]:
     rng.shuffle(paths)
     commands: list[dict[str, Any]] = []
     for number in range(1, cases + 1):
-        path, item = paths[(number - 1) % len(paths)], rng.choice(_ITEMS)
+        path, item = paths[(number - 1) % len(paths)], rng.choice(city.items)
         latest = len(weekdays)
         while True:  # start early enough to end by DEMO_LAST_DAY
             story = _Story(
-                case_no=f"QZ-2026-{number:06d}",
+                case_no=f"{city.prefix}-2026-{number:06d}",
                 item=item,
                 day=rng.choice(weekdays[:latest]),
                 minute=rng.randint(9 * 60, 16 * 60),
+                pack=city.pack,
             )
             path(story, rng)
             if story.day <= DEMO_LAST_DAY:
@@ -435,4 +474,91 @@ def demo_commands(cases: int = 60, *, seed: int = 2026) -> list[Command]:
             latest = max(1, latest // 2)
         commands.extend(story.commands)
     commands.sort(key=lambda c: (c["at"], c["case_no"]))
-    return [Command.model_validate(c) for c in commands]
+    return commands
+
+
+_PROJECT_LEAD = {"kind": "department", "code": "市发改委", "name": "泉州市发展和改革委员会"}
+_PROJECT_OFFICER = {"person": "F01", "role": "window_a", "department": "市发改委", "window": "W01"}
+_PROJECT_ITEMS = (_ITEMS[5], _ITEMS[7], _ITEMS[2])  # 取水, 环评, 施工许可
+
+
+@dataclass(frozen=True)
+class _ProjectPlan:
+    number: str
+    title: str
+    kind: str
+    registered: dt.date
+    stage_days: tuple[int, ...]
+    """Working days each completed stage takes; fewer than five leaves the project open."""
+
+
+_PROJECTS = (
+    _ProjectPlan("XM-2026-001", "滨海物流园一期", "general", dt.date(2026, 10, 13),
+                 (4, 5, 6, 5, 5)),
+    _ProjectPlan("XM-2026-002", "城东污水处理厂扩建", "complex", dt.date(2026, 10, 12),
+                 (6, 7, 8)),
+    _ProjectPlan("XM-2026-003", "智能装备产业园", "general", dt.date(2026, 10, 12),
+                 (5, 6, 7, 6)),
+)  # fmt: skip
+
+
+def _project_commands(plan: _ProjectPlan, rng: random.Random) -> list[dict[str, Any]]:
+    """A project of Quanzhou: registered by its lead, one case per stage linked and decided
+    as the stages complete, and completed when every stage is."""
+    commands: list[dict[str, Any]] = []
+    moment = dt.datetime.combine(plan.registered, dt.time(9, 30), tzinfo=CST)
+
+    def add(event: dict[str, Any], at: dt.datetime) -> None:
+        commands.append({
+            "project_no": plan.number, "command_id": f"{plan.number}-{len(commands) + 1}",
+            "at": at.isoformat(), "actor": _PROJECT_OFFICER, "event": event,
+        })  # fmt: skip
+
+    add({"type": "project_registered", "title": plan.title, "kind": plan.kind,
+         "lead": _PROJECT_LEAD, "rule_pack": "quanzhou", "series": "房屋建筑及市政基础设施工程",
+         "stages": [{"name": f"第{n}阶段"} for n in "一二三四五"]}, moment)  # fmt: skip
+    day = plan.registered
+    cases: list[dict[str, Any]] = []
+    for stage, days in enumerate(plan.stage_days, start=1):
+        story = _Story(
+            case_no=f"QZ-{plan.number}-{stage}", item=_PROJECT_ITEMS[stage % 3], day=day,
+            minute=10 * 60,
+        )  # fmt: skip
+        _received(story)
+        _accepted(story, "joint")
+        add({"type": "case_linked", "case_no": story.case_no, "stage": stage},
+            dt.datetime.combine(day, dt.time(10, 30), tzinfo=CST))  # fmt: skip
+        _decide(story, days - 1)
+        _certificate(story, 0)
+        cases += story.commands
+        day = story.day + dt.timedelta(days=1)
+        while day.weekday() >= 5:
+            day += dt.timedelta(days=1)
+        add({"type": "project_stage_completed", "stage": stage},
+            dt.datetime.combine(story.day, dt.time(16, 0), tzinfo=CST))  # fmt: skip
+    if len(plan.stage_days) == 5:
+        add({"type": "project_completed", "note": "并联审批全部办结"},
+            dt.datetime.combine(story.day, dt.time(16, 30), tzinfo=CST))  # fmt: skip
+    return [*commands, *cases]
+
+
+def demo_month(
+    cases: int = 60, *, seed: int = 2026, projects: bool = True
+) -> list[Command | ProjectCommand]:
+    """A month of every city: ``cases`` of Quanzhou, half as many of Wuhou and of Haiyang, a
+    third as many of Xinjian, and (``projects``) Quanzhou's parallel-approval projects, in
+    the order the events happened, reproducibly."""
+    rng = random.Random(seed)
+    shares = {"quanzhou": cases, "wuhou": cases // 2, "haiyang": cases // 2, "xinjian": cases // 3}
+    lines: list[dict[str, Any]] = []
+    for name, count in shares.items():
+        if count:
+            lines += _city_commands(count, seed, DEMO_CITIES[name])
+    if projects:
+        for plan in _PROJECTS:
+            lines += _project_commands(plan, rng)
+    lines.sort(key=lambda c: (c["at"], c.get("case_no") or c["project_no"], c["command_id"]))
+    return [
+        ProjectCommand.model_validate(c) if "project_no" in c else Command.model_validate(c)
+        for c in lines
+    ]

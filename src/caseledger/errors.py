@@ -17,6 +17,7 @@ in, so ``except ValueError`` still catches a bad input::
     ├── SealError (ValueError)               a seal file that cannot be read
     ├── CalendarRangeError (ValueError)      a date outside the known calendar
     ├── PackError (ValueError)               a broken rule pack (file, field or line, fix)
+    ├── PackParameterMissing (ValueError)    a rule pack judging with a parameter not given
     ├── UnknownRulePack (LookupError)        a case names a rule pack that is not installed
     └── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
 
@@ -26,7 +27,7 @@ Whenever one of these is raised by a command, nothing was recorded.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -42,7 +43,9 @@ __all__ = [
     "InvalidCommand",
     "LedgerURLError",
     "PackError",
+    "PackParameterMissing",
     "PackProblem",
+    "ProjectNotFound",
     "SealError",
     "StoreError",
     "UnknownItem",
@@ -74,6 +77,17 @@ class CaseNotFound(CaseLedgerError, LookupError):
     def __init__(self, case_no: str, *, hint: str = "") -> None:
         self.case_no = case_no
         message = f"case {case_no!r} is not in the ledger"
+        if hint:
+            message += f"; {hint}"
+        super().__init__(message)
+
+
+class ProjectNotFound(CaseLedgerError, LookupError):
+    """No parallel-approval project is recorded under this project number."""
+
+    def __init__(self, project_no: str, *, hint: str = "") -> None:
+        self.project_no = project_no
+        message = f"project {project_no!r} is not in the ledger"
         if hint:
             message += f"; {hint}"
         super().__init__(message)
@@ -238,6 +252,29 @@ class PackError(CaseLedgerError, ValueError):
         shown = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(f"broken rule pack: {shown}{more}")
+
+
+class PackParameterMissing(CaseLedgerError, ValueError):
+    """A rule pack asked to judge (or record) a case while one of its parameters, a date its
+    source does not give, has no value: it is a template for packs that extend it.
+
+    ``parameters`` maps each parameter without a value to the pack that declares it.
+    """
+
+    def __init__(self, pack: str, parameters: Mapping[str, str]) -> None:
+        self.pack = pack
+        self.parameters = dict(sorted(parameters.items()))
+        listed = ", ".join(
+            f"{name!r} (declared by pack {declared!r})"
+            for name, declared in self.parameters.items()
+        )
+        first = next(iter(self.parameters), "NAME")
+        super().__init__(
+            f"rule pack {pack!r} cannot judge cases: no value for its parameter(s) {listed}; "
+            f"write a pack that extends {pack!r} and sets [parameters.{first}] value = "
+            "YYYY-MM-DD with a reference to the document that gives it, and name that pack "
+            "on acceptance"
+        )
 
 
 class UnknownRulePack(CaseLedgerError, LookupError):

@@ -26,8 +26,15 @@ from pydantic import ValidationError
 from caseledger.audit.seal import Seal, take_seal
 from caseledger.audit.verify import VerificationReport, verify_store
 from caseledger.domain.case import Case
-from caseledger.domain.events import Accepted
-from caseledger.domain.records import Command, RecordedEvent
+from caseledger.domain.events import Accepted, CaseLinked, ProjectRegistered
+from caseledger.domain.project import Project
+from caseledger.domain.records import (
+    Command,
+    ProjectCommand,
+    RecordedEvent,
+    is_project_stream,
+)
+from caseledger.domain.stream import EventStream
 from caseledger.errors import (
     BatchItemError,
     BatchRejected,
@@ -35,11 +42,13 @@ from caseledger.errors import (
     CaseNotFound,
     ConcurrencyConflict,
     InvalidCommand,
+    ProjectNotFound,
     UnknownItem,
 )
 from caseledger.projections.board import BoardProjection
 from caseledger.projections.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
 from caseledger.projections.facts import fact_from_event
+from caseledger.projections.project import ProjectEvaluation, evaluate_project
 from caseledger.projections.reports import (
     Board,
     Grouping,
@@ -53,7 +62,7 @@ from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, open_store
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
 
-__all__ = ["BatchResult", "CaseLedger", "RecordResult", "problems_of"]
+__all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 
 Clock = Callable[[], dt.datetime]
 
@@ -62,9 +71,13 @@ def _wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+AnyCommand = Command | ProjectCommand
+
+
 @dataclass(frozen=True)
 class RecordResult:
-    """What a command did: the event it recorded, or (``already_recorded``) found."""
+    """What a command did: the event it recorded, or (``already_recorded``) found.
+    ``case_no`` is the stream's id: the case number, or ``#`` and the project number."""
 
     case_no: str
     version: int
@@ -147,9 +160,9 @@ class CaseLedger:
 
     # -- writing -------------------------------------------------------------------------
     def record(
-        self, command: Command | Mapping[str, Any], *, expected_version: int | None = None
+        self, command: AnyCommand | Mapping[str, Any], *, expected_version: int | None = None
     ) -> RecordResult:
-        """Record one command, idempotently.
+        """Record one command (a case's, or with ``project_no`` a project's), idempotently.
 
         A retry with the same command id and content returns the original result with
         ``already_recorded=True`` and records nothing. ``expected_version`` (the version
@@ -158,15 +171,15 @@ class CaseLedger:
         command = _as_command(command)
         recorded_at = self._now()
         self._check_not_future(command, recorded_at)
-        case = self._store.load(command.case_no)
-        result, case = self._apply(case, command, recorded_at, expected_version)
+        stream = self._load(command)
+        result, stream = self._apply(stream, command, recorded_at, expected_version, {})
         if not result.already_recorded:
-            self._store.save_cases([case])
+            self._store.save_cases([stream])
         return result
 
     def record_batch(
         self,
-        commands: Iterable[Command | Mapping[str, Any]],
+        commands: Iterable[AnyCommand | Mapping[str, Any]],
         *,
         source: str = "batch",
         progress: Callable[[int], None] | None = None,
@@ -178,17 +191,18 @@ class CaseLedger:
         recorded. ``progress`` is called with the number of items checked so far.
         """
         recorded_at = self._now()
-        cases: dict[str, Case | None] = {}
+        cases: dict[str, EventStream | None] = {}
         results: list[RecordResult] = []
         errors: list[BatchItemError] = []
         for position, item in enumerate(commands, start=1):
             try:
                 command = _as_command(item)
                 self._check_not_future(command, recorded_at)
-                if command.case_no not in cases:
-                    cases[command.case_no] = self._store.load(command.case_no)
-                result, case = self._apply(cases[command.case_no], command, recorded_at, None)
-                cases[command.case_no] = case
+                stream = command.stream_id
+                if stream not in cases:
+                    cases[stream] = self._load(command)
+                result, case = self._apply(cases[stream], command, recorded_at, None, cases)
+                cases[stream] = case
                 results.append(result)
             except CaseLedgerError as error:
                 errors.extend(_item_errors(position, error))
@@ -202,15 +216,14 @@ class CaseLedger:
     # -- reading -------------------------------------------------------------------------
     def case(self, case_no: str, *, as_of: dt.datetime | None = None) -> Case:
         """The case's state now, or as it stood at business time ``as_of``."""
+        if is_project_stream(case_no):
+            raise CaseNotFound(case_no, hint="that is a project's stream: use project()")
         case = self._store.load(case_no)
         if case is None:
             raise CaseNotFound(case_no)
         if as_of is None:
             return case
-        if as_of.tzinfo is None:
-            raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
-        moment = as_of.astimezone(dt.UTC)
-        earlier = [event for event in case.events if event.at.astimezone(dt.UTC) <= moment]
+        earlier = _until(case.events, as_of)
         if not earlier:
             raise CaseNotFound(case_no, hint=f"it was received after {as_of.isoformat()}")
         replayed = Case.replay(None, earlier)
@@ -226,12 +239,30 @@ class CaseLedger:
         seen: dict[str, None] = {}
         for notification in self._store.notifications():
             seen.setdefault(str(notification.originator_id), None)
-        return list(seen)
+        return [stream for stream in seen if not is_project_stream(stream)]
 
     def cases(self) -> Iterator[Case]:
         """Every case's current state, in the order the cases were first recorded."""
         for case_no in self.case_numbers():
             yield self.case(case_no)
+
+    def project(self, project_no: str, *, as_of: dt.datetime | None = None) -> Project:
+        """The parallel-approval project's state now, or as it stood at ``as_of``."""
+        project = self._store.load_project(project_no)
+        if project is None:
+            raise ProjectNotFound(project_no)
+        if as_of is None:
+            return project
+        earlier = _until(project.events, as_of)
+        if not earlier:
+            raise ProjectNotFound(project_no, hint=f"it was registered after {as_of.isoformat()}")
+        replayed = Project.replay(None, earlier)
+        assert replayed is not None
+        return replayed
+
+    def project_numbers(self) -> list[str]:
+        """Every parallel-approval project's number, in the order they were registered."""
+        return self._store.project_numbers()
 
     # -- supervision ---------------------------------------------------------------------
     def evaluate(self, case_no: str, as_of: dt.datetime) -> CaseEvaluation:
@@ -242,6 +273,31 @@ class CaseLedger:
         case = self.case(case_no, as_of=as_of)
         facts = [fact_from_event(event) for event in case.events]
         return evaluate(case_no, facts, self.packs, as_of, default_pack=self.default_pack)
+
+    def evaluate_project(self, project_no: str, as_of: dt.datetime) -> ProjectEvaluation:
+        """How the parallel-approval project stood at ``as_of``: its overall deadline, light,
+        violations, sanctions, stages and the light of each of its cases, and why."""
+        project = self.project(project_no, as_of=as_of)
+        facts = [fact_from_event(event) for event in project.events]
+        cases: dict[str, CaseEvaluation | None] = {}
+        for case_no in project.cases:
+            try:
+                cases[case_no] = self.evaluate(case_no, as_of)
+            except CaseNotFound:  # linked before it was received (or received later)
+                cases[case_no] = None
+        return evaluate_project(project_no, facts, cases, self.packs, as_of)
+
+    def projects(self, as_of: dt.datetime) -> list[ProjectEvaluation]:
+        """Every project registered by ``as_of``, evaluated at ``as_of``, worst first (red,
+        then yellow, then green; the earliest deadline first)."""
+        evaluations = []
+        for project_no in self.project_numbers():
+            try:
+                evaluations.append(self.evaluate_project(project_no, as_of))
+            except ProjectNotFound:  # registered after as_of
+                continue
+        far = dt.date.max
+        return sorted(evaluations, key=lambda e: (-e.light.rank, e.deadline or far, e.project_no))
 
     @property
     def read_models(self) -> BoardProjection:
@@ -309,7 +365,7 @@ class CaseLedger:
             raise ValueError("the ledger's clock must return timezone-aware datetimes")
         return now
 
-    def _check_not_future(self, command: Command, recorded_at: dt.datetime) -> None:
+    def _check_not_future(self, command: AnyCommand, recorded_at: dt.datetime) -> None:
         if command.at.astimezone(dt.UTC) > recorded_at.astimezone(dt.UTC) + self._max_skew:
             raise InvalidCommand(
                 [
@@ -321,31 +377,52 @@ class CaseLedger:
                 ]
             )
 
+    def _load(self, command: AnyCommand) -> EventStream | None:
+        if isinstance(command, ProjectCommand):
+            return self._store.load_project(command.project_no)
+        return self._store.load(command.case_no)
+
     def _apply(
         self,
-        case: Case | None,
-        command: Command,
+        stream: EventStream | None,
+        command: AnyCommand,
         recorded_at: dt.datetime,
         expected_version: int | None,
-    ) -> tuple[RecordResult, Case]:
-        if case is not None:
-            prior = case.prior(command)
+        batch: Mapping[str, EventStream | None],
+    ) -> tuple[RecordResult, EventStream]:
+        if stream is not None:
+            prior = stream.prior(command)
             if prior is not None:
-                return RecordResult.of(prior, already_recorded=True), case
-        current = 0 if case is None else case.version
+                return RecordResult.of(prior, already_recorded=True), stream
+        current = 0 if stream is None else stream.version
         if expected_version is not None and expected_version != current:
-            raise ConcurrencyConflict(command.case_no, expected_version, current)
-        self._check_rules(command)
-        if case is None:
-            case = Case.start(command, recorded_at=recorded_at)
-            event = case.events[-1]
+            raise ConcurrencyConflict(command.stream_id, expected_version, current)
+        self._check_rules(command, batch)
+        if isinstance(command, ProjectCommand):
+            if stream is None:
+                stream = Project.start(command, recorded_at=recorded_at)
+                return RecordResult.of(stream.events[-1], already_recorded=False), stream
+            assert isinstance(stream, Project)
+            event = stream.record(command, recorded_at=recorded_at)
+        elif stream is None:
+            stream = Case.start(command, recorded_at=recorded_at)
+            event = stream.events[-1]
         else:
-            event = case.record(command, recorded_at=recorded_at)
-        return RecordResult.of(event, already_recorded=False), case
+            assert isinstance(stream, Case)
+            event = stream.record(command, recorded_at=recorded_at)
+        return RecordResult.of(event, already_recorded=False), stream
 
-    def _check_rules(self, command: Command) -> None:
-        """An accepted case must name an installed pack and an item of its catalogue."""
+    def _check_rules(self, command: AnyCommand, batch: Mapping[str, EventStream | None]) -> None:
+        """An accepted case (or a registered project) must name an installed pack, a case
+        its item of the pack's catalogue; a linked case must be in the ledger."""
         body = command.event
+        if isinstance(body, ProjectRegistered):
+            self.packs.get(body.rule_pack)
+            return
+        if isinstance(body, CaseLinked):
+            if batch.get(body.case_no) is None and self._store.load(body.case_no) is None:
+                raise CaseNotFound(body.case_no, hint="record its 'received' event before linking")
+            return
         if not isinstance(body, Accepted):
             return
         pack = self.packs.get(body.rule_pack)
@@ -356,16 +433,27 @@ class CaseLedger:
             raise UnknownItem(pack.name, body.item_code, on, near=near)
 
 
+def _until(events: list[RecordedEvent], as_of: dt.datetime) -> list[RecordedEvent]:
+    """The events that happened by business time ``as_of``."""
+    if as_of.tzinfo is None:
+        raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
+    moment = as_of.astimezone(dt.UTC)
+    return [event for event in events if event.at.astimezone(dt.UTC) <= moment]
+
+
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:
     """pydantic's errors as ``(field path, message)`` pairs."""
     return [(".".join(str(part) for part in e["loc"]), e["msg"]) for e in error.errors()]
 
 
-def _as_command(item: Command | Mapping[str, Any]) -> Command:
-    if isinstance(item, Command):
+def _as_command(item: AnyCommand | Mapping[str, Any]) -> AnyCommand:
+    if isinstance(item, Command | ProjectCommand):
         return item
+    kind: type[AnyCommand] = (
+        ProjectCommand if isinstance(item, Mapping) and "project_no" in item else Command
+    )
     try:
-        return Command.model_validate(item)
+        return kind.model_validate(item)
     except ValidationError as error:
         raise InvalidCommand(problems_of(error)) from error
 

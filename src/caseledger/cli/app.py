@@ -30,6 +30,7 @@ from caseledger.cli.common import (
     reports_errors,
 )
 from caseledger.cli.packs import packs_app
+from caseledger.cli.projects import parallel_app, projects_table
 from caseledger.cli.supervision import (
     board_command,
     board_table,
@@ -38,7 +39,7 @@ from caseledger.cli.supervision import (
     stats_tables,
     status_command,
 )
-from caseledger.demo import DEMO_LAST_DAY, demo_commands
+from caseledger.demo import DEMO_LAST_DAY, demo_month
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
@@ -209,27 +210,35 @@ def demo(
     ctx: typer.Context,
     cases: Annotated[int, typer.Option(min=1, max=100_000, help="How many cases.")] = 60,
 ) -> None:
-    """Record a sample month of cases and show them."""
-    commands = demo_commands(cases)
+    """Record a sample month of cases across the cities, with parallel-approval projects,
+    and show the supervision board, the projects and the statistics."""
+    commands = demo_month(cases)
     with _ledger(ctx) as ledger:
         with _progress() as progress:
             task = progress.add_task("recording", total=len(commands))
             result = ledger.record_batch(
                 commands, source="demo", progress=lambda n: progress.update(task, completed=n)
             )
+        projects = ledger.project_numbers()
         out.print(
-            f"recorded {result.recorded} event(s) of {result.cases} case(s) into "
-            f"{ledger.location.redacted}"
+            f"recorded {result.recorded} event(s) of {result.cases - len(projects)} case(s) and "
+            f"{len(projects)} parallel-approval project(s) into {ledger.location.redacted}"
             + (f" ({result.already_recorded} already there)" if result.already_recorded else "")
         )
         everything = list(ledger.cases())
-        out.print(render.cases_table(everything, title="cases of the sample month"))
+        out.print(render.cases_table(everything[:20], title="the first 20 cases of the month"))
         for case in _interesting(everything):
             out.print(render.case_header(case))
             out.print(render.timeline(case.events))
         out.print(render.verification(ledger.verify()))
         day = DEMO_LAST_DAY
         out.print(board_table(ledger.board(day)))
+        moment = dt.datetime.combine(
+            day, dt.time(23, 59), tzinfo=dt.timezone(dt.timedelta(hours=8))
+        )
+        out.print(projects_table(ledger.projects(moment), day.isoformat()))
+        for table in stats_tables(ledger.statistics(day, by="pack"), [], "pack", day):
+            out.print(table)
         for table in stats_tables(ledger.statistics(day), ledger.scores(day), "department", day):
             out.print(table)
 
@@ -247,6 +256,7 @@ def _interesting(cases: list[Any]) -> list[Any]:
 
 
 app.add_typer(packs_app, name="packs")
+app.add_typer(parallel_app, name="parallel")
 app.command("status")(status_command)
 app.command("board")(board_command)
 app.command("stats")(stats_command)

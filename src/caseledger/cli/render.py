@@ -9,7 +9,7 @@ from rich.text import Text
 
 from caseledger.audit.verify import VerificationReport
 from caseledger.domain.case import Case
-from caseledger.domain.events import EVENT_TYPES, EventBody
+from caseledger.domain.events import STORED_EVENT_TYPES, EventBody
 from caseledger.domain.records import RecordedEvent
 from caseledger.domain.vocabulary import CaseStatus
 
@@ -71,7 +71,7 @@ def timeline(events: Iterable[RecordedEvent]) -> Table:
         table.add_row(
             str(event.version),
             event.at.strftime("%Y-%m-%d %H:%M"),
-            f"{EVENT_TYPES[event.type].zh} {event.type}",
+            f"{STORED_EVENT_TYPES[event.type].zh} {event.type}",
             f"{actor.person} {actor.role}",
             event_details(event.event),
         )

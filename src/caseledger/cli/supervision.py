@@ -15,12 +15,19 @@ from rich.text import Text
 
 from caseledger.cli.common import err, open_ledger, out, parse_as_of, reports_errors
 from caseledger.ledger import CaseLedger
+from caseledger.projections.evaluation import CaseEvaluation
 from caseledger.projections.judgement import Light
+from caseledger.projections.project import ProjectEvaluation
 from caseledger.projections.reports import Board, ScoreRow, StatRow
 
 __all__ = [
+    "STYLE",
+    "AsJson",
+    "AsOf",
     "board_command",
     "board_table",
+    "print_account",
+    "print_json",
     "project_command",
     "stats_command",
     "stats_tables",
@@ -32,10 +39,11 @@ AsOf = Annotated[
     typer.Option("--as-of", help="A date (its end, +08:00) or an ISO time; default: now."),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-_STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
+STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
 
 
-def _json(data: object) -> None:
+def print_json(data: object) -> None:
+    """Print ``data`` as indented JSON."""
     sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
 
 
@@ -54,11 +62,16 @@ def status_command(
     moment = parse_as_of(as_of)
     with _open(ctx) as ledger:
         evaluation = ledger.evaluate(case_no, moment)
+    print_account(evaluation, as_json=as_json)
+
+
+def print_account(evaluation: CaseEvaluation | ProjectEvaluation, *, as_json: bool) -> None:
+    """An evaluation's JSON, or its explanation with the light (its fourth line) coloured."""
     if as_json:
-        _json(evaluation.as_dict())
+        print_json(evaluation.as_dict())
         return
     for number, line in enumerate(evaluation.explain()):
-        style = _STYLE[evaluation.light] if number == 3 else ""
+        style = STYLE[evaluation.light] if number == 3 else ""
         out.print(Text(line, style=style), soft_wrap=True)
 
 
@@ -78,7 +91,7 @@ def board_command(
         day = moment.date()
         result = ledger.board(day, department=department, window=window, item=item, limit=limit)
     if as_json:
-        _json(result.as_dict())
+        print_json(result.as_dict())
         return
     out.print(board_table(result))
 
@@ -99,7 +112,7 @@ def board_table(result: Board) -> Table:
         if e.paused:
             left += " (paused)"
         table.add_row(
-            Text(e.light.zh, style=_STYLE[e.light]),
+            Text(e.light.zh, style=STYLE[e.light]),
             e.case_no,
             e.status,
             e.item_code or "-",
@@ -130,7 +143,7 @@ def stats_command(
         rows = ledger.statistics(moment.date(), by=grouping)
         scores = ledger.scores(moment.date(), by="window" if by == "window" else "department")
     if as_json:
-        _json(
+        print_json(
             {
                 "as_of": moment.date().isoformat(),
                 "by": by,

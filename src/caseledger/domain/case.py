@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from caseledger.domain.chain import GENESIS_HASH
 from caseledger.domain.events import (
@@ -26,12 +27,12 @@ from caseledger.domain.events import (
 )
 from caseledger.domain.lifecycle import ALLOWED_FROM, allowed_actions, next_status
 from caseledger.domain.records import Command, RecordedEvent
+from caseledger.domain.stream import EventStream
 from caseledger.domain.values import Party
 from caseledger.domain.vocabulary import CaseKind, CaseStatus, Channel, Stage
 from caseledger.errors import (
     CaseAlreadyExists,
     CaseNotFound,
-    CommandIdReused,
     IllegalTransition,
     InvalidCommand,
 )
@@ -39,17 +40,14 @@ from caseledger.errors import (
 __all__ = ["Case"]
 
 
-def _instant(moment: dt.datetime) -> dt.datetime:
-    """Compare instants, not wall clocks: two times of one zone compare by wall clock."""
-    return moment.astimezone(dt.UTC)
-
-
 _STAGE_ORDER = list(Stage)
 
 
 @dataclass
-class Case:
+class Case(EventStream):
     """The state of one case, as its events left it."""
+
+    noun: ClassVar[str] = "case"
 
     case_no: str
     version: int = 0
@@ -75,10 +73,9 @@ class Case:
     def id(self) -> str:
         return self.case_no
 
-    def collect_events(self) -> list[RecordedEvent]:
-        """Hand over the events recorded since the case was loaded (for saving)."""
-        pending, self._pending = self._pending, []
-        return pending
+    @property
+    def stream_id(self) -> str:
+        return self.case_no
 
     @classmethod
     def replay(cls, case: Case | None, events: Iterable[RecordedEvent]) -> Case | None:
@@ -101,16 +98,6 @@ class Case:
         case = cls(case_no=command.case_no)
         case._append(command, recorded_at)
         return case
-
-    def prior(self, command: Command) -> RecordedEvent | None:
-        """The event this command already recorded, if it is a retry; a different command
-        under a recorded command id raises :class:`CommandIdReused`."""
-        recorded = self._by_command.get(command.command_id)
-        if recorded is None:
-            return None
-        if recorded.command() != command:
-            raise CommandIdReused(self.case_no, command.command_id, recorded.version)
-        return recorded
 
     def record(self, command: Command, *, recorded_at: dt.datetime) -> RecordedEvent:
         """Record ``command`` as the next event, or raise and change nothing."""
@@ -172,31 +159,9 @@ class Case:
                 kind="window" if event.actor.window else "department",
                 code=event.actor.window or event.actor.department,
             )
-        self.version = event.version
-        self.last_hash = event.hash
-        self.last_at = event.at
-        self.events.append(event)
-        self._by_command[event.command_id] = event
+        self._applied(event)
 
     # -- internals -------------------------------------------------------------------------
-    def _append(self, command: Command, recorded_at: dt.datetime) -> RecordedEvent:
-        if self.last_at is not None and _instant(command.at) < _instant(self.last_at):
-            raise InvalidCommand(
-                [
-                    (
-                        "at",
-                        f"{command.at.isoformat()} is earlier than the case's last event "
-                        f"({self.last_at.isoformat()}); record events in the order they happened",
-                    )
-                ]
-            )
-        event = RecordedEvent.chain(
-            command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
-        )
-        self.apply(event)
-        self._pending.append(event)
-        return event
-
     def _refuse(self, command: Command, reason: str = "") -> IllegalTransition:
         return IllegalTransition(
             self.case_no,

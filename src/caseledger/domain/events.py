@@ -1,4 +1,5 @@
-"""What can happen to a case: one frozen model per event type, named in the past tense.
+"""What can happen to a case, or to a parallel-approval project: one frozen model per event
+type, named in the past tense.
 
 Each body class fixes its ``type`` (also its stored topic, a fixed name that never changes
 with module paths) and its ``class_version``. When a body's fields change, raise its
@@ -15,12 +16,14 @@ from pydantic import Field
 
 from caseledger.domain.values import (
     Actor,
+    CaseNo,
     CommandId,
     Frozen,
     ItemCode,
     MissingDocument,
     Name,
     Party,
+    ProjectStage,
     Slug,
     Text,
     WrittenNotice,
@@ -32,16 +35,22 @@ from caseledger.domain.vocabulary import (
     DecisionAlteration,
     DocumentRequestMode,
     EscalationTarget,
+    ProjectKind,
     Stage,
     SuspensionReason,
 )
 
 __all__ = [
     "EVENT_TYPES",
+    "PROJECT_EVENT_TYPES",
+    "STORED_EVENT_TYPES",
     "Accepted",
     "AnyEvent",
+    "AnyProjectEvent",
+    "AnyStoredEvent",
     "ApplicationWithdrawn",
     "Approved",
+    "CaseLinked",
     "CertificateIssued",
     "ClockResumed",
     "ClockSuspended",
@@ -55,6 +64,10 @@ __all__ = [
     "EventBody",
     "Extended",
     "NotAccepted",
+    "ProjectCompleted",
+    "ProjectRegistered",
+    "ProjectStageCompleted",
+    "ProjectWithdrawn",
     "Received",
     "StageCompleted",
     "Transferred",
@@ -242,7 +255,7 @@ class ComplaintResolved(EventBody):
     note: Text | None = None
 
 
-AnyEvent = Annotated[
+_CaseEvent = (
     Received
     | Accepted
     | NotAccepted
@@ -260,11 +273,81 @@ AnyEvent = Annotated[
     | CertificateIssued
     | DecisionAltered
     | ComplaintFiled
-    | ComplaintResolved,
-    Field(discriminator="type"),
-]
+    | ComplaintResolved
+)
+AnyEvent = Annotated[_CaseEvent, Field(discriminator="type")]
 
 EVENT_TYPES: dict[str, type[EventBody]] = {
     cls.model_fields["type"].default: cls for cls in get_args(get_args(AnyEvent)[0])
 }
 """Every event type by its fixed name (its ``type`` and stored topic)."""
+
+
+# -- parallel-approval projects (并联审批) ---------------------------------------------------
+
+
+class ProjectRegistered(EventBody):
+    """并联审批项目登记: a project of several cases across departments, with a lead unit
+    (牵头单位) that accepts it (牵头受理); the pack's overall limit runs from this day."""
+
+    type: Literal["project_registered"] = "project_registered"
+    zh: ClassVar[str] = "并联审批项目登记"
+    title: Name
+    kind: ProjectKind
+    lead: Party = Field(description="The lead unit (牵头单位) answerable for the whole project.")
+    rule_pack: Slug = Field(description="Name of the rule pack the project is judged under.")
+    stages: tuple[ProjectStage, ...] = Field(min_length=1, max_length=12)
+    series: Name | None = Field(
+        default=None, description="The project series (系列), e.g. 房屋建筑及市政基础设施工程."
+    )
+
+
+class CaseLinked(EventBody):
+    """关联办件: a case of the ledger is handled as part of a stage of the project."""
+
+    type: Literal["case_linked"] = "case_linked"
+    zh: ClassVar[str] = "关联办件"
+    case_no: CaseNo
+    stage: int = Field(ge=1, le=12, description="The stage, numbered from 1.")
+
+
+class ProjectStageCompleted(EventBody):
+    """阶段办结: every department of a stage has finished its part."""
+
+    type: Literal["project_stage_completed"] = "project_stage_completed"
+    zh: ClassVar[str] = "阶段办结"
+    stage: int = Field(ge=1, le=12)
+    note: Text | None = None
+
+
+class ProjectCompleted(EventBody):
+    """项目办结: the project's approvals are all done."""
+
+    type: Literal["project_completed"] = "project_completed"
+    zh: ClassVar[str] = "项目办结"
+    note: Text | None = None
+
+
+class ProjectWithdrawn(EventBody):
+    """项目撤回: the applicant withdrew the project."""
+
+    type: Literal["project_withdrawn"] = "project_withdrawn"
+    zh: ClassVar[str] = "项目撤回"
+    reason: Text | None = None
+
+
+_ProjectEvent = (
+    ProjectRegistered | CaseLinked | ProjectStageCompleted | ProjectCompleted | ProjectWithdrawn
+)
+AnyProjectEvent = Annotated[_ProjectEvent, Field(discriminator="type")]
+
+PROJECT_EVENT_TYPES: dict[str, type[EventBody]] = {
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(AnyProjectEvent)[0])
+}
+"""Every event type of a project's stream by its fixed name."""
+
+AnyStoredEvent = Annotated[_CaseEvent | _ProjectEvent, Field(discriminator="type")]
+"""Any event the ledger stores: a case's or a project's."""
+
+STORED_EVENT_TYPES: dict[str, type[EventBody]] = {**EVENT_TYPES, **PROJECT_EVENT_TYPES}
+"""Every stored event type (cases' and projects') by its fixed name and topic."""

@@ -1,7 +1,10 @@
 """Commands (what a caller asks to record) and recorded events (what the ledger keeps).
 
 A :class:`Command` is one event as the caller states it: the case, an idempotency key,
-when it happened (business time), who did it, and what happened. A :class:`RecordedEvent`
+when it happened (business time), who did it, and what happened; a
+:class:`ProjectCommand` is the same for a parallel-approval project. Each case and each
+project is a stream: a project's stream id is its number after ``#`` (``PROJECT_PREFIX``),
+which no case number can start with. A :class:`RecordedEvent`
 adds its place in the case's stream (``version``), when it was recorded, and the hash
 chain: ``prev_hash`` is the hash of the case's previous event and ``hash`` commits to this
 event's whole stored content (see :mod:`caseledger.domain.chain`).
@@ -12,13 +15,45 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
-from caseledger.domain.events import EVENT_TYPES, AnyEvent
+from caseledger.domain.events import (
+    STORED_EVENT_TYPES,
+    AnyEvent,
+    AnyProjectEvent,
+    AnyStoredEvent,
+)
 from caseledger.domain.values import Actor, CaseNo, CommandId, Frozen
 
-__all__ = ["Command", "RecordedEvent"]
+__all__ = [
+    "PROJECT_PREFIX",
+    "Command",
+    "ProjectCommand",
+    "RecordedEvent",
+    "is_project_stream",
+    "project_stream",
+]
+
+PROJECT_PREFIX = "#"
+"""A project's stream id is its number after this mark (case numbers never start with it)."""
+
+StreamId = Annotated[
+    str,
+    StringConstraints(pattern=r"^#?[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"),
+    Field(description="A case number, or # and a project number."),
+]
+
+
+def project_stream(project_no: str) -> str:
+    """The stream id of project ``project_no``."""
+    return PROJECT_PREFIX + project_no
+
+
+def is_project_stream(stream_id: str) -> bool:
+    """Whether ``stream_id`` is a project's (else it is a case's)."""
+    return stream_id.startswith(PROJECT_PREFIX)
+
 
 HexDigest = str
 
@@ -57,16 +92,39 @@ class Command(Frozen):
     def type(self) -> str:
         return self.event.type
 
+    @property
+    def stream_id(self) -> str:
+        return self.case_no
+
+
+class ProjectCommand(Frozen):
+    """Record that ``event`` happened to parallel-approval project ``project_no``."""
+
+    project_no: CaseNo = Field(description="The project number (项目编号).")
+    command_id: CommandId
+    at: Moment = Field(description="Business time, timezone-aware.")
+    actor: Actor
+    event: AnyProjectEvent
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+    @property
+    def stream_id(self) -> str:
+        return project_stream(self.project_no)
+
 
 class RecordedEvent(Frozen):
-    """One event of a case's stream, as stored, with its place in the hash chain."""
+    """One event of a case's (or a project's) stream, as stored, with its place in the hash
+    chain. ``case_no`` is the stream id: a case number, or ``#`` and a project number."""
 
-    case_no: CaseNo
+    case_no: StreamId
     version: int = Field(ge=1)
     command_id: CommandId
     at: Moment
     actor: Actor
-    event: AnyEvent
+    event: AnyStoredEvent
     recorded_at: Moment
     prev_hash: HexDigest = Field(pattern=r"^[0-9a-f]{64}$")
     hash: HexDigest = Field(pattern=r"^[0-9a-f]{64}$")
@@ -84,10 +142,15 @@ class RecordedEvent(Frozen):
     def type(self) -> str:
         return self.event.type
 
+    @property
+    def project_no(self) -> str | None:
+        """The project's number, if this is a project's event."""
+        return self.case_no[len(PROJECT_PREFIX) :] if is_project_stream(self.case_no) else None
+
     @classmethod
     def chain(
         cls,
-        command: Command,
+        command: Command | ProjectCommand,
         *,
         version: int,
         prev_hash: HexDigest,
@@ -95,7 +158,7 @@ class RecordedEvent(Frozen):
     ) -> RecordedEvent:
         """The event ``command`` becomes as version ``version``, linked to ``prev_hash``."""
         draft = cls.model_construct(
-            case_no=command.case_no,
+            case_no=command.stream_id,
             version=version,
             command_id=command.command_id,
             at=command.at,
@@ -106,7 +169,7 @@ class RecordedEvent(Frozen):
             hash=GENESIS_HASH,
         )
         state = draft.stored_state(include_hash=False)
-        digest = event_hash(command.case_no, version, command.event.type, state)
+        digest = event_hash(command.stream_id, version, command.event.type, state)
         return cls.model_validate({**draft.__dict__, "hash": digest})
 
     def stored_state(self, *, include_hash: bool = True) -> dict[str, Any]:
@@ -121,15 +184,24 @@ class RecordedEvent(Frozen):
             "prev_hash": self.prev_hash,
             "event": body,
         }
-        class_version = EVENT_TYPES[self.event.type].class_version
+        class_version = STORED_EVENT_TYPES[self.event.type].class_version
         if class_version > 1:
             state["class_version"] = class_version
         if include_hash:
             state["hash"] = self.hash
         return state
 
-    def command(self) -> Command:
+    def command(self) -> Command | ProjectCommand:
         """The command that recorded this event (used to recognise a retry)."""
+        project_no = self.project_no
+        if project_no is not None:
+            return ProjectCommand(
+                project_no=project_no,
+                command_id=self.command_id,
+                at=self.at,
+                actor=self.actor,
+                event=self.event,
+            )
         return Command(
             case_no=self.case_no,
             command_id=self.command_id,

@@ -18,6 +18,7 @@ __all__ = [
     "MissingDocument",
     "Name",
     "Party",
+    "ProjectStage",
     "Slug",
     "Text",
     "WrittenNotice",
@@ -67,6 +68,13 @@ class Party(Frozen):
     kind: PartyKind
     code: Name
     name: Name | None = None
+
+
+class ProjectStage(Frozen):
+    """One stage of a parallel-approval project, with the unit that leads it (牵头单位)."""
+
+    name: Name
+    lead: Party | None = Field(default=None, description="The stage's lead unit, if named.")
 
 
 class MissingDocument(Frozen):

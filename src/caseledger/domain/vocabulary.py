@@ -17,6 +17,8 @@ __all__ = [
     "DocumentRequestMode",
     "EscalationTarget",
     "PartyKind",
+    "ProjectKind",
+    "ProjectStatus",
     "Stage",
     "SuspensionReason",
 ]
@@ -88,6 +90,23 @@ class SuspensionReason(_Labelled):
     APPRAISAL = "appraisal", "鉴定"
     EXPERT_REVIEW = "expert_review", "专家评审"
     ON_SITE_VERIFICATION = "on_site_verification", "现场核查"
+
+
+class ProjectKind(_Labelled):
+    """How demanding a parallel-approval project (并联审批项目) is; the pack's overall limit
+    for the project is its limit named ``project_<kind>``."""
+
+    GENERAL = "general", "一般项目"
+    COMPLEX = "complex", "复杂项目"
+    DOUBLE_KEY = "double_key", "“双重点”项目"
+
+
+class ProjectStatus(_Labelled):
+    """Where a parallel-approval project stands."""
+
+    OPEN = "open", "办理中"
+    COMPLETED = "completed", "已办结"
+    WITHDRAWN = "withdrawn", "已撤回"
 
 
 class PartyKind(_Labelled):

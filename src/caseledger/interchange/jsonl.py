@@ -7,7 +7,9 @@ Each line is a JSON object of the form of :class:`~caseledger.domain.records.Com
      "actor": {"person": "A001", "role": "window_a", "department": "市市场监管局", "window": "W12"},
      "event": {"type": "received", "channel": "window", "applicant": "APP-0001"}}
 
-Blank lines and lines starting with ``#`` are skipped. Export (``show --json``) writes
+A line with ``project_no`` instead of ``case_no`` is an event of a parallel-approval
+project (:class:`~caseledger.domain.records.ProjectCommand`). Blank lines and lines
+starting with ``#`` are skipped. Export (``show --json``) writes
 recorded events: the same fields plus ``version``, ``recorded_at``, ``prev_hash`` and
 ``hash``.
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import orjson
 from pydantic import ValidationError
 
-from caseledger.domain.records import Command, RecordedEvent
+from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import BatchItemError, BatchRejected
 from caseledger.ledger import problems_of
 
@@ -32,7 +34,7 @@ class ParsedLine:
     """A command read from a line, with its line number."""
 
     line_no: int
-    command: Command
+    command: Command | ProjectCommand
 
 
 def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItemError]:
@@ -55,7 +57,8 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
             yield BatchItemError(line_no, "", "a line must be a JSON object")
             continue
         try:
-            yield ParsedLine(line_no, Command.model_validate(data))
+            kind = ProjectCommand if "project_no" in data else Command
+            yield ParsedLine(line_no, kind.model_validate(data))
         except ValidationError as error:
             for path, message in problems_of(error):
                 yield BatchItemError(line_no, path, message)

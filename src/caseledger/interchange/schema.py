@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from caseledger.domain.records import Command
+from pydantic import TypeAdapter
+
+from caseledger.domain.records import Command, ProjectCommand
 
 __all__ = ["SCHEMA_ID", "interchange_schema"]
 
@@ -12,15 +14,17 @@ SCHEMA_ID = "https://caseledger.invalid/schema/event-line/1.json"
 
 
 def interchange_schema() -> dict[str, Any]:
-    """JSON Schema (2020-12) of one line of a case history in JSON Lines."""
-    schema = Command.model_json_schema()
+    """JSON Schema (2020-12) of one line of a history in JSON Lines: a case's event, or
+    (with ``project_no``) a parallel-approval project's."""
+    schema = TypeAdapter(Command | ProjectCommand).json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "caseledger event line",
         "description": (
-            "One event of an administrative-approval case (行政审批办件), one JSON object a "
-            "line, in the order the events happened. Times are ISO 8601 with an offset."
+            "One event of an administrative-approval case (行政审批办件), or with project_no of "
+            "a parallel-approval project (并联审批项目), one JSON object a line, in the order "
+            "the events happened. Times are ISO 8601 with an offset."
         ),
         **{k: v for k, v in schema.items() if k != "title"},
     }

@@ -24,14 +24,16 @@ from typing import Any, Protocol
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 
-from caseledger.projections.clock import pushed
-from caseledger.projections.evaluation import CaseEvaluation, evaluate
+from caseledger.domain.records import is_project_stream
+from caseledger.projections.clock import ClockReport, pushed, run_clock
+from caseledger.projections.evaluation import CaseEvaluation, judge, pack_for
 from caseledger.projections.facts import Fact, fact_from_state
 from caseledger.projections.judgement import Light
+from caseledger.projections.parallel import map_in_processes
 from caseledger.rules.model import ClockEffect, SanctionKind
 from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
-from caseledger.store.event_store import CaseStore
+from caseledger.store.event_store import CaseStore, LogRow
 
 __all__ = [
     "UPSTREAM",
@@ -65,16 +67,19 @@ def _ordinal(day: dt.date | None) -> int | None:
 
 @dataclass(frozen=True)
 class BoardRow:
-    """One case on the board; dates are ordinals (``date.toordinal()``)."""
+    """One case on the board: its values in the order of ``COLUMNS`` and its sanctions',
+    each in the order of ``SANCTION_COLUMNS``; dates are ordinals (``date.toordinal()``)."""
 
-    values: dict[str, Any]
-    sanctions: list[dict[str, Any]]
+    values: tuple[Any, ...]
+    sanctions: list[tuple[Any, ...]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(zip(COLUMNS, self.values, strict=True))
 
 
-def horizon(evaluation: CaseEvaluation) -> dt.date | None:
+def horizon(c: ClockReport) -> dt.date | None:
     """The day by which every finding that time alone can bring (overtime, inaction, a late
     certificate) has appeared, if nothing else happens; None if time can bring none."""
-    c = evaluation.clock
     days = []
     if c.open and c.deadline is not None:
         days.append(c.deadline)
@@ -85,24 +90,23 @@ def horizon(evaluation: CaseEvaluation) -> dt.date | None:
     return max(days) + dt.timedelta(days=1) if days else None
 
 
-def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> BoardRow:
-    """The row of a case: ``now`` evaluated at its last event, ``future`` at its horizon
-    (or ``now`` again), so that findings time will bring are dated in advance."""
-    c = now.clock
+def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRow:
+    """The row of a case: ``c`` its clock at its last event, ``future`` its evaluation at its
+    horizon (or at its last event), so that findings time will bring are dated in advance."""
     closed = c.decided_on or c.closed_on
     red_days = [f.day for f in future.findings if _lit_red(future, f)]
     yellow_days = [f.day for f in future.findings if not _lit_red(future, f)]
     yellow_from: dt.date | None = None
     if closed is None:
-        near = _yellow_from(now, pack)
+        near = _yellow_from(c, pack)
         yellow_days += [near] if near is not None else []
         yellow_from = min(yellow_days) if yellow_days else None
     red_from = min(red_days) if red_days else None
     deadline = c.deadline
     decided = c.decided_on is not None and deadline is not None
-    values = {
-        "case_no": now.case_no,
-        "status": now.status.value,
+    values = {  # in the order of COLUMNS
+        "case_no": future.case_no,
+        "status": future.status.value,
         "closed_on": _ordinal(closed),
         "received_on": _ordinal(c.received_on),
         "started_on": _ordinal(c.started_on),
@@ -119,10 +123,10 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "working_days_used": c.working_days_used,
         "item_code": c.item_code,
         "case_kind": c.case_kind.value if c.case_kind else None,
-        "rule_pack": now.pack.name,
-        "pack_hash": now.pack.content_hash,
-        "department": now.holder[0],
-        "window_code": now.holder[1],
+        "rule_pack": future.pack.name,
+        "pack_hash": future.pack.content_hash,
+        "department": future.holder[0],
+        "window_code": future.holder[1],
         "violations": ",".join(sorted({f.violation.value for f in future.findings})),
         "points": sum(s.points or 0 for s in future.sanctions),
         "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
@@ -131,21 +135,21 @@ def board_row(now: CaseEvaluation, future: CaseEvaluation, pack: RulePack) -> Bo
         "watched_until": None if c.watched else _ordinal(c.certificate_issued_on or closed),
     }  # fmt: skip
     sanctions = [
-        {
-            "case_no": now.case_no,
-            "day": s.finding.day.toordinal(),
-            "violation": s.finding.violation.value,
-            "rule": s.rule,
-            "sanction": s.sanction.value,
-            "label": s.label,
-            "points": s.points,
-            "due": _ordinal(s.due),
-            "department": s.finding.department,
-            "window_code": s.finding.window,
-        }
+        (
+            future.case_no,
+            s.finding.day.toordinal(),
+            s.finding.violation.value,
+            s.rule,
+            s.sanction.value,
+            s.label,
+            s.points,
+            _ordinal(s.due),
+            s.finding.department,
+            s.finding.window,
+        )  # in the order of SANCTION_COLUMNS
         for s in future.sanctions
     ]
-    return BoardRow(values, sanctions)
+    return BoardRow(tuple(values.values()), sanctions)
 
 
 def _lit_red(evaluation: CaseEvaluation, finding: Any) -> bool:
@@ -155,9 +159,8 @@ def _lit_red(evaluation: CaseEvaluation, finding: Any) -> bool:
     return True
 
 
-def _yellow_from(evaluation: CaseEvaluation, pack: RulePack) -> dt.date | None:
+def _yellow_from(c: ClockReport, pack: RulePack) -> dt.date | None:
     """The first day the open case is yellow (its threshold reached), or None."""
-    c = evaluation.clock
     base = c.limit_base or c.started_on
     if base is None or c.deadline is None:
         return None
@@ -187,22 +190,17 @@ class _BoardSQL:
     board = f"caseledger_board_v{BOARD_SCHEMA}"
     sanctions = f"caseledger_board_v{BOARD_SCHEMA}_sanctions"
 
-    def __init__(self, param: str) -> None:
+    def __init__(self, param: str, positional: str) -> None:
         self.param = param
-        p = param
+        q = positional  # writes pass tuples: positional parameters are the fastest
         names = ", ".join(COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_no")
-        self.upsert = (
-            f"INSERT INTO {self.board} ({names}) VALUES "
-            f"({', '.join(p.format(c) for c in COLUMNS)}) "
-            f"ON CONFLICT (case_no) DO UPDATE SET {updates}"
-        )
-        self.delete_sanctions = (
-            f"DELETE FROM {self.sanctions} WHERE case_no = {p.format('case_no')}"
-        )
+        self.insert = f"INSERT INTO {self.board} ({names}) VALUES ({', '.join(q for _ in COLUMNS)})"
+        self.upsert = f"{self.insert} ON CONFLICT (case_no) DO UPDATE SET {updates}"
+        self.delete_sanctions = f"DELETE FROM {self.sanctions} WHERE case_no = {q}"
         self.insert_sanction = (
             f"INSERT INTO {self.sanctions} ({', '.join(SANCTION_COLUMNS)}) VALUES "
-            f"({', '.join(p.format(c) for c in SANCTION_COLUMNS)})"
+            f"({', '.join(q for _ in SANCTION_COLUMNS)})"
         )
         self.create = [
             f"CREATE TABLE IF NOT EXISTS {self.board} (case_no TEXT PRIMARY KEY, status TEXT, "
@@ -241,11 +239,13 @@ class _BoardWriting:
 
     sql: _BoardSQL
 
-    def _write(self, cursor: Any, rows: Sequence[BoardRow], tracking: Tracking) -> None:
-        cursor.executemany(self.sql.upsert, [r.values for r in rows])
-        cursor.executemany(
-            self.sql.delete_sanctions, [{"case_no": r.values["case_no"]} for r in rows]
-        )
+    def _write(
+        self, cursor: Any, rows: Sequence[BoardRow], tracking: Tracking, *, fresh: bool = False
+    ) -> None:
+        """Write ``rows`` (``fresh``: into tables just emptied, so plain inserts)."""
+        cursor.executemany(self.sql.insert if fresh else self.sql.upsert, [r.values for r in rows])
+        if not fresh:
+            cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in rows])
         sanctions = [s for r in rows for s in r.sanctions]
         if sanctions:
             cursor.executemany(self.sql.insert_sanction, sanctions)
@@ -255,7 +255,7 @@ class _BoardWriting:
 class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
     """The board tables in the ledger's SQLite database."""
 
-    sql = _BoardSQL(":{}")
+    sql = _BoardSQL(":{}", "?")
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.sql.create]
@@ -270,7 +270,7 @@ class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
             cursor.execute(f"DELETE FROM {self.sql.sanctions}")
             cursor.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
             if tracking is not None:
-                self._write(cursor, rows, tracking)
+                self._write(cursor, rows, tracking, fresh=True)
 
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -315,6 +315,8 @@ class BoardProjection:
             touched: dict[str, None] = {}
             for n in notifications:
                 case_no = str(n.originator_id)
+                if is_project_stream(case_no):
+                    continue  # projects are judged on demand (projections.project)
                 facts = cache.get(case_no)
                 if facts is None:
                     facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
@@ -356,24 +358,32 @@ class BoardProjection:
                     break
         return done
 
-    def rebuild(self) -> int:
+    def rebuild(self, *, workers: int | None = None) -> int:
         """Clear the read model and replay the whole log; returns the events applied.
 
-        The log is read once, each case judged once on its whole history, and the rows
-        written with the tracking record in one transaction; events recorded meanwhile are
-        applied by the next catch-up."""
-        mapper = self.store.case_mapper
-        facts: dict[str, list[Fact]] = {}
-        position = 0
-        for n in self.store.notifications(page=10_000):
-            state = mapper.decode_bytes(n)
-            facts.setdefault(str(n.originator_id), []).append(
-                fact_from_state(n.originator_version, n.topic, state)
-            )
-            position = n.id
-        rows = [self._row(case_no, case_facts) for case_no, case_facts in facts.items()]
+        The log is read once, straight from its table; each case is judged once on its
+        whole history, spread over ``workers`` forked processes (default: one per core,
+        see :mod:`caseledger.projections.parallel`; the rows are the same whatever the
+        number); the rows are written with the tracking record in one transaction. Events
+        recorded meanwhile are applied by the next catch-up."""
+        position = self.store.max_notification_id()
+        cases: dict[str, list[LogRow]] = {}
+        read = 0
+        for row in self.store.log_rows(position):
+            read += 1
+            if not is_project_stream(row[1]):  # projects are judged on demand
+                cases.setdefault(row[1], []).append(row)
+        rows = map_in_processes(self._judge_stored, list(cases.values()), workers)
         self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
-        return sum(len(f) for f in facts.values())
+        return read
+
+    def _judge_stored(self, stored: list[LogRow]) -> BoardRow:
+        decode = self.store.case_mapper.decode_data
+        facts = [
+            fact_from_state(version, topic, decode(case_no, version, data))
+            for _, case_no, version, topic, data in stored
+        ]
+        return self._row(stored[0][1], facts)
 
     def _earlier_facts(self, case_no: str, version: int) -> list[Fact]:
         if version == 1:
@@ -385,22 +395,25 @@ class BoardProjection:
         ]
 
     def _row(self, case_no: str, facts: list[Fact]) -> BoardRow:
-        now = evaluate(
-            case_no, facts, self.packs, facts[-1].at, default_pack=self.default_pack, trace=False
-        )
-        pack = self.packs.get(now.pack.name)
-        future = now
+        """Judge the case now (at its last event) and at its horizon. Time does not change
+        the facts, so the evaluation at the horizon is the only full one: now, only the
+        clock runs."""
+        pack = pack_for(facts, self.packs, self.default_pack)
+        last = facts[-1].at
+        now = run_clock(facts, pack, last, trace=False)
+        clock, moment = now, last
+        future: CaseEvaluation | None = None
         for _ in range(3):  # deemed acceptance can start a clock that brings its own deadline
-            day = horizon(future)
-            if day is None or day <= future.clock.as_of:
+            day = horizon(clock)
+            if day is None or day <= clock.as_of:
                 break
-            moment = dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset)
-            later = max(moment, facts[-1].at)
-            future = evaluate(
-                case_no, facts, self.packs, later, default_pack=self.default_pack, trace=False
-            )
-        if now.clock.started_on is None and future.clock.started_on is not None:
-            now = future  # the clock starts by deemed acceptance: its deadline is the row's
+            moment = max(dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset), last)
+            clock = run_clock(facts, pack, moment, trace=False)
+            future = judge(case_no, facts, pack, clock, moment)
+        if future is None:
+            future = judge(case_no, facts, pack, now, last)
+        if now.started_on is None and future.clock.started_on is not None:
+            now = future.clock  # the clock starts by deemed acceptance: its deadline is the row's
         return board_row(now, future, pack)
 
     @property

@@ -17,7 +17,7 @@ __all__ = ["PostgresBoardRecorder"]
 class PostgresBoardRecorder(_BoardWriting, PostgresTrackingRecorder):
     """The board tables in the ledger's PostgreSQL schema."""
 
-    sql = _BoardSQL("%({})s")
+    sql = _BoardSQL("%({})s", "%s")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -46,7 +46,7 @@ class PostgresBoardRecorder(_BoardWriting, PostgresTrackingRecorder):
                 (UPSTREAM,),
             )
             if tracking is not None:
-                self._write(cursor, rows, tracking)
+                self._write(cursor, rows, tracking, fresh=True)
 
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:

@@ -106,6 +106,8 @@ class ClockReport:
     working_days_left: int | None = None
     provisional: list[str] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    days: dict[int, dt.date] = field(default_factory=dict, repr=False)
+    """The local date of each known fact, by version (computed once, shared by judgement)."""
 
     @property
     def deadline(self) -> dt.date | None:
@@ -182,7 +184,8 @@ class _Run:
         self.cal = calendar
         self.r = report
         self.facts = facts
-        self._days = {f.version: pack.local_date(f.at) for f in facts}
+        local = pack.local_date
+        self._days = report.days = {f.version: local(f.at) for f in facts}
         self._first: dict[str, Fact] = {}
         for fact in facts:
             self._first.setdefault(fact.type, fact)

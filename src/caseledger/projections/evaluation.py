@@ -20,6 +20,7 @@ from caseledger.projections.judgement import (
     Holder,
     Light,
     SanctionDue,
+    account_lines,
     find_violations,
     light_of,
     sanctions_for,
@@ -27,7 +28,16 @@ from caseledger.projections.judgement import (
 from caseledger.rules.pack import PackIdentity, RulePack
 from caseledger.rules.registry import PackRegistry
 
-__all__ = ["DEFAULT_PACK", "CaseEvaluation", "evaluate", "pack_for", "status_of"]
+__all__ = [
+    "DEFAULT_PACK",
+    "CaseEvaluation",
+    "evaluate",
+    "judge",
+    "pack_dict",
+    "pack_for",
+    "pack_line",
+    "status_of",
+]
 
 DEFAULT_PACK = "national"
 """The pack that judges a case not (yet) accepted under a pack of its own, unless the ledger
@@ -126,11 +136,7 @@ class CaseEvaluation:
         return {
             "case_no": self.case_no,
             "as_of": self.as_of.isoformat(),
-            "pack": {
-                "name": self.pack.name,
-                "version": self.pack.version,
-                "content_hash": self.pack.content_hash,
-            },
+            "pack": pack_dict(self.pack),
             "status": self.status.value,
             "status_label": self.status.label,
             "department": self.holder[0],
@@ -185,8 +191,7 @@ class CaseEvaluation:
         c = self.clock
         lines = [
             f"case {self.case_no} as of {self.as_of.isoformat()}",
-            f"judged under {self.pack.name} {self.pack.version} (content hash "
-            f"{self.pack.content_hash[:16]}…)",
+            pack_line(self.pack),
             f"status: {self.status.label}; held by {self.holder[0]}"
             + (f", window {self.holder[1]}" if self.holder[1] else ""),
             f"light: {self.light.zh} ({self.light.value})",
@@ -208,20 +213,17 @@ class CaseEvaluation:
             lines.append(f"  working days used: {c.working_days_used}{left}")
         for reason in c.provisional:
             lines.append(f"  PROVISIONAL: {reason}")
-        for finding in self.findings:
-            lines.append(
-                f"violation: {finding.label} on {finding.day}: {finding.detail} "
-                f"({finding.department}{', ' + finding.window if finding.window else ''})"
-                + (f" [{finding.reference}]" if finding.reference else "")
-            )
-        for sanction in self.sanctions:
-            extra = f", {sanction.points} points" if sanction.points else ""
-            due = f", due {sanction.due}" if sanction.due else ""
-            lines.append(
-                f"sanction: {sanction.label} ({sanction.sanction.value}{extra}{due}) "
-                f"[{sanction.reference}]"
-            )
-        return lines
+        return lines + account_lines(self.findings, self.sanctions)
+
+
+def pack_dict(pack: PackIdentity) -> dict[str, str]:
+    """The pack an evaluation used, for its JSON account."""
+    return {"name": pack.name, "version": pack.version, "content_hash": pack.content_hash}
+
+
+def pack_line(pack: PackIdentity) -> str:
+    """The pack an evaluation used, for its explanation."""
+    return f"judged under {pack.name} {pack.version} (content hash {pack.content_hash[:16]}…)"
 
 
 def evaluate(
@@ -239,8 +241,14 @@ def evaluate(
         raise ValueError("as_of must be timezone-aware")
     known = [f for f in facts if f.at <= as_of]
     pack = pack_for(known, packs, default_pack)
-    clock = run_clock(known, pack, as_of, trace=trace)
-    holder = Holder(known, pack)
+    return judge(case_no, known, pack, run_clock(known, pack, as_of, trace=trace), as_of)
+
+
+def judge(
+    case_no: str, known: list[Fact], pack: RulePack, clock: ClockReport, as_of: dt.datetime
+) -> CaseEvaluation:
+    """The evaluation of ``known`` (the facts up to ``as_of``) whose clock has been run."""
+    holder = Holder(known, pack, clock.days)
     findings = find_violations(known, clock, pack, holder)
     sanctions = sanctions_for(findings, pack)
     light, reasons = light_of(clock, findings, sanctions, pack)

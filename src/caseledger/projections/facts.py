@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from caseledger.domain.events import EVENT_TYPES
+from caseledger.domain.events import STORED_EVENT_TYPES
 from caseledger.domain.records import RecordedEvent
 
 __all__ = ["Fact", "fact_from_event", "fact_from_state", "fact_from_stored"]
@@ -39,7 +39,7 @@ def fact_from_state(version: int, topic: str, state: dict[str, Any]) -> Fact:
     """A fact from a stored state (as decoded JSON)."""
     body = state.get("event") or {}
     stored_version = state.get("class_version", 1)
-    body_class = EVENT_TYPES[topic]
+    body_class = STORED_EVENT_TYPES[topic]
     if stored_version < body_class.class_version:
         body = dict(body)  # upcast a copy, never the caller's state
     while stored_version < body_class.class_version:

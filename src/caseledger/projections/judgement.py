@@ -26,6 +26,7 @@ __all__ = [
     "Holder",
     "Light",
     "SanctionDue",
+    "account_lines",
     "find_violations",
     "light_of",
     "sanctions_for",
@@ -133,10 +134,12 @@ _POWERS = {
 class Holder:
     """Who holds the case on a day: the acceptor's unit, then transfers."""
 
-    def __init__(self, facts: list[Fact], pack: RulePack) -> None:
+    def __init__(
+        self, facts: list[Fact], pack: RulePack, days: dict[int, dt.date] | None = None
+    ) -> None:
         self.changes: list[tuple[dt.date, str, str | None]] = []
         for fact in facts:
-            day = pack.local_date(fact.at)
+            day = days[fact.version] if days else pack.local_date(fact.at)
             if not self.changes:
                 self.changes.append((day, fact.department, fact.window))
             if fact.type == "accepted":
@@ -163,7 +166,8 @@ def find_violations(
 ) -> list[Finding]:
     """Every violation of the case in ``facts`` (those known at the clock's moment)."""
     known = facts
-    holder = holder or Holder(known, pack)
+    days = clock.days or {f.version: pack.local_date(f.at) for f in known}
+    holder = holder or Holder(known, pack, days)
     found: list[Finding] = []
 
     def held(
@@ -173,7 +177,7 @@ def find_violations(
         found.append(Finding(violation, day, detail, ref, department, window, version))
 
     def acted(violation: Violation, fact: Fact, detail: str, ref: str) -> None:
-        day = pack.local_date(fact.at)
+        day = days[fact.version]
         found.append(
             Finding(violation, day, detail, ref, fact.department, fact.window, fact.version)
         )
@@ -187,7 +191,7 @@ def find_violations(
             late = (
                 "no reaction"
                 if reaction is None
-                else f"{reaction.type} only on {pack.local_date(reaction.at)}"
+                else f"{reaction.type} only on {days[reaction.version]}"
             )
             detail = (
                 f"{late}: nothing done within the notice limit ending {clock.notice_due}; "
@@ -209,7 +213,7 @@ def find_violations(
         and (accepted_version is None or f.version < accepted_version)
     ]
     for index, fact in enumerate(corrections):
-        day = pack.local_date(fact.at)
+        day = days[fact.version]
         if index > 0:
             acted(
                 Violation.MISSED_NOTICE,
@@ -226,7 +230,7 @@ def find_violations(
             )
     item, kind = clock.item_code, clock.case_kind
     for fact in known:
-        day = pack.local_date(fact.at)
+        day = days[fact.version]
         if fact.type in DECISIONS and (accepted_version is None or fact.version < accepted_version):
             acted(
                 Violation.OUTSIDE_SYSTEM,
@@ -264,7 +268,9 @@ def find_violations(
                     )
                 )
         if fact.type == "clock_suspended":
-            rule = pack.clock_rule("clock_suspended", fact.get("reason"), day)
+            # the rule version the clock used (the start day's), so that the effect and the
+            # notice it requires come from one rule
+            rule = pack.clock_rule("clock_suspended", fact.get("reason"), clock.started_on or day)
             if rule is not None and rule.rule.requires_notice and not fact.get("notice"):
                 acted(
                     Violation.PAUSE_WITHOUT_NOTICE,
@@ -274,7 +280,7 @@ def find_violations(
                 )
     for extension in clock.late_extensions:
         detail = (
-            f"extension approved on {pack.local_date(extension.at)}, after the deadline it "
+            f"extension approved on {days[extension.version]}, after the deadline it "
             "would extend; Art. 42 allows extending only within the limit"
         )
         acted(Violation.EXCESS_EXTENSION, extension, detail, "行政许可法 第四十二条")
@@ -359,6 +365,25 @@ def sanctions_for(findings: list[Finding], pack: RulePack) -> list[SanctionDue]:
                 )
             )
     return dues
+
+
+def account_lines(findings: list[Finding], sanctions: list[SanctionDue]) -> list[str]:
+    """The explanation's lines for each violation and each sanction."""
+    lines = []
+    for finding in findings:
+        lines.append(
+            f"violation: {finding.label} on {finding.day}: {finding.detail} "
+            f"({finding.department}{', ' + finding.window if finding.window else ''})"
+            + (f" [{finding.reference}]" if finding.reference else "")
+        )
+    for sanction in sanctions:
+        extra = f", {sanction.points} points" if sanction.points else ""
+        due = f", due {sanction.due}" if sanction.due else ""
+        lines.append(
+            f"sanction: {sanction.label} ({sanction.sanction.value}{extra}{due}) "
+            f"[{sanction.reference}]"
+        )
+    return lines
 
 
 def light_of(

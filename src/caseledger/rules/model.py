@@ -5,30 +5,47 @@ from its ``from`` date until the next version's ``from`` (or its own ``to``), an
 ``reference`` to its source: an article of a law, or a seed document and the sentence it
 rests on. A pack that ``extends`` another overrides only what differs, and says so on each
 version with ``override = true``.
+
+A date the source does not give is a **parameter** (``[parameters.NAME]``): a version's
+``from`` or ``to`` may be ``"${NAME}"`` (or ``"${NAME}+1"``, ``"${NAME}-1"``: so many
+calendar days later or earlier), and a pack that extends this one gives the value. The
+model keeps what the file says; :class:`caseledger.rules.pack.RulePack` resolves it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from caseledger.domain.values import ItemCode, Slug
 from caseledger.domain.vocabulary import CaseKind, Stage
 
 __all__ = [
+    "PARAMETER_REFERENCE",
     "CalendarEntry",
     "CaseKindRule",
     "ClockEffect",
     "ClockRule",
+    "DateParameter",
     "Decision",
     "Holder",
     "ItemVersion",
     "LimitRule",
     "PackData",
     "PackHeader",
+    "ParameterDate",
+    "PromiseCutRule",
     "SanctionKind",
     "SanctionRule",
     "ScopeRule",
@@ -44,6 +61,42 @@ Reference = Annotated[
 ]
 ChineseLabel = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
+PARAMETER_REFERENCE = re.compile(
+    r"^\$\{(?P<name>[a-z][a-z0-9_]{0,63})\}(?:(?P<sign>[+-])(?P<days>[0-9]{1,4}))?$"
+)
+"""``${name}``, ``${name}+N`` or ``${name}-N``: a date parameter, shifted by N calendar days."""
+
+ParameterDate = Annotated[
+    str,
+    StringConstraints(pattern=PARAMETER_REFERENCE.pattern),
+    Field(
+        description='A date parameter of the pack: "${name}", or "${name}+N" / "${name}-N" '
+        "for N calendar days after or before it."
+    ),
+]
+
+
+def _date_or_parameter(value: Any) -> Any:
+    """A date (``2026-01-01``; quoted is tolerated) or a parameter reference (``"${name}"``)."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("write a date as YYYY-MM-DD, without a time")
+    if not isinstance(value, str):
+        return value
+    if value.startswith("${"):
+        if not PARAMETER_REFERENCE.match(value):
+            raise ValueError(
+                f'{value!r} is not a parameter reference: write "${{name}}", or '
+                f'"${{name}}+N" / "${{name}}-N" for N calendar days after or before it'
+            )
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date: write dates as YYYY-MM-DD, unquoted, or a parameter "
+            'of the pack as "${name}"'
+        ) from None
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -52,19 +105,53 @@ class _Strict(BaseModel):
 class Version(_Strict):
     """What every dated rule version has."""
 
-    from_: dt.date = Field(alias="from", description="First day this version applies.")
-    to: dt.date | None = Field(default=None, description="Last day it applies, if it ends.")
+    from_: dt.date | ParameterDate = Field(
+        alias="from",
+        description='First day this version applies: a date, or a parameter "${name}".',
+    )
+    to: dt.date | ParameterDate | None = Field(
+        default=None,
+        description='Last day it applies, if it ends: a date, or a parameter "${name}".',
+    )
     reference: Reference
     override: bool = Field(
         default=False, description="True when this replaces a rule of the pack it extends."
     )
     note: str | None = None
 
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _a_date_or_a_parameter(cls, value: Any) -> Any:
+        return _date_or_parameter(value)
+
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> Version:
-        if self.to is not None and self.to < self.from_:
+        to, first = self.to, self.from_
+        if isinstance(to, dt.date) and isinstance(first, dt.date) and to < first:
             raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
         return self
+
+    @property
+    def starts(self) -> dt.date:
+        """The first day (once the pack's parameters are resolved)."""
+        if isinstance(self.from_, dt.date):
+            return self.from_
+        raise ValueError(f"'from' is {self.from_!r}: resolve the pack's parameters first")
+
+    @property
+    def ends(self) -> dt.date | None:
+        """The last day, None if open-ended (once the pack's parameters are resolved)."""
+        if self.to is None or isinstance(self.to, dt.date):
+            return self.to
+        raise ValueError(f"'to' is {self.to!r}: resolve the pack's parameters first")
+
+    def parameter_references(self) -> list[tuple[str, str]]:
+        """``(field, "${name}...")`` for each of ``from`` and ``to`` that names a parameter."""
+        return [
+            (label, point)
+            for label, point in (("from", self.from_), ("to", self.to))
+            if isinstance(point, str)
+        ]
 
 
 class ClockEffect(StrEnum):
@@ -193,6 +280,13 @@ class ThresholdRule(Version):
         return self
 
 
+class PromiseCutRule(Version):
+    """How far a promised limit (承诺时限) may be cut below the statutory one: the largest
+    share of the statutory limit an ordinary item's promise may take off (key ``largest``)."""
+
+    share: float = Field(gt=0, lt=1, description="E.g. 0.7: a promise of at least 30%.")
+
+
 class ItemVersion(Version):
     """An item (事项) of the catalogue."""
 
@@ -225,8 +319,18 @@ class Holder(_Strict):
     """Who holds a power: a department (or ``*``), some roles, optionally some windows."""
 
     department: ChineseLabel = Field(description="A department, or * for any.")
+    except_departments: list[ChineseLabel] = Field(
+        default_factory=list,
+        description="With department = *: the departments that do not hold the power.",
+    )
     roles: list[Slug | Literal["*"]] = Field(min_length=1, description="Roles, or * for any.")
     windows: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _exceptions_need_any(self) -> Holder:
+        if self.except_departments and self.department != "*":
+            raise ValueError('except_departments needs department = "*"')
+        return self
 
 
 class ScopeRule(Version):
@@ -237,6 +341,10 @@ class ScopeRule(Version):
         description="What the holder may decide; an override with none repeals the parent's scope."
     )
     items: list[ItemCode | Literal["*"]] = Field(default_factory=lambda: ["*"])
+    except_items: list[ItemCode] = Field(
+        default_factory=list,
+        description='With items = ["*"]: the items the scope does not cover.',
+    )
     case_kinds: list[CaseKind] = Field(default_factory=lambda: list(CaseKind))
     supersedes: list[str] = Field(
         default_factory=list,
@@ -250,6 +358,8 @@ class ScopeRule(Version):
                 "a scope must grant at least one decision (only an override may grant none, "
                 "to repeal the scope it replaces)"
             )
+        if self.except_items and "*" not in self.items:
+            raise ValueError('except_items needs items = ["*"]')
         return self
 
 
@@ -292,14 +402,46 @@ class CalendarData(_Strict):
     )
 
 
+class DateParameter(_Strict):
+    """``[parameters.NAME]``: a date the pack's source does not give (e.g. the day a transfer
+    of power takes effect, when the source masks the date of the meeting that sets it).
+
+    The first pack of the lineage that names it declares it (``description``, and a
+    ``reference`` saying why it is a parameter); a pack that extends it gives the ``value``,
+    with a ``reference`` to where the value comes from. The nearest value in the lineage wins.
+    A pack with a parameter that has no value can be listed, validated and tested, but judges
+    no case. Other kinds of parameter would be further models with their own ``kind``.
+    """
+
+    kind: Literal["date"] = "date"
+    description: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=1000,
+        description="What the date is; required where the parameter is declared.",
+    )
+    reference: Reference
+    value: dt.date | None = Field(default=None, description="The date, YYYY-MM-DD.")
+    note: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _a_date(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            raise ValueError("write a date as YYYY-MM-DD, without a time")
+        return value
+
+
 class PackData(_Strict):
     """A whole ``pack.toml``."""
 
     pack: PackHeader
+    parameters: dict[Slug, DateParameter] = Field(default_factory=dict)
     limits: dict[Slug, list[LimitRule]] = Field(default_factory=dict)
     case_kinds: dict[CaseKind, list[CaseKindRule]] = Field(default_factory=dict)
     clock: dict[str, list[ClockRule]] = Field(default_factory=dict)
     thresholds: dict[Literal["yellow"], list[ThresholdRule]] = Field(default_factory=dict)
+    promise_cuts: dict[Literal["largest"], list[PromiseCutRule]] = Field(default_factory=dict)
     items: dict[ItemCode, list[ItemVersion]] = Field(default_factory=dict)
     scopes: dict[Slug, list[ScopeRule]] = Field(default_factory=dict)
     sanctions: dict[Slug, list[SanctionRule]] = Field(default_factory=dict)

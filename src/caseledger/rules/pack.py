@@ -4,6 +4,12 @@ Every answer is a :class:`Resolved`: the value, the rule version it came from (w
 ``reference``) and the pack that said it, so explanations can cite their source. Values
 come from the most specific pack in force on the date: a city's version applies from its
 ``from`` date, and before it the national one does.
+
+Parameters: a version whose ``from`` or ``to`` is ``"${name}"`` (``"${name}+N"``,
+``"${name}-N"``) is dated by the value the nearest pack of the lineage gives (or a value
+given with :meth:`RulePack.with_parameters`, as scenario files do). Until the parameter has
+a value the version is left out of every answer, and the pack reports it in
+``missing_parameters``: the registry then refuses to hand it out for judging.
 """
 
 from __future__ import annotations
@@ -11,21 +17,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from caseledger.calendar import CalendarDay, WorkingCalendar, calendar_for
 from caseledger.domain.chain import canonical_json
 from caseledger.domain.values import Actor
 from caseledger.domain.vocabulary import CaseKind
+from caseledger.errors import PackError, PackProblem
 from caseledger.rules.model import (
+    PARAMETER_REFERENCE,
     CaseKindRule,
     ClockRule,
     Decision,
     ItemVersion,
     LimitRule,
     PackData,
+    PromiseCutRule,
     SanctionRule,
     ScopeRule,
     ThresholdRule,
@@ -33,9 +42,12 @@ from caseledger.rules.model import (
     Violation,
 )
 
-__all__ = ["PackIdentity", "Resolved", "RulePack", "in_force", "version_span"]
+__all__ = ["GIVEN", "PackIdentity", "Parameter", "Resolved", "RulePack", "in_force", "version_span"]
 
 V = TypeVar("V", bound=Version)
+
+GIVEN = "(given)"
+"""``Parameter.set_in`` of a value given with :meth:`RulePack.with_parameters`."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,22 @@ class PackIdentity:
     name: str
     version: str
     content_hash: str
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of a pack as its lineage resolves it: who declares it and why, and its
+    value (if any), from the nearest pack that gives one."""
+
+    name: str
+    kind: str
+    description: str
+    declared_in: str
+    reference: str
+    value: dt.date | None = None
+    set_in: str | None = None
+    """The pack that gives the value, or :data:`GIVEN`."""
+    value_reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,10 +91,11 @@ class Resolved(Generic[V]):
 def version_span(versions: Sequence[Version], index: int) -> tuple[dt.date, dt.date | None]:
     """First and last day (None: open-ended) of ``versions[index]`` in a sorted list."""
     version = versions[index]
-    ends = [version.to] if version.to else []
+    last = version.ends
+    ends = [last] if last else []
     if index + 1 < len(versions):
-        ends.append(versions[index + 1].from_ - dt.timedelta(days=1))
-    return version.from_, min(ends) if ends else None
+        ends.append(versions[index + 1].starts - dt.timedelta(days=1))
+    return version.starts, min(ends) if ends else None
 
 
 def in_force(versions: Sequence[V], on: dt.date) -> V | None:
@@ -84,7 +113,7 @@ class _Section(Generic[V]):
 
     def __init__(self, layers: tuple[tuple[str, Mapping[str, list[V]]], ...]) -> None:
         self.layers = tuple(
-            (pack, {key: sorted(vs, key=lambda v: v.from_) for key, vs in rules.items()})
+            (pack, {key: sorted(vs, key=lambda v: v.starts) for key, vs in rules.items()})
             for pack, rules in layers
         )
         seen: dict[str, None] = {}
@@ -119,9 +148,12 @@ class RulePack:
     """A validated pack with its parent: what a case is judged by."""
 
     data: PackData
+    """The pack as written (a parameterised date stays ``"${name}"``)."""
     file: str
     parent: RulePack | None = None
     hooks_digest: str = ""
+    given: Mapping[str, dt.date] = field(default_factory=dict)
+    """Parameter values given from outside the lineage (:meth:`with_parameters`)."""
     _calendar: WorkingCalendar | None = field(default=None, repr=False)
 
     @property
@@ -168,12 +200,114 @@ class RulePack:
 
     @cached_property
     def content_hash(self) -> str:
-        """SHA-256 over this pack's data, its hooks' source and its parent's hash."""
-        digest = hashlib.sha256(canonical_json(self.data.model_dump(mode="json")))
+        """SHA-256 over this pack's data, its hooks' source, its parent's hash and the values
+        of its parameters (a pack without parameters hashes as it did before they existed)."""
+        digest = hashlib.sha256(canonical_json(_hash_form(self.data)))
         digest.update(self.hooks_digest.encode())
         if self.parent is not None:
             digest.update(self.parent.content_hash.encode())
+        if self.parameters:
+            values = {
+                name: p.value.isoformat() if p.value else None
+                for name, p in self.parameters.items()
+            }
+            digest.update(canonical_json({"parameters": values}))
         return digest.hexdigest()
+
+    # -- parameters ----------------------------------------------------------------------
+    @cached_property
+    def parameters(self) -> dict[str, Parameter]:
+        """Every parameter of the lineage, declared by the first pack that names it, valued
+        by the nearest pack that gives a value (or by a value given)."""
+        found: dict[str, Parameter] = {}
+        for layer in reversed(list(self.lineage())):
+            for name, declared in layer.data.parameters.items():
+                if name not in found:
+                    found[name] = Parameter(
+                        name,
+                        declared.kind,
+                        " ".join((declared.description or "").split()),
+                        layer.name,
+                        declared.reference,
+                    )
+                if declared.value is not None:
+                    found[name] = replace(
+                        found[name],
+                        value=declared.value,
+                        set_in=layer.name,
+                        value_reference=declared.reference,
+                    )
+        for name, value in self.given.items():
+            if name in found:
+                found[name] = replace(found[name], value=value, set_in=GIVEN, value_reference=GIVEN)
+        return found
+
+    @property
+    def missing_parameters(self) -> list[str]:
+        """The parameters without a value: until they have one, the pack judges no case."""
+        return sorted(name for name, p in self.parameters.items() if p.value is None)
+
+    def with_parameters(self, values: Mapping[str, dt.date], *, source: str = "") -> RulePack:
+        """This pack with parameter values given (they win over the lineage's), e.g. by a
+        scenario file; :class:`PackError` for a name the lineage does not declare."""
+        if not values:
+            return self
+        unknown = sorted(set(values) - set(self.parameters))
+        if unknown:
+            known = ", ".join(sorted(self.parameters)) or "(none)"
+            raise PackError(
+                [
+                    PackProblem(
+                        source or self.file,
+                        f"parameters.{name}",
+                        f"pack {self.name!r} has no parameter {name!r}",
+                        f"use one of: {known}",
+                    )
+                    for name in unknown
+                ]
+            )
+        return RulePack(
+            self.data,
+            self.file,
+            self.parent,
+            self.hooks_digest,
+            {**self.given, **values},
+            self.calendar,
+        )
+
+    def resolve_date(self, point: dt.date | str) -> dt.date | None:
+        """A date as written in a version (a date, or ``"${name}"``, ``"${name}+N"``,
+        ``"${name}-N"``) with this pack's parameter values; None if it has no value yet."""
+        if isinstance(point, dt.date):
+            return point
+        match = PARAMETER_REFERENCE.match(point)
+        if match is None:
+            return None
+        parameter = self.parameters.get(match["name"])
+        if parameter is None or parameter.value is None:
+            return None
+        days = int(match["days"] or 0)
+        return parameter.value + dt.timedelta(days=-days if match["sign"] == "-" else days)
+
+    def resolved_rules(self, layer: RulePack, attribute: str) -> dict[str, list[Version]]:
+        """The rules of one section of ``layer`` (this pack or one it extends), dated with
+        this pack's parameter values; a version still waiting for a value is left out."""
+        rules: Mapping[str, list[Version]] = getattr(layer.data, attribute)
+        resolved: dict[str, list[Version]] = {}
+        for key, versions in rules.items():
+            dated = [v for v in map(self._dated, versions) if v is not None]
+            if dated:
+                resolved[key] = dated
+        return resolved
+
+    def _dated(self, version: V) -> V | None:
+        if not version.parameter_references():
+            return version
+        first = self.resolve_date(version.from_)
+        last = None if version.to is None else self.resolve_date(version.to)
+        if first is None or (version.to is not None and last is None):
+            return None
+        return version.model_copy(update={"from_": first, "to": last})
 
     @property
     def identity(self) -> PackIdentity:
@@ -181,7 +315,7 @@ class RulePack:
 
     # -- sections ------------------------------------------------------------------------
     def _section(self, attribute: str) -> _Section[Version]:
-        layers = tuple((p.name, getattr(p.data, attribute)) for p in self.lineage())
+        layers = tuple((p.name, self.resolved_rules(p, attribute)) for p in self.lineage())
         return _Section(layers)
 
     @cached_property
@@ -199,6 +333,10 @@ class RulePack:
     @cached_property
     def thresholds(self) -> _Section[ThresholdRule]:
         return self._section("thresholds")  # type: ignore[return-value]
+
+    @cached_property
+    def promise_cuts(self) -> _Section[PromiseCutRule]:
+        return self._section("promise_cuts")  # type: ignore[return-value]
 
     @cached_property
     def items(self) -> _Section[ItemVersion]:
@@ -262,6 +400,10 @@ class RulePack:
     def yellow_threshold(self, on: dt.date) -> Resolved[ThresholdRule] | None:
         return self.thresholds.resolve("yellow", on)
 
+    def largest_promise_cut(self, on: dt.date) -> Resolved[PromiseCutRule] | None:
+        """How far an item's promise may cut its statutory limit, from ``on`` (None: no cap)."""
+        return self.promise_cuts.resolve("largest", on)
+
     def scopes_on(self, on: dt.date) -> list[Resolved[ScopeRule]]:
         """Every scope in force on ``on``, after transfers of power (``supersedes``)."""
         cached = self._scopes_on.get(on)
@@ -299,11 +441,17 @@ class RulePack:
                 continue
             if "*" not in holder.roles and role not in holder.roles:
                 continue
-            if holder.department not in ("*", department):
+            if holder.department == "*":
+                if department in holder.except_departments:
+                    continue
+            elif holder.department != department:
                 continue
             if holder.windows is not None and window not in holder.windows:
                 continue
-            if "*" not in rule.items and item_code not in rule.items:
+            if "*" in rule.items:
+                if item_code in rule.except_items:
+                    continue
+            elif item_code not in rule.items:
                 continue
             if kind is not None and kind not in rule.case_kinds:
                 continue
@@ -332,3 +480,18 @@ class RulePack:
             years = {y for p in self.lineage() for y in p.data.calendar.published_years}
             self._calendar = calendar_for(self.calendar_days(), years)
         return self._calendar
+
+
+def _hash_form(data: PackData) -> dict[str, Any]:
+    """The data hashed: fields added after packs were first hashed are left out while they
+    hold their defaults, so that an unchanged pack keeps its content hash."""
+    form = data.model_dump(mode="json")
+    if not form.get("parameters"):
+        form.pop("parameters", None)
+    for versions in form.get("scopes", {}).values():
+        for version in versions:
+            if not version.get("except_items"):
+                version.pop("except_items", None)
+            if not version["holder"].get("except_departments"):
+                version["holder"].pop("except_departments", None)
+    return form

@@ -7,7 +7,9 @@ for a package, ``__init__.py``; or a directory of such directories). Each plug-i
 one pack. A case names its pack, so nothing depends on the order plug-ins are found in; two
 plug-ins providing the same pack name are an error. A pack that fails to load is kept aside
 with its problems: asking for it raises its :class:`PackError`, and the other packs stay
-usable.
+usable. A pack whose parameters lack values loads (it can be listed, shown, validated and
+tested), but :meth:`PackRegistry.get` refuses it for judging with
+:class:`PackParameterMissing`: whatever records or judges a case asks through ``get``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 import pluggy
 
-from caseledger.errors import PackError, PackProblem, UnknownRulePack
+from caseledger.errors import PackError, PackParameterMissing, PackProblem, UnknownRulePack
 from caseledger.rules import hookspecs
 from caseledger.rules.loader import read_pack_file
 from caseledger.rules.model import PackData
@@ -171,20 +173,27 @@ class PackRegistry:
     def __iter__(self) -> Iterator[RulePack]:
         return iter(self._packs[n] for n in self.names())
 
-    def get(self, name: str) -> RulePack:
-        """The pack called ``name``; its :class:`PackError` if it is broken."""
+    def get(self, name: str, *, judging: bool = True) -> RulePack:
+        """The pack called ``name``, to judge cases by; its :class:`PackError` if it is
+        broken, and :class:`PackParameterMissing` if a parameter of it has no value.
+        ``judging=False``: the pack even so, to list, show, validate or test it."""
         if name in self._packs:
-            return self._packs[name]
+            pack = self._packs[name]
+            missing = pack.missing_parameters
+            if judging and missing:
+                declared = {n: pack.parameters[n].declared_in for n in missing}
+                raise PackParameterMissing(name, declared)
+            return pack
         if name in self.broken:
             raise self.broken[name]
         raise UnknownRulePack(name, self.names())
 
     def source(self, name: str) -> PackSource:
-        self.get(name)
+        self.get(name, judging=False)
         return self._sources[name]
 
     def origin(self, name: str) -> str:
-        self.get(name)
+        self.get(name, judging=False)
         return self._origins[name]
 
 

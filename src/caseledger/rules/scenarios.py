@@ -20,7 +20,13 @@ Expectations that can be checked: ``statutory_limit``, ``statutory_deadline``,
 ``working_days`` (date → whether it is a working day), ``clock`` (clock key → effect),
 ``yellow`` (the threshold, or ``"none"``), ``authority`` (who may take which decision on a
 date), ``sanctions`` (violation → the sanction rule keys that apply), ``limits`` (a named
-limit → its working days) and ``score_base``.
+limit → its working days), ``score_base`` and ``missing_parameters``.
+
+A pack with parameters (``[parameters.NAME]``, a date its source does not give) is tested
+with values given by the file (``parameters = { transfer_date = 2019-06-15 }`` before its
+first ``[[scenarios]]``) or by a scenario (its own ``parameters``, which win). A scenario
+judged by a pack with a parameter still lacking a value fails, unless it expects exactly
+that: ``missing_parameters = ["transfer_date"]`` (the pack refuses to judge).
 """
 
 from __future__ import annotations
@@ -34,12 +40,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from caseledger.calendar import Counted
-from caseledger.domain.values import Actor
+from caseledger.domain.values import Actor, Slug
 from caseledger.domain.vocabulary import CaseKind
 from caseledger.errors import PackError, PackProblem
 from caseledger.rules.loader import field_path, locate
 from caseledger.rules.model import ClockEffect, Decision, Violation
 from caseledger.rules.pack import RulePack
+from caseledger.rules.validation import check_pack
 
 __all__ = [
     "Mismatch",
@@ -80,6 +87,13 @@ class Expectation(_Strict):
     sanctions: dict[Violation, list[str]] = Field(default_factory=dict)
     limits: dict[str, int] = Field(default_factory=dict)
     score_base: int | None = None
+    missing_parameters: list[Slug] | None = Field(
+        default=None,
+        description="The parameters still without a value: the pack refuses to judge.",
+    )
+
+
+Parameters = dict[Slug, dt.date]
 
 
 class Scenario(_Strict):
@@ -89,10 +103,17 @@ class Scenario(_Strict):
     received_on: dt.date | None = None
     accepted_on: dt.date | None = None
     decided_on: dt.date | None = None
+    parameters: Parameters = Field(
+        default_factory=dict,
+        description="Values of the pack's parameters (they win over the file's).",
+    )
     expect: Expectation
 
 
 class ScenarioFile(_Strict):
+    parameters: Parameters = Field(
+        default_factory=dict, description="Values of the pack's parameters for every scenario."
+    )
     scenarios: list[Scenario] = Field(min_length=1)
 
 
@@ -129,7 +150,7 @@ def load_scenarios(path: Path) -> ScenarioFile:
         problem = PackProblem(str(path), "", f"not valid TOML: {error}", "fix the syntax")
         raise PackError([problem]) from None
     try:
-        return ScenarioFile.model_validate(raw)
+        loaded = ScenarioFile.model_validate(raw)
     except ValidationError as error:
         problems = []
         for detail in error.errors():
@@ -137,13 +158,36 @@ def load_scenarios(path: Path) -> ScenarioFile:
             where = field_path(detail["loc"]) + (f" (line {line})" if line else "")
             problems.append(PackProblem(str(path), where, detail["msg"]))
         raise PackError(problems) from None
+    if not loaded.parameters:
+        return loaded
+    scenarios = [
+        s.model_copy(update={"parameters": {**loaded.parameters, **s.parameters}})
+        for s in loaded.scenarios
+    ]
+    return loaded.model_copy(update={"scenarios": scenarios})
 
 
 def run_scenario(pack: RulePack, scenario: Scenario, *, file: str = "") -> ScenarioResult:
-    """Check every expectation of ``scenario`` against ``pack``."""
+    """Check every expectation of ``scenario`` against ``pack`` (with the scenario's
+    parameter values, if it gives any)."""
+    if scenario.parameters:
+        try:
+            pack = _with_parameters(pack, scenario.parameters, file)
+        except PackError as error:
+            mismatch = Mismatch("parameters", "values the pack accepts", str(error))
+            return ScenarioResult(file, scenario.name, [mismatch])
     checks = _Checks(pack, scenario)
     checks.run()
     return ScenarioResult(file, scenario.name, checks.mismatches)
+
+
+def _with_parameters(pack: RulePack, values: Parameters, file: str) -> RulePack:
+    """``pack`` with ``values``, checked as the pack that gives them would be."""
+    given = pack.with_parameters(values, source=file)
+    problems = check_pack(given)
+    if problems:
+        raise PackError(problems)
+    return given
 
 
 class _Checks:
@@ -170,6 +214,21 @@ class _Checks:
 
     def run(self) -> None:
         pack, s, e = self.pack, self.s, self.e
+        missing = pack.missing_parameters
+        if e.missing_parameters is not None:
+            self.check("missing_parameters", sorted(e.missing_parameters), missing)
+        if missing:
+            others = e.model_dump(exclude_defaults=True, exclude={"missing_parameters"})
+            if e.missing_parameters is None or others:
+                self.mismatches.append(
+                    Mismatch(
+                        "parameters",
+                        "a value for each parameter (parameters = { name = YYYY-MM-DD } in "
+                        "the scenario or its file)",
+                        f"no value for {', '.join(missing)}: the pack judges no case",
+                    )
+                )
+            return
         on = s.accepted_on or s.received_on or s.decided_on
         if on is not None:
             self.limits(on)

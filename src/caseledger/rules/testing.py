@@ -27,21 +27,31 @@ class PackUnderTest:
 
 def load_pack_folder(path: Path) -> PackUnderTest:
     """Load the pack in ``path`` (a folder with ``pack.toml``, or the file itself), with the
-    installed packs it may extend; an installed pack of the same name is set aside."""
+    installed packs it may extend; an installed pack of the same name is set aside. A pack
+    whose parameters lack values loads too: its scenarios give the values."""
     folder = path.parent if path.name == "pack.toml" else path
     if not (folder / "pack.toml").is_file():
         raise PackError([PackProblem(str(path), "", "no pack.toml here", "point at a pack folder")])
     name = read_pack_file(folder / "pack.toml").pack.name
     plugins: list[_Plugin] = []
     for plugin in entry_point_plugins()[0]:
-        source = getattr(plugin.module, "caseledger_rulepack", lambda: None)()
-        installed = getattr(source, "path", None)
-        if installed is not None and read_pack_file(installed).pack.name == name:
+        if _installed_name(plugin) == name:
             continue
         plugins.append(plugin)
     plugins.append(_directory_plugin(folder))
     registry = PackRegistry.from_plugins(plugins)
-    return PackUnderTest(registry.get(name), folder)
+    return PackUnderTest(registry.get(name, judging=False), folder)
+
+
+def _installed_name(plugin: _Plugin) -> str | None:
+    """The name of an installed plug-in's pack; None if it cannot be read (the registry
+    then keeps it aside as broken, and it must not stop the pack under test)."""
+    try:
+        source = getattr(plugin.module, "caseledger_rulepack", lambda: None)()
+        installed = getattr(source, "path", None)
+        return read_pack_file(installed).pack.name if installed is not None else None
+    except Exception:
+        return None
 
 
 def run_pack_scenarios(

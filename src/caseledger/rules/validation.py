@@ -5,24 +5,33 @@ versions of one rule that overlap; a rule that exists in a parent pack but is no
 ``override = true``, and an ``override`` of a rule that does not exist; clock keys that
 name no event; case kinds that name no limit; transfers (``supersedes``) of scopes that do
 not exist; and two scopes, or two sanction rules, that both claim the same decision on the
-same day (no silent pick).
+same day (no silent pick). Parameters: a ``"${name}"`` no pack of the lineage declares, a
+parameter declared but never used, a declaration without a description, and a pack that
+names an inherited parameter without giving its value.
+
+Dates are checked as the pack's parameter values make them: a version still waiting for a
+value is checked by the pack that gives it (which also re-checks the parameterised rules of
+the packs it extends, since its value may make them overlap).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 
 from caseledger.domain.vocabulary import DocumentRequestMode, SuspensionReason
 from caseledger.errors import PackProblem
-from caseledger.rules.model import SanctionRule, ScopeRule, Version
+from caseledger.rules.model import PARAMETER_REFERENCE, SanctionRule, ScopeRule, Version
 from caseledger.rules.pack import RulePack, version_span
 
 __all__ = ["check_pack"]
 
-_SECTIONS = ("limits", "case_kinds", "clock", "thresholds", "items", "scopes", "sanctions")
+_SECTIONS = (
+    "limits", "case_kinds", "clock", "thresholds", "promise_cuts", "items", "scopes", "sanctions"
+)  # fmt: skip
 _CLOCK_DETAILS = {
     "clock_suspended": {r.value for r in SuspensionReason},
     "documents_requested": {m.value for m in DocumentRequestMode},
@@ -45,6 +54,7 @@ class _Span:
 def check_pack(pack: RulePack) -> list[PackProblem]:
     """Every consistency problem of ``pack`` (its own data, judged with its lineage)."""
     problems: list[PackProblem] = []
+    problems += _parameters(pack)
     problems += _versions(pack)
     problems += _overrides(pack)
     problems += _clock_keys(pack)
@@ -57,21 +67,40 @@ def check_pack(pack: RulePack) -> list[PackProblem]:
 
 
 def _promises(pack: RulePack) -> list[PackProblem]:
-    """A promised limit may not exceed the statutory limit it promises to beat."""
+    """A promised limit may not exceed the statutory limit it promises to beat, nor cut it
+    by more than the pack's (or its lineage's) largest cut in force on the item's first day."""
     problems = []
     for code, versions in pack.data.items.items():
         for index, version in enumerate(versions):
-            if version.promised_limit is None:
+            start = pack.resolve_date(version.from_)
+            if version.promised_limit is None or start is None:
                 continue
-            statutory = pack.statutory_limit(code, version.case_kind, version.from_)
-            if statutory is not None and version.promised_limit > statutory[0]:
+            statutory = pack.statutory_limit(code, version.case_kind, start)
+            if statutory is None:
+                continue
+            where = f"items.{code}[{index}].promised_limit"
+            promised, days = version.promised_limit, statutory[0]
+            if promised > days:
                 problems.append(
                     _problem(
                         pack,
-                        f"items.{code}[{index}].promised_limit",
-                        f"{version.promised_limit} working days is more than the statutory "
-                        f"{statutory[0]} of a {version.case_kind.value} case",
+                        where,
+                        f"{promised} working days is more than the statutory {days} of a "
+                        f"{version.case_kind.value} case",
                         "promise at most the statutory limit",
+                    )
+                )
+            largest = pack.largest_promise_cut(start)
+            if largest is not None and days and 1 - promised / days > largest.rule.share + 1e-9:
+                problems.append(
+                    _problem(
+                        pack,
+                        where,
+                        f"{promised} of the statutory {days} working days cuts the limit by "
+                        f"{1 - promised / days:.0%}, more than the largest cut of "
+                        f"{largest.rule.share:.0%} ({largest.pack}: {largest.reference})",
+                        f"promise at least {math.ceil(days * (1 - largest.rule.share) - 1e-9)} "
+                        "working days",
                     )
                 )
     return problems
@@ -82,26 +111,121 @@ def _problem(pack: RulePack, where: str, message: str, fix: str) -> PackProblem:
 
 
 def _own(pack: RulePack, section: str) -> Mapping[str, list[Version]]:
+    """The rules of ``pack`` as written (a parameterised date stays ``"${name}"``)."""
     rules: Mapping[str, list[Version]] = getattr(pack.data, section)
     return rules
 
 
-def _versions(pack: RulePack) -> list[PackProblem]:
+def _parameters(pack: RulePack) -> list[PackProblem]:
     problems = []
+    ancestors = list(pack.lineage())[1:]
+    inherited = {name: a for a in reversed(ancestors) for name in a.data.parameters}
+    declared = set(inherited) | set(pack.data.parameters)
+    used: set[str] = set()
     for section in _SECTIONS:
         for key, versions in _own(pack, section).items():
-            ordered = sorted(versions, key=lambda v: v.from_)
-            for a, b in pairwise(ordered):
-                if a.from_ == b.from_ or (a.to is not None and a.to >= b.from_):
-                    problems.append(
-                        _problem(
-                            pack,
-                            f"{section}.{key}",
-                            f"two versions are both in force on {b.from_}",
-                            "give each version its own 'from' date, and end a version before "
-                            "the next one starts",
+            for index, version in enumerate(versions):
+                for label, point in version.parameter_references():
+                    match = PARAMETER_REFERENCE.match(point)
+                    name = match["name"] if match else point
+                    used.add(name)
+                    if name not in declared:
+                        known = ", ".join(sorted(declared)) or "(none declared)"
+                        problems.append(
+                            _problem(
+                                pack,
+                                f"{section}.{key}[{index}].{label}",
+                                f"names parameter {name!r}, which no pack of the lineage declares",
+                                f"declare it under [parameters.{name}] with a description and "
+                                f"a reference, or check its spelling; parameters: {known}",
+                            )
                         )
+    for name, parameter in pack.data.parameters.items():
+        where = f"parameters.{name}"
+        if name in inherited:
+            owner = inherited[name]
+            if parameter.value is None:
+                problems.append(
+                    _problem(
+                        pack,
+                        where,
+                        f"names the parameter of pack {owner.name!r} but gives no value",
+                        "add value = YYYY-MM-DD with the reference of its source, or remove "
+                        "the table",
                     )
+                )
+            if parameter.kind != owner.data.parameters[name].kind:
+                problems.append(
+                    _problem(
+                        pack,
+                        f"{where}.kind",
+                        f"is {parameter.kind!r}, but pack {owner.name!r} declares it "
+                        f"{owner.data.parameters[name].kind!r}",
+                        f"use kind = {owner.data.parameters[name].kind!r}, or leave kind out",
+                    )
+                )
+            continue
+        if not parameter.description:
+            problems.append(
+                _problem(
+                    pack,
+                    f"{where}.description",
+                    "declares a parameter without saying what it is",
+                    'add description = "..." (what the date is, and how to find it)',
+                )
+            )
+        if name not in used:
+            problems.append(
+                _problem(
+                    pack,
+                    where,
+                    "is declared but no rule of this pack uses it",
+                    f'use it as "${{{name}}}" in a version\'s from or to, or remove '
+                    f"[parameters.{name}]",
+                )
+            )
+    return problems
+
+
+def _versions(pack: RulePack) -> list[PackProblem]:
+    """Versions of one rule that overlap, or that end before they start, as this pack's
+    parameter values date them: its own rules, and the parameterised rules of the packs it
+    extends."""
+    problems = []
+    for layer in pack.lineage():
+        mine = layer is pack
+        for section in _SECTIONS:
+            written = _own(layer, section)
+            resolved = pack.resolved_rules(layer, section)
+            for key, versions in resolved.items():
+                if not mine and not any(v.parameter_references() for v in written[key]):
+                    continue
+                whose = "" if mine else f" (rules of pack {layer.name!r}, dated by this pack)"
+                ordered = sorted(versions, key=lambda v: v.starts)
+                for version in ordered:
+                    last = version.ends
+                    if last is not None and last < version.starts:
+                        problems.append(
+                            _problem(
+                                pack,
+                                f"{section}.{key}",
+                                f"a version ends on {last}, before it starts on "
+                                f"{version.starts}{whose}",
+                                "check the parameter values and the dates of 'from' and 'to'",
+                            )
+                        )
+                for a, b in pairwise(ordered):
+                    a_last = a.ends
+                    if a.starts == b.starts or (a_last is not None and a_last >= b.starts):
+                        problems.append(
+                            _problem(
+                                pack,
+                                f"{section}.{key}",
+                                f"two versions are both in force on {b.starts}{whose}",
+                                "give each version its own 'from' date, and end a version "
+                                "before the next one starts",
+                            )
+                        )
     return problems
 
 
@@ -181,8 +305,8 @@ def _spans(pack: RulePack, section: str) -> list[_Span]:
     spans: list[_Span] = []
     claimed_from: dict[str, dt.date] = {}
     for layer in pack.lineage():
-        for key, versions in _own(layer, section).items():
-            ordered = sorted(versions, key=lambda v: v.from_)
+        for key, versions in pack.resolved_rules(layer, section).items():
+            ordered = sorted(versions, key=lambda v: v.starts)
             cut = claimed_from.get(key)
             for index in range(len(ordered)):
                 first, last = version_span(ordered, index)
@@ -191,7 +315,7 @@ def _spans(pack: RulePack, section: str) -> list[_Span]:
                     last = min(last, cut - dt.timedelta(days=1))
                 if first <= last:
                     spans.append(_Span(key, index, ordered[index], first, last))
-            earliest = ordered[0].from_ if ordered else None
+            earliest = ordered[0].starts if ordered else None
             if earliest is not None:
                 claimed_from[key] = min(claimed_from.get(key, earliest), earliest)
     return spans
@@ -230,7 +354,7 @@ def _scopes(pack: RulePack) -> list[PackProblem]:
         if "*" in departments or len(departments) == 1:
             continue
         shared = set(ra.decisions) & set(rb.decisions)
-        items = _meet(ra.items, rb.items)
+        items = _meet(ra, rb)
         kinds = set(ra.case_kinds) & set(rb.case_kinds)
         if shared and items and kinds:
             day = max(a.first, b.first)
@@ -246,12 +370,15 @@ def _scopes(pack: RulePack) -> list[PackProblem]:
     return problems
 
 
-def _meet(a: Sequence[str], b: Sequence[str]) -> set[str]:
-    if "*" in a:
-        return set(b)
-    if "*" in b:
-        return set(a)
-    return set(a) & set(b)
+def _meet(a: ScopeRule, b: ScopeRule) -> set[str]:
+    """The items both scopes cover (``*``: every item but those either excepts)."""
+    if "*" in a.items and "*" in b.items:
+        return {"*"}
+    if "*" in a.items:
+        return set(b.items) - set(a.except_items)
+    if "*" in b.items:
+        return set(a.items) - set(b.except_items)
+    return set(a.items) & set(b.items)
 
 
 def _sanctions(pack: RulePack) -> list[PackProblem]:

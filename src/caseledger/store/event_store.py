@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
@@ -18,18 +19,26 @@ from eventsourcing.persistence import (
     RecordConflictError,
     StoredEvent,
 )
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
 
 from caseledger.domain.case import Case
-from caseledger.domain.records import RecordedEvent
+from caseledger.domain.project import Project
+from caseledger.domain.records import PROJECT_PREFIX, RecordedEvent, project_stream
+from caseledger.domain.stream import EventStream
 from caseledger.errors import ConcurrencyConflict, StoreError
 from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
 
-__all__ = ["CaseStore", "open_store"]
+__all__ = ["CaseStore", "LogRow", "open_store"]
 
 _PAGE = 1000
+
+
+LogRow = tuple[int, str, int, str, bytes]
+"""One stored event read straight from the log: position, case number, version, topic and
+the stored bytes (decode them with the mapper's ``decode_data``)."""
 
 
 class CaseStore(Application[str]):
@@ -65,13 +74,25 @@ class CaseStore(Application[str]):
             raise StoreError(f"reading case {case_no!r} failed: {error}") from error
         return case
 
-    def save_cases(self, cases: Sequence[Case]) -> int:
-        """Record the pending events of ``cases`` in one transaction: all or nothing.
+    def load_project(self, project_no: str) -> Project | None:
+        """The project rebuilt from its events, or None if there is none."""
+        stream = project_stream(project_no)
+        try:
+            project: Project = self.repository.get(stream, projector_func=Project.replay)
+        except AggregateNotFoundError:
+            return None
+        except PersistenceError as error:
+            raise StoreError(f"reading project {project_no!r} failed: {error}") from error
+        return project
+
+    def save_cases(self, cases: Sequence[EventStream]) -> int:
+        """Record the pending events of ``cases`` (and projects) in one transaction: all or
+        nothing.
 
         Returns the number of events recorded. A concurrent writer that recorded on one of
         the cases first makes this raise :class:`ConcurrencyConflict`, recording nothing.
         """
-        pending = {case.case_no: case.collect_events() for case in cases}
+        pending = {case.stream_id: case.collect_events() for case in cases}
         events = [event for batch in pending.values() for event in batch]
         if not events:
             return 0
@@ -99,6 +120,20 @@ class CaseStore(Application[str]):
         rows = self.recorder.select_events(case_no, desc=True, limit=1)
         return rows[0].originator_version if rows else 0
 
+    def project_numbers(self) -> list[str]:
+        """Every project number, in the order the projects were registered."""
+        numbers: list[str] = []
+        position = 0
+        while True:
+            rows = self.recorder.select_notifications(
+                start=position, limit=_PAGE, topics=["project_registered"],
+                inclusive_of_start=False,
+            )  # fmt: skip
+            numbers += [str(n.originator_id)[len(PROJECT_PREFIX) :] for n in rows]
+            if len(rows) < _PAGE:
+                return numbers
+            position = rows[-1].id
+
     def stored_events(self, case_no: str) -> list[StoredEvent]:
         """The case's rows exactly as stored."""
         return list(self.recorder.select_events(case_no))
@@ -115,6 +150,50 @@ class CaseStore(Application[str]):
 
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+    def log_rows(self, upto: int, page: int = 50_000) -> Iterator[LogRow]:
+        """Every stored event up to notification ``upto``, in log order, as plain tuples
+        (see :data:`LogRow`).
+
+        The fast path for reading the whole log (rebuilding read models): rows come straight
+        from the table, without building eventsourcing's ``Notification`` objects."""
+        recorder: Any = self.recorder
+        table = recorder.events_table_name
+        sqlite = isinstance(self.factory, SQLiteFactory)
+        if sqlite:
+            statement = (
+                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+                "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+            )
+        else:
+            schema = recorder.datastore.schema.replace('"', "")
+            statement = (
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                f'FROM "{schema}"."{table}" WHERE notification_id > %s '
+                "AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+            )
+        position = 0
+        while position < upto:
+            try:
+                with recorder.datastore.transaction(commit=False) as cursor:
+                    cursor.row_factory = None if sqlite else _tuple_row()  # plain tuples
+                    cursor.execute(statement, (position, upto, page))
+                    rows = cursor.fetchall()
+            except PersistenceError as error:
+                raise StoreError(f"reading the event log failed: {error}") from error
+            if not rows:
+                return
+            if sqlite:
+                yield from rows
+            else:  # PostgreSQL gives bytea as memoryview
+                yield from ((n, c, v, t, bytes(d)) for n, c, v, t, d in rows)
+            position = rows[-1][0]
+
+
+def _tuple_row() -> Any:
+    from psycopg.rows import tuple_row  # only needed for PostgreSQL
+
+    return tuple_row
 
 
 def open_store(location: LedgerLocation) -> CaseStore:

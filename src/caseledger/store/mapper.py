@@ -15,7 +15,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 from pydantic import ValidationError
 
-from caseledger.domain.events import EVENT_TYPES
+from caseledger.domain.events import STORED_EVENT_TYPES
 from caseledger.domain.records import RecordedEvent
 from caseledger.errors import StoreError
 from caseledger.store.transcoder import OrjsonTranscoder
@@ -52,7 +52,12 @@ class CaseEventMapper(Mapper[str]):
 
     def decode_bytes(self, stored_event: StoredEvent) -> dict[str, Any]:
         """The stored state as written, before any upcasting."""
-        data = stored_event.state
+        return self.decode_data(
+            stored_event.originator_id, stored_event.originator_version, stored_event.state
+        )
+
+    def decode_data(self, case_no: Any, version: int, data: bytes) -> dict[str, Any]:
+        """The state stored as ``data`` for a case's ``version``, before any upcasting."""
         try:
             if self.cipher:
                 data = self.cipher.decrypt(data)
@@ -61,13 +66,11 @@ class CaseEventMapper(Mapper[str]):
             state = self.transcoder.decode(data)
         except Exception as error:
             raise StoreError(
-                f"case {stored_event.originator_id!r} version "
-                f"{stored_event.originator_version}: stored state is not readable: {error}"
+                f"case {case_no!r} version {version}: stored state is not readable: {error}"
             ) from error
         if not isinstance(state, dict):
             raise StoreError(
-                f"case {stored_event.originator_id!r} version "
-                f"{stored_event.originator_version}: stored state is not a JSON object"
+                f"case {case_no!r} version {version}: stored state is not a JSON object"
             )
         return state
 
@@ -84,7 +87,7 @@ class CaseEventMapper(Mapper[str]):
 def decode_state(case_no: str, version: int, topic: str, state: dict[str, Any]) -> RecordedEvent:
     """Build the :class:`RecordedEvent` from a stored state, upcasting old versions."""
     where = f"case {case_no!r} version {version}"
-    body_class = EVENT_TYPES.get(topic)
+    body_class = STORED_EVENT_TYPES.get(topic)
     if body_class is None:
         raise StoreError(f"{where}: unknown event topic {topic!r}; is caseledger too old?")
     state = dict(state)

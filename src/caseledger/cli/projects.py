@@ -1,0 +1,72 @@
+"""``parallel list`` and ``parallel status``: parallel-approval projects (并联审批项目)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from caseledger.cli.common import open_ledger, out, parse_as_of, reports_errors
+from caseledger.cli.supervision import STYLE, AsJson, AsOf, print_account, print_json
+from caseledger.projections.project import ProjectEvaluation
+
+__all__ = ["parallel_app", "projects_table"]
+
+parallel_app = typer.Typer(
+    help="Parallel-approval projects (并联审批): their overall deadlines, lights and stages.",
+    no_args_is_help=True,
+)
+
+
+@parallel_app.command("list")
+@reports_errors
+def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = False) -> None:
+    """Every project registered by the moment, worst first."""
+    moment = parse_as_of(as_of)
+    with open_ledger(ctx) as ledger:
+        evaluations = ledger.projects(moment)
+    if as_json:
+        print_json([e.as_dict() for e in evaluations])
+        return
+    out.print(projects_table(evaluations, moment.date().isoformat()))
+
+
+@parallel_app.command("status")
+@reports_errors
+def project_status(
+    ctx: typer.Context,
+    project_no: Annotated[str, typer.Argument(metavar="PROJECT", help="The project number.")],
+    as_of: AsOf = None,
+    as_json: AsJson = False,
+) -> None:
+    """A project's overall deadline, light, stages and cases as of a moment, and why."""
+    moment = parse_as_of(as_of)
+    with open_ledger(ctx) as ledger:
+        evaluation = ledger.evaluate_project(project_no, moment)
+    print_account(evaluation, as_json=as_json)
+
+
+def projects_table(evaluations: list[ProjectEvaluation], day: str) -> Table:
+    """The projects as a table, worst first."""
+    table = Table(title=f"parallel-approval projects 并联审批 as of {day}")
+    for column in ("light", "project", "title", "kind", "lead", "status", "stages done",
+                   "deadline", "left", "cases red"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    for e in evaluations:
+        done = sum(1 for s in e.stages if s.completed_on)
+        red = sum(1 for c in e.cases if c.light is not None and c.light.value == "red")
+        table.add_row(
+            Text(e.light.zh, style=STYLE[e.light]),
+            e.project_no,
+            e.title,
+            e.kind.zh,
+            e.lead.code,
+            e.status.zh,
+            f"{done}/{len(e.stages)}",
+            str(e.deadline or "-"),
+            "-" if e.working_days_left is None else str(e.working_days_left),
+            f"{red}/{len(e.cases)}",
+        )
+    return table

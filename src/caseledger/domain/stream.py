@@ -1,0 +1,79 @@
+"""What every event stream (a case, a project) does the same way: idempotent retries, the
+hash chain, events in business-time order, handing new events over for saving."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
+from caseledger.errors import CommandIdReused, InvalidCommand
+
+__all__ = ["EventStream", "instant"]
+
+
+def instant(moment: dt.datetime) -> dt.datetime:
+    """Compare instants, not wall clocks: two times of one zone compare by wall clock."""
+    return moment.astimezone(dt.UTC)
+
+
+class EventStream:
+    """Mixed into the aggregates (``Case``, ``Project``), whose dataclass fields it uses."""
+
+    noun: ClassVar[str] = "stream"
+    """What the stream is, in messages ("case", "project")."""
+    version: int
+    last_hash: str
+    last_at: dt.datetime | None
+    events: list[RecordedEvent]
+    _by_command: dict[str, RecordedEvent]
+    _pending: list[RecordedEvent]
+
+    @property
+    def stream_id(self) -> str:
+        raise NotImplementedError
+
+    def apply(self, event: RecordedEvent) -> None:
+        raise NotImplementedError
+
+    def collect_events(self) -> list[RecordedEvent]:
+        """Hand over the events recorded since the stream was loaded (for saving)."""
+        pending, self._pending = self._pending, []
+        return pending
+
+    def prior(self, command: Command | ProjectCommand) -> RecordedEvent | None:
+        """The event this command already recorded, if it is a retry; a different command
+        under a recorded command id raises :class:`CommandIdReused`."""
+        recorded = self._by_command.get(command.command_id)
+        if recorded is None:
+            return None
+        if recorded.command() != command:
+            raise CommandIdReused(self.stream_id, command.command_id, recorded.version)
+        return recorded
+
+    def _append(self, command: Command | ProjectCommand, recorded_at: dt.datetime) -> RecordedEvent:
+        if self.last_at is not None and instant(command.at) < instant(self.last_at):
+            raise InvalidCommand(
+                [
+                    (
+                        "at",
+                        f"{command.at.isoformat()} is earlier than the {self.noun}'s last "
+                        f"event ({self.last_at.isoformat()}); record events in the order they "
+                        "happened",
+                    )
+                ]
+            )
+        event = RecordedEvent.chain(
+            command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
+        )
+        self.apply(event)
+        self._pending.append(event)
+        return event
+
+    def _applied(self, event: RecordedEvent) -> None:
+        """Bookkeeping after the state has folded ``event`` in."""
+        self.version = event.version
+        self.last_hash = event.hash
+        self.last_at = event.at
+        self.events.append(event)
+        self._by_command[event.command_id] = event

@@ -1,0 +1,54 @@
+"""Spreading pure work over forked processes: same answers, same errors, in order."""
+
+from __future__ import annotations
+
+import pytest
+
+from caseledger.projections import parallel
+from caseledger.projections.parallel import map_in_processes, worker_count
+
+
+@pytest.fixture(autouse=True)
+def _small_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+
+
+def _square(x: int) -> tuple[int, int]:
+    return x, x * x
+
+
+def _fails_on_thirteen(x: int) -> int:
+    if x == 13:
+        raise ValueError(f"item {x} is unlucky")
+    return x
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 7])
+def test_results_come_back_in_item_order_whatever_the_number_of_workers(workers: int) -> None:
+    items = list(range(50))
+    assert map_in_processes(_square, items, workers) == [_square(x) for x in items]
+
+
+def test_a_worker_s_error_is_raised_in_the_caller_with_its_message() -> None:
+    assert worker_count(40, 4) == 4, "this test must fork"
+    # 13 falls in the share of worker 1 of 4 (items 1, 5, 9, 13, ...): a forked worker
+    with pytest.raises(ValueError, match="item 13 is unlucky"):
+        map_in_processes(_fails_on_thirteen, list(range(40)), 4)
+
+
+def test_few_items_or_other_threads_keep_the_work_in_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 10)
+    assert worker_count(15, 4) == 1
+    assert worker_count(40, 4) == 4
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert worker_count(40, 4) == 1  # a fork would copy the other thread's locks
+    finally:
+        stop.set()
+        thread.join()
