@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from caseledger.cli.common import EXIT_REFUSED, Settings, err, out, reports_errors
+from caseledger.projections.scenario_case import check_case
 from caseledger.rules import PackRegistry, RulePack
 from caseledger.rules.model import PackData
 from caseledger.rules.scaffold import scaffold_pack
@@ -148,7 +149,7 @@ def test_pack(
 ) -> None:
     """Run a pack's scenario files; exit 1 if any scenario fails."""
     under_test = load_pack_folder(path)
-    results = run_pack_scenarios(under_test, scenarios)
+    results = run_pack_scenarios(under_test, scenarios, case_check=check_case)
     for result in results:
         mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
         out.print(f"{mark} {result.name}", soft_wrap=True)

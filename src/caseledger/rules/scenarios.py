@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from caseledger.calendar import Counted
 from caseledger.domain.values import Actor, Slug
@@ -49,8 +50,11 @@ from caseledger.rules.pack import RulePack
 from caseledger.rules.validation import check_pack
 
 __all__ = [
+    "EVENT_EXPECTATIONS",
+    "CaseCheck",
     "Mismatch",
     "Scenario",
+    "ScenarioEvent",
     "ScenarioFile",
     "ScenarioResult",
     "load_scenarios",
@@ -91,6 +95,41 @@ class Expectation(_Strict):
         default=None,
         description="The parameters still without a value: the pack refuses to judge.",
     )
+    # -- of the case the scenario's events make, judged at its ``as_of``
+    light: Literal["green", "yellow", "red"] | None = None
+    violations: list[Violation] | None = Field(
+        default=None, description="Every violation found, in any order ([] for none)."
+    )
+    case_sanctions: list[str] | None = Field(
+        default=None, description="The keys of the sanction rules the findings bring."
+    )
+    deadline: dt.date | None = Field(
+        default=None, description="The deadline supervision watches (promised, else statutory)."
+    )
+    working_days_left: int | None = None
+    status: str | None = None
+
+    def of_events(self) -> dict[str, Any]:
+        """The expectations that need the scenario's events."""
+        return self.model_dump(include=EVENT_EXPECTATIONS, exclude_none=True)
+
+
+EVENT_EXPECTATIONS = {
+    "light", "violations", "case_sanctions", "deadline", "working_days_left", "status"
+}  # fmt: skip
+"""What only a case made of events can show (checked by ``caseledger.projections``)."""
+
+_CLERK = Actor(person="A1", role="window_a", department="scenario department", window="W01")
+
+
+class ScenarioEvent(_Strict):
+    """One event of a scenario's case, as a line of the ledger's JSON Lines without its case
+    number and command id: ``accepted`` may leave out ``rule_pack`` (the pack under test),
+    ``item_code`` and ``case_kind`` (the scenario's)."""
+
+    at: dt.datetime = Field(description="When it happened, with its UTC offset.")
+    actor: Actor = Field(default=_CLERK, description="Who did it (a window clerk if left out).")
+    event: dict[str, Any] = Field(description="The event body, with its type.")
 
 
 Parameters = dict[Slug, dt.date]
@@ -107,7 +146,25 @@ class Scenario(_Strict):
         default_factory=dict,
         description="Values of the pack's parameters (they win over the file's).",
     )
+    events: list[ScenarioEvent] = Field(
+        default_factory=list, description="The case's events, in the order they happened."
+    )
+    as_of: dt.datetime | None = Field(
+        default=None, description="The moment the case is judged (default: its last event)."
+    )
     expect: Expectation
+
+    @model_validator(mode="after")
+    def _events_for_case_expectations(self) -> Scenario:
+        wanted = self.expect.of_events()
+        if wanted and not self.events:
+            raise ValueError(
+                f"expectations {', '.join(sorted(wanted))} judge a case: "
+                "give its [[scenarios.events]]"
+            )
+        if self.as_of is not None and self.as_of.tzinfo is None:
+            raise ValueError("as_of needs its UTC offset, e.g. 2026-03-02T17:00:00+08:00")
+        return self
 
 
 class ScenarioFile(_Strict):
@@ -167,9 +224,17 @@ def load_scenarios(path: Path) -> ScenarioFile:
     return loaded.model_copy(update={"scenarios": scenarios})
 
 
-def run_scenario(pack: RulePack, scenario: Scenario, *, file: str = "") -> ScenarioResult:
+CaseCheck = Callable[[RulePack, "Scenario"], list["Mismatch"]]
+"""Checks the expectations of a scenario's case: records its events and judges it (the
+projections layer gives one: ``caseledger.projections.scenario_case.check_case``)."""
+
+
+def run_scenario(
+    pack: RulePack, scenario: Scenario, *, file: str = "", case_check: CaseCheck | None = None
+) -> ScenarioResult:
     """Check every expectation of ``scenario`` against ``pack`` (with the scenario's
-    parameter values, if it gives any)."""
+    parameter values, if it gives any); the expectations of its events' case through
+    ``case_check``."""
     if scenario.parameters:
         try:
             pack = _with_parameters(pack, scenario.parameters, file)
@@ -178,6 +243,13 @@ def run_scenario(pack: RulePack, scenario: Scenario, *, file: str = "") -> Scena
             return ScenarioResult(file, scenario.name, [mismatch])
     checks = _Checks(pack, scenario)
     checks.run()
+    if scenario.events and not pack.missing_parameters:
+        if case_check is None:
+            checks.mismatches.append(
+                Mismatch("events", "a runner that judges cases", "none given (case_check)")
+            )
+        else:
+            checks.mismatches += case_check(pack, scenario)
     return ScenarioResult(file, scenario.name, checks.mismatches)
 
 

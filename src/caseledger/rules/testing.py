@@ -14,7 +14,7 @@ from caseledger.rules.registry import (
     _Plugin,
     entry_point_plugins,
 )
-from caseledger.rules.scenarios import ScenarioResult, load_scenarios, run_scenario
+from caseledger.rules.scenarios import CaseCheck, ScenarioResult, load_scenarios, run_scenario
 
 __all__ = ["PackUnderTest", "load_pack_folder", "run_pack_scenarios"]
 
@@ -55,9 +55,10 @@ def _installed_name(plugin: _Plugin) -> str | None:
 
 
 def run_pack_scenarios(
-    under_test: PackUnderTest, target: Path | None = None
+    under_test: PackUnderTest, target: Path | None = None, *, case_check: CaseCheck | None = None
 ) -> list[ScenarioResult]:
-    """Run the scenario files of the pack's ``scenarios/`` folder (or ``target``)."""
+    """Run the scenario files of the pack's ``scenarios/`` folder (or ``target``); the
+    scenarios with events through ``case_check``."""
     if target is not None and target.is_file():
         files = [target]
     else:
@@ -74,5 +75,7 @@ def run_pack_scenarios(
     results = []
     for file in files:
         for scenario in load_scenarios(file).scenarios:
-            results.append(run_scenario(under_test.pack, scenario, file=str(file)))
+            results.append(
+                run_scenario(under_test.pack, scenario, file=str(file), case_check=case_check)
+            )
     return results

@@ -67,10 +67,11 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
+        from caseledger.projections.scenario_case import check_case
         from caseledger.rules.scenarios import run_scenario
 
         pack = _pack(self.path.parent.parent)
-        result = run_scenario(pack, self.scenario, file=str(self.path))
+        result = run_scenario(pack, self.scenario, file=str(self.path), case_check=check_case)
         if not result.passed:
             raise ScenarioFailed(result)
 
