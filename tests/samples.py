@@ -62,6 +62,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     },
     "complaint_filed": {"complaint_id": "TS-0001", "summary": "办理进度慢"},
     "complaint_resolved": {"complaint_id": "TS-0001", "outcome": "rejected", "note": "未超时限"},
+    "service_rated": {"satisfaction": "satisfied", "source": "follow_up_call", "note": "回访"},
     "project_registered": {
         "title": "滨海物流园一期",
         "kind": "general",

@@ -5,22 +5,22 @@ from __future__ import annotations
 import caseledger
 
 PUBLIC = [
-    "EVENT_TYPES", "PROJECT_EVENT_TYPES", "Accepted", "Actor", "ApplicationWithdrawn",
-    "Approved", "BatchItemError", "BatchRejected", "BatchResult", "CalendarRangeError", "Case",
+    "EVENT_TYPES", "PROJECT_EVENT_TYPES", "Accepted", "Actor", "ApplicationWithdrawn", "Approved",
+    "BatchItemError", "BatchRejected", "BatchResult", "CalendarRangeError", "Case",
     "CaseAlreadyExists", "CaseHead", "CaseKind", "CaseLedger", "CaseLedgerError", "CaseLinked",
     "CaseNotFound", "CaseStatus", "CertificateIssued", "ChainBreak", "Channel", "ClockResumed",
     "ClockSuspended", "Command", "CommandIdReused", "ComplaintFiled", "ComplaintOutcome",
-    "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered",
-    "Denied", "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
+    "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered", "Denied",
+    "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
     "EscalationTarget", "EventBody", "Extended", "IllegalTransition", "InvalidCommand",
     "LedgerURLError", "MissingDocument", "NotAccepted", "PackError", "PackParameterMissing",
-    "PackProblem",
-    "PackRegistry", "PackSource", "Party", "PartyKind", "Project", "ProjectCommand",
+    "PackProblem", "PackRegistry", "PackSource", "Party", "PartyKind", "Project", "ProjectCommand",
     "ProjectCompleted", "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage",
-    "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "Received", "RecordResult",
-    "RecordedEvent", "RulePack", "Seal", "SealError", "Stage", "StageCompleted", "StoreError",
-    "SuspensionReason", "Transferred", "UnknownItem", "UnknownRulePack", "VerificationReport",
-    "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl", "load_seal",
+    "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "RatingSource", "Received",
+    "RecordResult", "RecordedEvent", "RulePack", "Satisfaction", "Seal", "SealError",
+    "ServiceRated", "Stage", "StageCompleted", "StoreError", "SuspensionReason", "Transferred",
+    "UnknownItem", "UnknownRulePack", "VerificationReport", "WorkingCalendar", "WrittenNotice",
+    "__version__", "hookimpl", "load_seal",
 ]  # fmt: skip
 
 

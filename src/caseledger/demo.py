@@ -59,6 +59,8 @@ class _City:
     pack: str
     prefix: str
     items: tuple[_Item, ...]
+    rated: bool = False
+    """Finished cases are rated by a follow-up call (seed 001 line 20: 回访结果输入评价系统)."""
 
 
 DEMO_CITIES: dict[str, _City] = {
@@ -79,7 +81,7 @@ DEMO_CITIES: dict[str, _City] = {
         _Item("HY-SCJG-0101", "食品经营许可", "海阳市市场监督管理局", "W11"),
         _Item("HY-ZJ-0201", "建筑工程施工许可", "海阳市住房和城乡建设局", "W14"),
         _Item("HY-WS-0301", "公共场所卫生许可", "海阳市卫生健康局", "W17"),
-    )),
+    ), rated=True),
 }  # fmt: skip
 
 
@@ -442,6 +444,27 @@ _PATHS: tuple[tuple[Callable[[_Story, random.Random], None], int], ...] = (
 )
 
 
+_FINISHED = {"approved", "denied", "not_accepted"}
+_UNDONE = {"decision_altered", "application_withdrawn"}
+
+
+def _rated(s: _Story, rng: random.Random) -> None:
+    """A follow-up call the next working day rates a finished case (事项办结后, seed 001)."""
+    types = {c["event"]["type"] for c in s.commands}
+    if not types & _FINISHED or types & _UNDONE:
+        return
+    s.later(1)
+    if s.day > DEMO_LAST_DAY:
+        return
+    satisfaction = rng.choice(
+        ["very_satisfied", "very_satisfied", "satisfied", "basically_satisfied"]
+    )
+    s.add(
+        {"type": "service_rated", "satisfaction": satisfaction, "source": "follow_up_call"},
+        {"person": "R1", "role": "supervisor", "department": "海阳市政务服务中心"},
+    )
+
+
 def demo_commands(cases: int = 60, *, seed: int = 2026, city: str = "quanzhou") -> list[Command]:
     """``cases`` sample cases of ``city`` (in the order their events happened), reproducibly."""
     return [Command.model_validate(c) for c in _city_commands(cases, seed, DEMO_CITIES[city])]
@@ -472,6 +495,8 @@ def _city_commands(cases: int, seed: int, city: _City) -> list[dict[str, Any]]:
             if story.day <= DEMO_LAST_DAY:
                 break
             latest = max(1, latest // 2)
+        if city.rated:
+            _rated(story, rng)
         commands.extend(story.commands)
     commands.sort(key=lambda c: (c["at"], c["case_no"]))
     return commands
@@ -551,9 +576,9 @@ def demo_month(
     rng = random.Random(seed)
     shares = {"quanzhou": cases, "wuhou": cases // 2, "haiyang": cases // 2, "xinjian": cases // 3}
     lines: list[dict[str, Any]] = []
-    for name, count in shares.items():
-        if count:
-            lines += _city_commands(count, seed, DEMO_CITIES[name])
+    for offset, (name, count) in enumerate(shares.items()):
+        if count:  # each city its own draw, so their months differ
+            lines += _city_commands(count, seed + offset, DEMO_CITIES[name])
     if projects:
         for plan in _PROJECTS:
             lines += _project_commands(plan, rng)

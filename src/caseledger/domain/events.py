@@ -36,6 +36,8 @@ from caseledger.domain.vocabulary import (
     DocumentRequestMode,
     EscalationTarget,
     ProjectKind,
+    RatingSource,
+    Satisfaction,
     Stage,
     SuspensionReason,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "ProjectStageCompleted",
     "ProjectWithdrawn",
     "Received",
+    "ServiceRated",
     "StageCompleted",
     "Transferred",
 ]
@@ -255,6 +258,17 @@ class ComplaintResolved(EventBody):
     note: Text | None = None
 
 
+class ServiceRated(EventBody):
+    """办结评价: after the case is finished, the applicant's rating, from the evaluation
+    system or a follow-up call (回访) on service quality, handling time and integrity."""
+
+    type: Literal["service_rated"] = "service_rated"
+    zh: ClassVar[str] = "办结评价"
+    satisfaction: Satisfaction
+    source: RatingSource
+    note: Text | None = None
+
+
 _CaseEvent = (
     Received
     | Accepted
@@ -274,6 +288,7 @@ _CaseEvent = (
     | DecisionAltered
     | ComplaintFiled
     | ComplaintResolved
+    | ServiceRated
 )
 AnyEvent = Annotated[_CaseEvent, Field(discriminator="type")]
 

@@ -46,6 +46,8 @@ ALLOWED_FROM: dict[str, frozenset[CaseStatus]] = {
     "decision_altered": frozenset({S.APPROVED}),
     "complaint_filed": _EVERY_STATUS,
     "complaint_resolved": _EVERY_STATUS,
+    # seed 001 line 20: 事项办结后,评价系统给予评价 (a rating only once the case is finished)
+    "service_rated": frozenset({S.APPROVED, S.DENIED, S.NOT_ACCEPTED}),
 }
 """For each event type, the statuses in which it may be recorded."""
 

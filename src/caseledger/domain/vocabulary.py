@@ -142,6 +142,24 @@ class ComplaintOutcome(_Labelled):
     WITHDRAWN = "withdrawn", "撤诉"
 
 
+class Satisfaction(_Labelled):
+    """The applicant's rating of a finished case, on the five grades of the State Council's
+    政务服务“好差评” (国办发〔2019〕51号); seed 001 names a rating system but no scale."""
+
+    VERY_SATISFIED = "very_satisfied", "非常满意"
+    SATISFIED = "satisfied", "满意"
+    BASICALLY_SATISFIED = "basically_satisfied", "基本满意"
+    DISSATISFIED = "dissatisfied", "不满意"
+    VERY_DISSATISFIED = "very_dissatisfied", "非常不满意"
+
+
+class RatingSource(_Labelled):
+    """Where a rating comes from."""
+
+    EVALUATION_SYSTEM = "evaluation_system", "评价系统"
+    FOLLOW_UP_CALL = "follow_up_call", "电话回访"
+
+
 class CaseStatus(_Labelled):
     """Where a case stands in its lifecycle."""
 

@@ -58,11 +58,16 @@ def scenario_evaluation(pack: RulePack, scenario: Scenario) -> CaseEvaluation:
 
 def check_case(pack: RulePack, scenario: Scenario) -> list[Mismatch]:
     """Every mismatch between the scenario's case, as judged, and what it expects."""
+    e = scenario.expect
     try:
         evaluation = scenario_evaluation(pack, scenario)
     except (CaseLedgerError, ValidationError) as error:
-        return [Mismatch("events", "events the ledger records", _first_line(error))]
-    e = scenario.expect
+        message = _first_line(error)
+        if e.refused is not None and e.refused in message:
+            return []
+        return [Mismatch("events", e.refused or "events the ledger records", message)]
+    if e.refused is not None:
+        return [Mismatch("refused", e.refused, "every event recorded")]
     actual: dict[str, Any] = {
         "light": evaluation.light.value,
         "violations": sorted({f.violation.value for f in evaluation.findings}),

@@ -108,6 +108,10 @@ class Expectation(_Strict):
     )
     working_days_left: int | None = None
     status: str | None = None
+    refused: str | None = Field(
+        default=None,
+        description="The ledger refuses one of the events, with an error saying this.",
+    )
 
     def of_events(self) -> dict[str, Any]:
         """The expectations that need the scenario's events."""
@@ -115,7 +119,7 @@ class Expectation(_Strict):
 
 
 EVENT_EXPECTATIONS = {
-    "light", "violations", "case_sanctions", "deadline", "working_days_left", "status"
+    "light", "violations", "case_sanctions", "deadline", "working_days_left", "status", "refused"
 }  # fmt: skip
 """What only a case made of events can show (checked by ``caseledger.projections``)."""
 

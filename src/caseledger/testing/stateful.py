@@ -55,6 +55,7 @@ _ANY_BODY: dict[str, dict[str, Any]] = {
                          "requested_by": {"kind": "department", "code": "S"}},
     "complaint_filed": {"complaint_id": "T-X", "summary": "s"},
     "complaint_resolved": {"complaint_id": "NEVER-FILED", "outcome": "upheld"},
+    "service_rated": {"satisfaction": "satisfied", "source": "follow_up_call"},
 }  # fmt: skip
 """A schema-valid body of every event type, for commands the lifecycle must refuse."""
 

@@ -211,6 +211,10 @@ def event_body(
     if action == "complaint_resolved":
         complaint = draw(st.sampled_from(sorted(case.open_complaints)))
         return {"complaint_id": complaint, "outcome": "upheld"}
+    if action == "service_rated":
+        satisfaction = draw(st.sampled_from(["very_satisfied", "satisfied", "dissatisfied"]))
+        source = draw(st.sampled_from(["evaluation_system", "follow_up_call"]))
+        return {"satisfaction": satisfaction, "source": source}
     return {}  # clock_resumed, application_withdrawn
 
 
