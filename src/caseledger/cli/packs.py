@@ -34,7 +34,8 @@ def list_packs(ctx: typer.Context) -> None:
     registry = _registry(ctx)
     table = Table(title="rule packs")
     for column in ("name", "version", "title", "extends", "hash", "from"):
-        table.add_column(column, overflow="fold")
+        # names and hashes are what a user types next: never broken across lines
+        table.add_column(column, overflow="fold", no_wrap=column in ("name", "hash"))
     for pack in registry:
         table.add_row(
             pack.name,

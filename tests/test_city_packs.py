@@ -1,0 +1,140 @@
+"""The bundled city packs as their users meet them: listed, layered on national, the
+Haiyang cut cap refusing a locality's catalogue that cuts too deep, a "双重点" project
+judged against its own limit, and scenario files made of events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from caseledger import CaseLedger, PackRegistry
+from caseledger.projections.judgement import Light
+from caseledger.projections.scenario_case import check_case
+from caseledger.rules.scenarios import ScenarioFile
+from caseledger.rules.testing import load_pack_folder
+from tests.helpers import CST
+from tests.test_cli import run
+from tests.test_projects import project, registered
+
+CITIES = ["concentrated_licensing", "haiyang", "quanzhou", "wuhou", "xinjian"]
+
+
+def test_packs_list_shows_national_and_the_five_city_packs() -> None:
+    code, out, _ = run("packs", "list")
+    assert code == 0
+    for name in ("national", *CITIES):
+        assert name in out
+    registry = PackRegistry.discover()
+    for city in CITIES:
+        assert registry.get(city, judging=False).data.pack.extends == "national"
+
+
+def test_every_city_pack_has_at_least_ten_scenarios_drawn_from_its_seed() -> None:
+    root = Path(__file__).parent.parent / "rulepacks"
+    for city in CITIES:
+        files = sorted((root / city / f"caseledger_pack_{city}" / "scenarios").glob("*.toml"))
+        names = [
+            s.name
+            for f in files
+            for s in ScenarioFile.model_validate(tomllib.loads(f.read_text("utf-8"))).scenarios
+        ]
+        assert len(names) >= 10, city
+
+
+def locality(root: Path, promised: int) -> Path:
+    folder = root / "haiyang_town"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.toml").write_text(
+        textwrap.dedent(f"""
+        [pack]
+        name = "haiyang_town"
+        version = "1.0"
+        title = "海阳某镇 (a locality's catalogue on the Haiyang pack)"
+        extends = "haiyang"
+        catalogue = "closed"
+        reference = "tests/test_city_packs.py"
+
+        [[items."HY-T-0001"]]
+        from = 2013-01-01
+        name = "某项许可"
+        department = "镇住建办"
+        case_kind = "promised"
+        statutory_limit = 20
+        promised_limit = {promised}
+        reference = "tests/test_city_packs.py"
+        """),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_a_catalogue_on_haiyang_may_cut_a_limit_by_70_percent_but_not_more(
+    tmp_path: Path,
+) -> None:
+    # 6 of 20 working days is a cut of exactly 70% (最高的压缩70%, seed 001 line 17)
+    assert load_pack_folder(locality(tmp_path, 6)).pack.name == "haiyang_town"
+    registry = PackRegistry.discover([locality(tmp_path, 5)])
+    assert "haiyang_town" in registry.broken
+    (problem,) = registry.broken["haiyang_town"].problems
+    assert problem.where == "items.HY-T-0001[0].promised_limit"
+    assert "cuts the limit by 75%, more than the largest cut of 70%" in problem.message
+    assert "seed 001 line 17" in problem.message
+    assert problem.fix == "promise at least 6 working days"
+
+
+def test_the_cut_cap_does_not_reach_back_before_the_2012_cleanup(tmp_path: Path) -> None:
+    folder = locality(tmp_path, 5)
+    text = (folder / "pack.toml").read_text("utf-8").replace("2013-01-01", "2011-01-01")
+    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    assert load_pack_folder(folder).pack.name == "haiyang_town"
+
+
+@pytest.mark.parametrize(
+    ("kind", "limit", "deadline"),
+    [("general", 45, dt.date(2026, 12, 4)), ("double_key", 13, dt.date(2026, 10, 21))],
+)
+def test_a_haiyang_project_is_judged_against_the_limit_of_its_kind(
+    ledger: CaseLedger, kind: str, limit: int, deadline: dt.date
+) -> None:
+    when = dt.datetime(2026, 9, 28, 10, tzinfo=CST)
+    ledger.record(project(1, registered(kind, pack="haiyang"), when))
+    evaluation = ledger.evaluate_project("XM-1", dt.datetime(2026, 10, 9, 12, tzinfo=CST))
+    assert evaluation.limit == limit and evaluation.deadline == deadline
+    assert "seed 001 line 17" in evaluation.limit_reference
+    late = ledger.evaluate_project("XM-1", dt.datetime(2026, 12, 7, 9, tzinfo=CST))
+    assert late.light is Light.RED
+
+
+def test_a_scenario_whose_events_the_ledger_refuses_fails_with_the_ledger_s_reason() -> None:
+    pack = load_pack_folder(
+        Path(__file__).parent.parent / "rulepacks" / "haiyang" / "caseledger_pack_haiyang"
+    ).pack
+    scenario = ScenarioFile.model_validate(
+        {
+            "scenarios": [
+                {
+                    "name": "An approval of a case never received is refused by the ledger.",
+                    "events": [
+                        {
+                            "at": dt.datetime(2026, 3, 2, 9, tzinfo=CST),
+                            "event": {"type": "accepted"},
+                        }
+                    ],
+                    "expect": {"light": "green"},
+                }
+            ]
+        }
+    ).scenarios[0]
+    (mismatch,) = check_case(pack, scenario)
+    assert mismatch.what == "events" and "received" in str(mismatch.actual)
+
+
+def test_a_case_expectation_without_events_is_refused_when_the_file_is_read() -> None:
+    with pytest.raises(ValueError, match=r"judge a case: give its \[\[scenarios.events\]\]"):
+        ScenarioFile.model_validate(
+            {"scenarios": [{"name": "A light with no case to light.", "expect": {"light": "red"}}]}
+        )
