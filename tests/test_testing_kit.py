@@ -40,7 +40,8 @@ def test_pytest_in_a_scaffolded_pack_collects_and_runs_its_scenarios(tmp_path: P
     run = pytest_in(folder)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "baseline.toml::A promised case accepted on Monday 2 March 2026" in run.stdout
-    assert "3 passed" in run.stdout
+    assert "still open on 31 March is over its 20 working days: red. PASSED" in run.stdout
+    assert "4 passed" in run.stdout
 
 
 def test_a_failing_scenario_shows_each_expectation_expected_against_actual(
@@ -54,7 +55,7 @@ def test_a_failing_scenario_shows_each_expectation_expected_against_actual(
     assert run.returncode == 1
     assert "scenario failed: A promised case accepted on Monday 2 March 2026" in run.stdout
     assert "statutory_limit  15  →  20" in run.stdout
-    assert "1 failed, 2 passed" in run.stdout
+    assert "1 failed, 3 passed" in run.stdout
 
 
 def test_a_broken_pack_fails_its_scenarios_naming_the_problem(tmp_path: Path) -> None:

@@ -113,6 +113,22 @@ name = "Expert review pauses the clock, as Art. 45 says."
 accepted_on = 2026-03-02
 [scenarios.expect.clock]
 "clock_suspended.expert_review" = "pause"
+
+# A case made of events, judged at a moment: the ledger records them as it would in use.
+[[scenarios]]
+name = "A promised case accepted on 2 March 2026 and still open on 31 March is over its 20 working days: red."
+case_kind = "promised"
+as_of = 2026-03-31T09:00:00+08:00
+[[scenarios.events]]
+at = 2026-03-02T09:00:00+08:00
+event = {{ type = "received", channel = "window", applicant = "APP-1" }}
+[[scenarios.events]]
+at = 2026-03-02T09:30:00+08:00
+event = {{ type = "accepted" }}
+[scenarios.expect]
+deadline = 2026-03-30
+light = "red"
+violations = ["overtime"]
 """
 
 _README = """\
