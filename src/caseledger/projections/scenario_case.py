@@ -62,7 +62,7 @@ def check_case(pack: RulePack, scenario: Scenario) -> list[Mismatch]:
     try:
         evaluation = scenario_evaluation(pack, scenario)
     except (CaseLedgerError, ValidationError) as error:
-        message = _first_line(error)
+        message = _reason(error)
         if e.refused is not None and e.refused in message:
             return []
         return [Mismatch("events", e.refused or "events the ledger records", message)]
@@ -88,7 +88,7 @@ def check_case(pack: RulePack, scenario: Scenario) -> list[Mismatch]:
     return mismatches
 
 
-def _first_line(error: Exception) -> str:
+def _reason(error: Exception) -> str:
     """What was wrong, in one line: the field and message of each pydantic error."""
     if isinstance(error, ValidationError):
         return "; ".join(
