@@ -41,6 +41,8 @@ FIRST_YEAR = 2001
 """The first year whose State Council schedule the ``holidays`` package carries."""
 YEARS_AHEAD = 12
 """How many years past the last published one the calendar reaches (provisionally)."""
+_MEMO_SIZE = 200_000
+"""How many answers of each kind a calendar keeps (a bound on its memory)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class WorkingCalendar:
         self._cumulative = cumulative
         self._working_offsets = ordinals
         self._reasons: dict[tuple[int, int], str | None] = {}
+        # answers memoised by (ordinal, days) / (ordinal, ordinal): the calendar is immutable
+        # and read models ask the same questions for case after case
+        self._added: dict[tuple[dt.date, int], Counted[dt.date]] = {}
+        self._counted: dict[tuple[dt.date, dt.date], Counted[int]] = {}
         self._last_ordinal = self.last_day.toordinal()
         self._names = {day: str(name) for day, name in official.items()}
         self._names.update({day: info.name for day, info in extra.items()})
@@ -124,6 +130,16 @@ class WorkingCalendar:
 
     def add_working_days(self, start: dt.date, days: int) -> Counted[dt.date]:
         """The end day of a limit of ``days`` working days triggered on ``start``."""
+        try:
+            return self._added[start, days]
+        except KeyError:
+            pass
+        answer = self._add_working_days(start, days)
+        if len(self._added) < _MEMO_SIZE:
+            self._added[start, days] = answer
+        return answer
+
+    def _add_working_days(self, start: dt.date, days: int) -> Counted[dt.date]:
         if days < 0:
             raise ValueError(f"a limit cannot be negative ({days} working days)")
         offset = self._offset(start)
@@ -137,6 +153,16 @@ class WorkingCalendar:
 
     def count_working_days(self, after: dt.date, through: dt.date) -> Counted[int]:
         """Working days ``x`` with ``after < x <= through`` (negative if reversed)."""
+        try:
+            return self._counted[after, through]
+        except KeyError:
+            pass
+        answer = self._count_working_days(after, through)
+        if len(self._counted) < _MEMO_SIZE:
+            self._counted[after, through] = answer
+        return answer
+
+    def _count_working_days(self, after: dt.date, through: dt.date) -> Counted[int]:
         count = self._cumulative[self._offset(through)] - self._cumulative[self._offset(after)]
         low, high = min(after, through), max(after, through)
         return Counted(count, self.provisional_reason(low, high))

@@ -15,9 +15,11 @@ extension. For the exact state of one case at a past moment, evaluate it (``stat
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -61,6 +63,20 @@ SANCTION_COLUMNS = (
 )  # fmt: skip
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a rebuild builds its many small,
+    acyclic objects (they are freed by reference counting): its passes would otherwise
+    rescan them all, again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _ordinal(day: dt.date | None) -> int | None:
     return day.toordinal() if day else None
 
@@ -94,8 +110,9 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
     """The row of a case: ``c`` its clock at its last event, ``future`` its evaluation at its
     horizon (or at its last event), so that findings time will bring are dated in advance."""
     closed = c.decided_on or c.closed_on
-    red_days = [f.day for f in future.findings if _lit_red(future, f)]
-    yellow_days = [f.day for f in future.findings if not _lit_red(future, f)]
+    red = _red_findings(future)
+    red_days = [f.day for f in future.findings if id(f) in red]
+    yellow_days = [f.day for f in future.findings if id(f) not in red]
     yellow_from: dt.date | None = None
     if closed is None:
         near = _yellow_from(c, pack)
@@ -129,7 +146,7 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
         "window_code": future.holder[1],
         "violations": ",".join(sorted({f.violation.value for f in future.findings})),
         "points": sum(s.points or 0 for s in future.sanctions),
-        "received_month": c.received_on.strftime("%Y-%m") if c.received_on else None,
+        "received_month": _month(c.received_on) if c.received_on else None,
         "deadline_wd": pack.calendar.working_day_index(deadline) if deadline else None,
         "paused_left": c.working_days_left if c.paused else None,
         "watched_until": None if c.watched else _ordinal(c.certificate_issued_on or closed),
@@ -152,11 +169,21 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
     return BoardRow(tuple(values.values()), sanctions)
 
 
-def _lit_red(evaluation: CaseEvaluation, finding: Any) -> bool:
+def _red_findings(evaluation: CaseEvaluation) -> set[int]:
+    """The ids of the findings that light the case red: those whose first light sanction
+    says red, and those without one."""
+    lights: dict[int, bool] = {}
     for sanction in evaluation.sanctions:
-        if sanction.finding is finding and sanction.sanction is SanctionKind.LIGHT:
-            return sanction.light == Light.RED.value
-    return True
+        if sanction.sanction is SanctionKind.LIGHT:
+            lights.setdefault(id(sanction.finding), sanction.light == Light.RED.value)
+    return {id(f) for f in evaluation.findings if lights.get(id(f), True)}
+
+
+def _month(day: dt.date) -> str:
+    """``day.strftime("%Y-%m")``, without strftime's cost for four-digit years."""
+    if day.year >= 1000:
+        return f"{day.year}-{day.month:02d}"
+    return day.strftime("%Y-%m")
 
 
 def _yellow_from(c: ClockReport, pack: RulePack) -> dt.date | None:
@@ -366,18 +393,20 @@ class BoardProjection:
         see :mod:`caseledger.projections.parallel`; the rows are the same whatever the
         number); the rows are written with the tracking record in one transaction. Events
         recorded meanwhile are applied by the next catch-up."""
-        position = self.store.max_notification_id()
-        cases: dict[str, list[LogRow]] = {}
-        read = 0
-        for row in self.store.log_rows(position):
-            read += 1
-            if not is_project_stream(row[1]):  # projects are judged on demand
-                cases.setdefault(row[1], []).append(row)
-        rows = map_in_processes(self._judge_stored, list(cases.values()), workers)
-        self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
-        return read
+        with _collector_paused():
+            position = self.store.max_notification_id()
+            cases: dict[str, list[LogRow]] = {}
+            read = 0
+            for row in self.store.log_rows(position):
+                read += 1
+                if not is_project_stream(row[1]):  # projects are judged on demand
+                    cases.setdefault(row[1], []).append(row)
+            rows = map_in_processes(self._judge_stored, list(cases.values()), workers)
+            self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
+            return read
 
     def _judge_stored(self, stored: list[LogRow]) -> BoardRow:
+        """The row of one case from its stored events."""
         decode = self.store.case_mapper.decode_data
         facts = [
             fact_from_state(version, topic, decode(case_no, version, data))

@@ -206,8 +206,13 @@ class _Run:
         return counted.value
 
     def first(self, *types: str) -> Fact | None:
-        found = [self._first[t] for t in types if t in self._first]
-        return min(found, key=lambda f: f.version) if found else None
+        """The earliest fact of any of ``types``, or None."""
+        best = None
+        for kind in types:
+            fact = self._first.get(kind)
+            if fact is not None and (best is None or fact.version < best.version):
+                best = fact
+        return best
 
     # -- start -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -234,8 +239,12 @@ class _Run:
         if late and not refused_in_time and notice is not None:
             r.deemed_accepted = True
             r.started_on = r.received_on
-            what = "no reaction" if reaction is None else f"{reaction.type} on {self.day(reaction)}"
             if self.trace:
+                what = (
+                    "no reaction"
+                    if reaction is None
+                    else f"{reaction.type} on {self.day(reaction)}"
+                )
                 r.steps.append(
                     Step(
                         "start",
@@ -268,8 +277,8 @@ class _Run:
         statutory = pack.statutory_limit(code, r.case_kind, on)
         if statutory is not None:
             r.statutory_limit = statutory[0]
-            refs = "; ".join(f"{x.pack}: {x.reference}" for x in statutory[1])
             if self.trace:
+                refs = "; ".join(f"{x.pack}: {x.reference}" for x in statutory[1])
                 r.steps.append(
                     Step(
                         "statutory limit",
@@ -294,8 +303,8 @@ class _Run:
             if fact.type == "extended":
                 days = int(fact.get("working_days"))
                 r.extension_days += days
-                reference = f"{extension.pack}: {extension.reference}" if extension else ""
                 if self.trace:
+                    reference = f"{extension.pack}: {extension.reference}" if extension else ""
                     r.steps.append(
                         Step(
                             "extension",

@@ -46,6 +46,9 @@ __all__ = ["GIVEN", "PackIdentity", "Parameter", "Resolved", "RulePack", "in_for
 
 V = TypeVar("V", bound=Version)
 
+_MEMO_SIZE = 100_000
+"""How many answers of each kind a pack keeps (a bound on its memory)."""
+
 GIVEN = "(given)"
 """``Parameter.set_in`` of a value given with :meth:`RulePack.with_parameters`."""
 
@@ -138,7 +141,7 @@ class _Section(Generic[V]):
                 if found is not None:
                     answer = Resolved(found, key, pack)
                     break
-        if len(self._answers) < 100_000:
+        if len(self._answers) < _MEMO_SIZE:
             self._answers[key, on] = answer
         return answer
 
@@ -434,6 +437,30 @@ class RulePack:
             role, department, window = actor.role, actor.department, actor.window
         else:
             role, department, window = actor
+        key = (role, department, window, decision, item_code, kind, on)
+        try:
+            return self._authorising[key]
+        except KeyError:
+            pass
+        answer = self._authorise(role, department, window, decision, item_code, kind, on)
+        if len(self._authorising) < _MEMO_SIZE:
+            self._authorising[key] = answer
+        return answer
+
+    @cached_property
+    def _authorising(self) -> dict[tuple[Any, ...], Resolved[ScopeRule] | None]:
+        return {}
+
+    def _authorise(
+        self,
+        role: str,
+        department: str,
+        window: str | None,
+        decision: Decision,
+        item_code: str | None,
+        kind: CaseKind | None,
+        on: dt.date,
+    ) -> Resolved[ScopeRule] | None:
         for scope in self.scopes_on(on):
             rule = scope.rule
             holder = rule.holder
@@ -459,8 +486,20 @@ class RulePack:
         return None
 
     def sanction_rules(self, violation: Violation, on: dt.date) -> list[Resolved[SanctionRule]]:
-        found = [r for key in self.sanctions.names() if (r := self.sanctions.resolve(key, on))]
-        return [r for r in found if r.rule.violation is violation]
+        """The sanction rules in force on ``on`` for ``violation`` (a new list each time)."""
+        cached = self._sanction_rules.get((violation, on))
+        if cached is None:
+            found = [r for key in self.sanctions.names() if (r := self.sanctions.resolve(key, on))]
+            cached = tuple(r for r in found if r.rule.violation is violation)
+            if len(self._sanction_rules) < _MEMO_SIZE:
+                self._sanction_rules[violation, on] = cached
+        return list(cached)
+
+    @cached_property
+    def _sanction_rules(
+        self,
+    ) -> dict[tuple[Violation, dt.date], tuple[Resolved[SanctionRule], ...]]:
+        return {}
 
     # -- calendar ------------------------------------------------------------------------
     def calendar_days(self) -> list[CalendarDay]:
