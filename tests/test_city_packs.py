@@ -1,6 +1,7 @@
 """The bundled city packs as their users meet them: listed, layered on national, the
 Haiyang cut cap refusing a locality's catalogue that cuts too deep, a "双重点" project
-judged against its own limit, and scenario files made of events."""
+judged against its own limit, scenario files made of events, and the quarterly statistics
+of seed 001 (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from caseledger.rules.scenarios import ScenarioFile
 from caseledger.rules.testing import load_pack_folder
 from tests.helpers import CST
 from tests.test_cli import run
+from tests.test_projections import Story
 from tests.test_projects import project, registered
 
 CITIES = ["concentrated_licensing", "haiyang", "quanzhou", "wuhou", "xinjian"]
@@ -138,3 +140,13 @@ def test_a_case_expectation_without_events_is_refused_when_the_file_is_read() ->
         ScenarioFile.model_validate(
             {"scenarios": [{"name": "A light with no case to light.", "expect": {"light": "red"}}]}
         )
+
+
+def test_statistics_by_quarter_put_each_case_in_the_quarter_it_was_received(
+    ledger: CaseLedger,
+) -> None:
+    Story(ledger, "EX-Q1").received("2026-03-31 09:00").accepted("2026-03-31 10:00")
+    Story(ledger, "EX-Q2").received("2026-04-01 09:00").accepted("2026-04-01 10:00")
+    Story(ledger, "EX-Q2B").received("2026-06-30 09:00")
+    rows = {r.key: r.received for r in ledger.statistics(dt.date(2026, 7, 1), by="quarter")}
+    assert rows == {"2026-Q1": 1, "2026-Q2": 2}

@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 import threading
 import time
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 import typer
@@ -18,7 +18,7 @@ from caseledger.ledger import CaseLedger
 from caseledger.projections.evaluation import CaseEvaluation
 from caseledger.projections.judgement import Light
 from caseledger.projections.project import ProjectEvaluation
-from caseledger.projections.reports import Board, ScoreRow, StatRow
+from caseledger.projections.reports import GROUPINGS, Board, Grouping, ScoreRow, StatRow
 
 __all__ = [
     "STYLE",
@@ -130,15 +130,15 @@ def stats_command(
     ctx: typer.Context,
     as_of: AsOf = None,
     by: Annotated[
-        str, typer.Option(help="Group by department, window, item, month or pack.")
+        str, typer.Option(help="Group by department, window, item, month, quarter or pack.")
     ] = "department",
     as_json: AsJson = False,
 ) -> None:
     """Received, finished, on time, early (提前办结), overdue and average working days."""
-    if by not in ("department", "window", "item", "month", "pack"):
-        raise typer.BadParameter("use department, window, item, month or pack", param_hint="--by")
+    if by not in GROUPINGS:
+        raise typer.BadParameter(f"use one of {', '.join(GROUPINGS)}", param_hint="--by")
     moment = parse_as_of(as_of)
-    grouping: Literal["department", "window", "item", "month", "pack"] = by  # type: ignore[assignment]
+    grouping: Grouping = by  # type: ignore[assignment]
     with _open(ctx) as ledger:
         rows = ledger.statistics(moment.date(), by=grouping)
         scores = ledger.scores(moment.date(), by="window" if by == "window" else "department")

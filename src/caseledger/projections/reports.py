@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from caseledger.projections.board import BoardProjection
 from caseledger.projections.judgement import Light
 
 __all__ = [
+    "GROUPINGS",
     "Board",
     "BoardEntry",
     "Grouping",
@@ -22,12 +23,16 @@ __all__ = [
     "statistics",
 ]
 
-Grouping = Literal["department", "window", "item", "month", "pack"]
+Grouping = Literal["department", "window", "item", "month", "quarter", "pack"]
+GROUPINGS: tuple[str, ...] = get_args(Grouping)
 _KEYS: dict[str, str] = {
     "department": "department",
     "window": "window_code",
     "item": "item_code",
     "month": "received_month",
+    # e.g. 2026-Q4: window staff are assessed and reported once a quarter (seed 001 line 19)
+    "quarter": "(substr(received_month, 1, 4) || '-Q' || "
+    "CAST((CAST(substr(received_month, 6, 2) AS INTEGER) + 2) / 3 AS TEXT))",
     "pack": "rule_pack",
 }
 
