@@ -150,3 +150,31 @@ def test_statistics_by_quarter_put_each_case_in_the_quarter_it_was_received(
     Story(ledger, "EX-Q2B").received("2026-06-30 09:00")
     rows = {r.key: r.received for r in ledger.statistics(dt.date(2026, 7, 1), by="quarter")}
     assert rows == {"2026-Q1": 1, "2026-Q2": 2}
+
+
+def test_a_haiyang_project_must_be_registered_by_the_bureau_that_leads_or_designates_its_lead(
+    ledger: CaseLedger,
+) -> None:
+    when = dt.datetime(2026, 9, 28, 10, tzinfo=CST)
+    ledger.record(project(1, registered("general", pack="haiyang"), when))  # by 市发改委
+    bureau = {"person": "J1", "role": "section_chief", "department": "海阳市行政服务局"}
+    designated = {**registered("general", pack="haiyang"), "lead": {"kind": "department",
+                  "code": "海阳市住房和城乡建设局"}}  # fmt: skip
+    ledger.record({**project(1, designated, when, number="XM-2"), "actor": bureau})
+    as_of = dt.datetime(2026, 10, 9, 12, tzinfo=CST)
+    outsider, by_bureau = (ledger.evaluate_project(n, as_of) for n in ("XM-1", "XM-2"))
+    (finding,) = outsider.findings
+    assert finding.violation.value == "ultra_vires" and finding.department == "市发改委"
+    assert "由行政服务局担任或指定建设项目牵头单位" in finding.reference
+    assert outsider.light is Light.RED
+    assert "ultra_vires_red_light" in {s.rule for s in outsider.sanctions}
+    assert by_bureau.findings == [] and by_bureau.light is Light.GREEN
+
+
+def test_under_national_law_any_organ_the_government_chooses_may_lead_a_project(
+    ledger: CaseLedger,
+) -> None:
+    when = dt.datetime(2026, 9, 28, 10, tzinfo=CST)
+    ledger.record(project(1, registered("general", pack="quanzhou"), when))
+    evaluation = ledger.evaluate_project("XM-1", dt.datetime(2026, 10, 9, 12, tzinfo=CST))
+    assert evaluation.findings == [] and evaluation.light is Light.GREEN

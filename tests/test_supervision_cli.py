@@ -73,7 +73,9 @@ def test_stats_reports_received_finished_early_and_overdue(demo_db: str) -> None
     code, out, _ = run("--db", demo_db, "stats", "--as-of", "2026-11-23", "--by", "month")
     assert code == 0 and "2026-10" in out and "提前" in out
     code, _, err = run("--db", demo_db, "stats", "--by", "colour")
-    assert code == 2 and "department, window, item, month or pack" in err
+    assert code == 2 and "use one of department, window, item, month, quarter" in err
+    code, out, _ = run("--db", demo_db, "stats", "--as-of", "2026-11-23", "--by", "quarter")
+    assert code == 0 and "2026-Q4" in out
 
 
 def test_project_catches_up_and_rebuilds(demo_db: str) -> None:

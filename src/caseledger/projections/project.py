@@ -32,7 +32,7 @@ from caseledger.projections.judgement import (
     account_lines,
     sanctions_for,
 )
-from caseledger.rules.model import SanctionKind, Violation
+from caseledger.rules.model import Decision, SanctionKind, Violation
 from caseledger.rules.pack import PackIdentity, RulePack
 from caseledger.rules.registry import PackRegistry
 
@@ -238,7 +238,8 @@ def evaluate_project(
             counted_left = pack.calendar.count_working_days(today, deadline)
             left = counted_left.value
             note(counted_left.provisional)
-    findings = _overtime(start, deadline, completed_on, end, today, lead, limit, reference)
+    findings = _lead_authority(registered, pack, start)
+    findings += _overtime(start, deadline, completed_on, end, today, lead, limit, reference)
     sanctions = sanctions_for(findings, pack)
     light, reasons = _light(findings, sanctions, pack, start, end, used, left, limit, deadline)
     stage_defs = registered.get("stages", [])
@@ -273,6 +274,27 @@ def evaluate_project(
         registered.get("series"), start, limit, reference, deadline, completed_on, withdrawn_on,
         used, left, provisional, stages, linked_cases, light, reasons, findings, sanctions,
     )  # fmt: skip
+
+
+def _lead_authority(registered: Fact, pack: RulePack, start: dt.date) -> list[Finding]:
+    """越权: a project registered (牵头受理) by a unit no scope lets lead it or designate its
+    lead unit."""
+    actor = (registered.role, registered.department, registered.window)
+    if pack.authorising_scope(actor, Decision.LEAD, None, None, start) is not None:
+        return []
+    grants = [s for s in pack.scopes_on(start) if Decision.LEAD in s.rule.decisions]
+    reference = "; ".join(f"{s.pack}: {s.reference}" for s in grants) or (
+        f"pack {pack.name} lets no unit lead a project on {start}"
+    )
+    detail = (
+        f"registered on {start} by {registered.department} ({registered.role}), which may not "
+        "lead the project or designate its lead unit"
+    )
+    finding = Finding(
+        Violation.ULTRA_VIRES, start, detail, reference,
+        registered.department, registered.window, registered.version,
+    )  # fmt: skip
+    return [finding]
 
 
 def _overtime(

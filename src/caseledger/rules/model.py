@@ -176,6 +176,9 @@ class Decision(StrEnum):
     """准予 / 不予许可."""
     EXTEND = "extend"
     """Approve an extension of the time limit (Art. 42)."""
+    LEAD = "lead"
+    """牵头受理: register a parallel-approval project as its lead unit, or designate the lead
+    (Art. 26); judged on the actor who records ``project_registered``."""
 
 
 class Violation(StrEnum):
