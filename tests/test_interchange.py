@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from caseledger import BatchRejected, CaseLedger
+from caseledger import BatchItemError, BatchRejected, CaseLedger, InvalidCommand
 from caseledger.demo import demo_commands
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events, parse_lines
@@ -42,6 +42,38 @@ def test_the_schema_rejects_what_the_library_rejects() -> None:
     line["event"]["channel"] = "window"
     line["event"]["extra"] = 1
     assert not validator.is_valid(line)
+
+
+EXTENSION = {
+    "type": "extended", "working_days": 5, "reason": "情况复杂",
+    "approver": {"person": "H1", "role": "department_head", "department": "D1"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("at", 1_772_413_200), ("working_days", "5"), ("working_days", True)],
+)  # fmt: skip
+def test_the_library_rejects_what_the_schema_rejects_a_number_for_a_moment_or_a_loose_integer(
+    ledger: CaseLedger, field: str, value: object
+) -> None:
+    validator = jsonschema.Draft202012Validator(interchange_schema())
+    line = {"case_no": "S-1", "command_id": "S-1-1", "at": "2026-03-02T09:00:00+08:00",
+            "actor": {"person": "A1", "role": "window_a", "department": "D1"},
+            "event": dict(EXTENSION)}  # fmt: skip
+    if field == "at":
+        line["at"] = value
+    else:
+        line["event"]["working_days"] = value  # type: ignore[index]
+    assert list(validator.iter_errors(line)), "the schema accepts it"
+    where = "at" if field == "at" else "event.extended.working_days"
+    (problem,) = parse_lines([json.dumps(line)])
+    assert isinstance(problem, BatchItemError) and problem.field == where
+    before = snapshot(ledger)
+    with pytest.raises(InvalidCommand) as raised:
+        ledger.record(line)
+    assert raised.value.problems[0][0] == where
+    assert snapshot(ledger) == before
 
 
 def test_a_file_with_bad_lines_is_rejected_naming_each_line_and_field(

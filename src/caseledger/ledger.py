@@ -33,6 +33,7 @@ from caseledger.domain.records import (
     ProjectCommand,
     RecordedEvent,
     is_project_stream,
+    parse_command,
 )
 from caseledger.domain.stream import EventStream
 from caseledger.errors import (
@@ -449,13 +450,14 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
 def _as_command(item: AnyCommand | Mapping[str, Any]) -> AnyCommand:
     if isinstance(item, Command | ProjectCommand):
         return item
-    kind: type[AnyCommand] = (
-        ProjectCommand if isinstance(item, Mapping) and "project_no" in item else Command
-    )
+    if not isinstance(item, Mapping):
+        raise InvalidCommand([("", f"a command is a mapping, not {type(item).__name__}")])
     try:
-        return kind.model_validate(item)
+        return parse_command(item)
     except ValidationError as error:
         raise InvalidCommand(problems_of(error)) from error
+    except TypeError as error:  # a value JSON cannot hold (a set, a Decimal, an object)
+        raise InvalidCommand([("", f"not a JSON value: {error}")]) from error
 
 
 def _item_errors(position: int, error: CaseLedgerError) -> list[BatchItemError]:

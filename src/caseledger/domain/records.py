@@ -13,8 +13,10 @@ event's whole stored content (see :mod:`caseledger.domain.chain`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
@@ -32,6 +34,7 @@ __all__ = [
     "ProjectCommand",
     "RecordedEvent",
     "is_project_stream",
+    "parse_command",
     "project_stream",
 ]
 
@@ -214,3 +217,23 @@ class RecordedEvent(Frozen):
 def _iso(moment: dt.datetime) -> str:
     """ISO 8601 with the offset as given, e.g. ``2026-03-02T09:30:00+08:00``."""
     return moment.isoformat()
+
+
+def parse_command(data: Mapping[str, Any]) -> Command | ProjectCommand:
+    """A command from its JSON form (a line of the interchange format, or the same as a
+    mapping), validated as strictly as the published schema: a moment is an ISO 8601 string
+    with its offset, never a number; an integer is a JSON integer, never ``"5"``, ``5.0`` or
+    ``true``. Raises pydantic's ``ValidationError``, or ``TypeError`` for a value JSON
+    cannot hold."""
+    kind: type[Command | ProjectCommand] = ProjectCommand if "project_no" in data else Command
+    kind.model_validate(data)  # the checks of Python values first, with their own messages
+    text = orjson.dumps(dict(data), default=_iso_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    return kind.model_validate_json(text, strict=True)
+
+
+def _iso_value(value: Any) -> str:
+    """Python dates and times as ``isoformat`` writes them, offsets and all (orjson's own
+    form would round an offset with seconds, which the ledger must refuse, not alter)."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import orjson
 from pydantic import ValidationError
 
-from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
+from caseledger.domain.records import Command, ProjectCommand, RecordedEvent, parse_command
 from caseledger.errors import BatchItemError, BatchRejected
 from caseledger.ledger import problems_of
 
@@ -57,8 +57,7 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
             yield BatchItemError(line_no, "", "a line must be a JSON object")
             continue
         try:
-            kind = ProjectCommand if "project_no" in data else Command
-            yield ParsedLine(line_no, kind.model_validate(data))
+            yield ParsedLine(line_no, parse_command(data))
         except ValidationError as error:
             for path, message in problems_of(error):
                 yield BatchItemError(line_no, path, message)
