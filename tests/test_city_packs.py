@@ -9,13 +9,14 @@ import datetime as dt
 import textwrap
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from caseledger import CaseLedger, PackRegistry
+from caseledger import CaseLedger, PackRegistry, RulePack
 from caseledger.projections.judgement import Light
 from caseledger.projections.scenario_case import check_case
-from caseledger.rules.scenarios import ScenarioFile
+from caseledger.rules.scenarios import ScenarioFile, run_scenario
 from caseledger.rules.testing import load_pack_folder
 from tests.helpers import CST
 from tests.test_cli import run
@@ -178,3 +179,61 @@ def test_under_national_law_any_organ_the_government_chooses_may_lead_a_project(
     ledger.record(project(1, registered("general", pack="quanzhou"), when))
     evaluation = ledger.evaluate_project("XM-1", dt.datetime(2026, 10, 9, 12, tzinfo=CST))
     assert evaluation.findings == [] and evaluation.light is Light.GREEN
+
+
+def haiyang() -> RulePack:
+    folder = Path(__file__).parent.parent / "rulepacks" / "haiyang" / "caseledger_pack_haiyang"
+    return load_pack_folder(folder).pack
+
+
+RECEIVED_LINE = {
+    "at": dt.datetime(2026, 3, 2, 9, tzinfo=CST),
+    "event": {"type": "received", "channel": "window", "applicant": "APP"},
+}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "says"),
+    [
+        ({"expect": {}}, "expect names nothing to check"),
+        ({"events": [RECEIVED_LINE], "expect": {"refused": "", }}, "at least 1 character"),
+        ({"events": [RECEIVED_LINE], "expect": {"refused": "x", "light": "red"}},
+         "refused cannot go with other expectations"),
+        ({"events": [{**RECEIVED_LINE, "at": dt.datetime(2026, 3, 2, 9)}],
+          "expect": {"light": "green"}}, "at needs its UTC offset"),
+        ({"events": [{"at": RECEIVED_LINE["at"], "event": {"channel": "window"}}],
+          "expect": {"light": "green"}}, "event needs its type"),
+        ({"events": [RECEIVED_LINE], "as_of": dt.datetime(2026, 3, 1, 9, tzinfo=CST),
+          "expect": {"light": "green"}}, "event 1 is after as_of"),
+        ({"events": [RECEIVED_LINE], "expect": {"status": "recieved"}}, "Input should be"),
+    ],
+)  # fmt: skip
+def test_a_scenario_that_could_not_fail_or_could_not_run_is_refused_when_read(
+    scenario: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ValueError, match=says):
+        ScenarioFile.model_validate({"scenarios": [{"name": "A scenario to refuse.", **scenario}]})
+
+
+def test_a_limit_expected_with_no_day_to_judge_it_on_fails_instead_of_passing() -> None:
+    (scenario,) = ScenarioFile.model_validate(
+        {"scenarios": [{"name": "A limit with no day.", "expect": {"statutory_limit": 999}}]}
+    ).scenarios
+    result = run_scenario(haiyang(), scenario, case_check=check_case)
+    assert not result.passed
+    assert [m.what for m in result.mismatches] == ["statutory_limit"]
+
+
+def test_a_refused_event_is_named_by_its_number_and_type() -> None:
+    (scenario,) = ScenarioFile.model_validate(
+        {"scenarios": [{"name": "Deciding twice is refused.", "events": [
+            RECEIVED_LINE,
+            {"at": dt.datetime(2026, 3, 2, 10, tzinfo=CST),
+             "event": {"type": "approved", "decision_no": "D1"}},
+            {"at": dt.datetime(2026, 3, 2, 11, tzinfo=CST),
+             "event": {"type": "approved", "decision_no": "D2"}},
+        ], "expect": {"light": "red"}}]}
+    ).scenarios  # fmt: skip
+    (mismatch,) = check_case(haiyang(), scenario)
+    assert str(mismatch.actual).startswith("event 3 (approved): ")
+    assert "cannot record 'approved'" in str(mismatch.actual)

@@ -37,19 +37,23 @@ def scenario_evaluation(pack: RulePack, scenario: Scenario) -> CaseEvaluation:
             body.setdefault("rule_pack", pack.name)
             body.setdefault("item_code", scenario.item)
             body.setdefault("case_kind", scenario.case_kind.value)
-        command = Command.model_validate(
-            {
-                "case_no": SCENARIO_CASE_NO,
-                "command_id": f"event-{number}",
-                "at": line.at,
-                "actor": line.actor,
-                "event": body,
-            }
-        )
-        if case is None:
-            case = Case.start(command, recorded_at=line.at)
-        else:
-            case.record(command, recorded_at=line.at)
+        try:
+            command = Command.model_validate(
+                {
+                    "case_no": SCENARIO_CASE_NO,
+                    "command_id": f"event-{number}",
+                    "at": line.at,
+                    "actor": line.actor,
+                    "event": body,
+                }
+            )
+            if case is None:
+                case = Case.start(command, recorded_at=line.at)
+            else:
+                case.record(command, recorded_at=line.at)
+        except (CaseLedgerError, ValidationError) as error:
+            error.add_note(f"event {number} ({body.get('type')})")
+            raise
     assert case is not None, "a scenario with expectations of its case has events"
     as_of = scenario.as_of or scenario.events[-1].at
     known = [f for f in map(fact_from_event, case.events) if f.at <= as_of]
@@ -89,10 +93,12 @@ def check_case(pack: RulePack, scenario: Scenario) -> list[Mismatch]:
 
 
 def _reason(error: Exception) -> str:
-    """What was wrong, in one line: the field and message of each pydantic error."""
+    """What was wrong, in one line, after the event it was wrong of: the field and message
+    of each pydantic error, or the ledger's own message."""
+    where = "".join(f"{note}: " for note in getattr(error, "__notes__", ()))
     if isinstance(error, ValidationError):
-        return "; ".join(
+        return where + "; ".join(
             f"{'.'.join(str(part) for part in detail['loc'])}: {detail['msg']}"
             for detail in error.errors()
         )
-    return str(error)
+    return where + str(error)

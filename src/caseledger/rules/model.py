@@ -326,13 +326,20 @@ class Holder(_Strict):
         default_factory=list,
         description="With department = *: the departments that do not hold the power.",
     )
+    departments: list[ChineseLabel] = Field(
+        default_factory=list,
+        description="With department = *: only these departments hold it, each within its "
+        "own powers (as the national organ_decides grants every organ its own).",
+    )
     roles: list[Slug | Literal["*"]] = Field(min_length=1, description="Roles, or * for any.")
     windows: list[str] | None = None
 
     @model_validator(mode="after")
     def _exceptions_need_any(self) -> Holder:
-        if self.except_departments and self.department != "*":
-            raise ValueError('except_departments needs department = "*"')
+        if (self.except_departments or self.departments) and self.department != "*":
+            raise ValueError('except_departments and departments need department = "*"')
+        if self.except_departments and self.departments:
+            raise ValueError("give departments or except_departments, not both")
         return self
 
 

@@ -471,6 +471,8 @@ class RulePack:
             if holder.department == "*":
                 if department in holder.except_departments:
                     continue
+                if holder.departments and department not in holder.departments:
+                    continue
             elif holder.department != department:
                 continue
             if holder.windows is not None and window not in holder.windows:
@@ -525,12 +527,14 @@ def _hash_form(data: PackData) -> dict[str, Any]:
     """The data hashed: fields added after packs were first hashed are left out while they
     hold their defaults, so that an unchanged pack keeps its content hash."""
     form = data.model_dump(mode="json")
-    if not form.get("parameters"):
-        form.pop("parameters", None)
+    for section in ("parameters", "promise_cuts"):
+        if not form.get(section):
+            form.pop(section, None)
     for versions in form.get("scopes", {}).values():
         for version in versions:
             if not version.get("except_items"):
                 version.pop("except_items", None)
-            if not version["holder"].get("except_departments"):
-                version["holder"].pop("except_departments", None)
+            for listed in ("except_departments", "departments"):
+                if not version["holder"].get(listed):
+                    version["holder"].pop(listed, None)
     return form

@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from caseledger.calendar import Counted
 from caseledger.domain.values import Actor, Slug
-from caseledger.domain.vocabulary import CaseKind
+from caseledger.domain.vocabulary import CaseKind, CaseStatus
 from caseledger.errors import PackError, PackProblem
 from caseledger.rules.loader import field_path, locate
 from caseledger.rules.model import ClockEffect, Decision, Violation
@@ -107,10 +107,12 @@ class Expectation(_Strict):
         default=None, description="The deadline supervision watches (promised, else statutory)."
     )
     working_days_left: int | None = None
-    status: str | None = None
+    status: CaseStatus | None = None
     refused: str | None = Field(
         default=None,
-        description="The ledger refuses one of the events, with an error saying this.",
+        min_length=1,
+        description="The ledger refuses one of the events, with an error saying this "
+        "(nothing else can be expected of a case it refuses).",
     )
 
     def of_events(self) -> dict[str, Any]:
@@ -134,6 +136,14 @@ class ScenarioEvent(_Strict):
     at: dt.datetime = Field(description="When it happened, with its UTC offset.")
     actor: Actor = Field(default=_CLERK, description="Who did it (a window clerk if left out).")
     event: dict[str, Any] = Field(description="The event body, with its type.")
+
+    @model_validator(mode="after")
+    def _a_moment_and_a_type(self) -> ScenarioEvent:
+        if self.at.tzinfo is None:
+            raise ValueError("at needs its UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+        if not isinstance(self.event.get("type"), str):
+            raise ValueError('event needs its type, e.g. event = { type = "received", ... }')
+        return self
 
 
 Parameters = dict[Slug, dt.date]
@@ -161,13 +171,28 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _events_for_case_expectations(self) -> Scenario:
         wanted = self.expect.of_events()
+        if not self.expect.model_dump(exclude_defaults=True):
+            raise ValueError("expect names nothing to check: give at least one expectation")
         if wanted and not self.events:
             raise ValueError(
                 f"expectations {', '.join(sorted(wanted))} judge a case: "
                 "give its [[scenarios.events]]"
             )
-        if self.as_of is not None and self.as_of.tzinfo is None:
+        if self.expect.refused is not None and len(wanted) > 1:
+            raise ValueError(
+                "refused cannot go with other expectations of the case: a refused case is "
+                "not recorded, so nothing else can be judged"
+            )
+        if self.as_of is None:
+            return self
+        if self.as_of.tzinfo is None:
             raise ValueError("as_of needs its UTC offset, e.g. 2026-03-02T17:00:00+08:00")
+        late = [n for n, e in enumerate(self.events, start=1) if e.at > self.as_of]
+        if late:
+            raise ValueError(
+                f"event {late[0]} is after as_of: a scenario's case is judged after all its "
+                "events (move as_of, or leave the later events out)"
+            )
         return self
 
 
@@ -308,6 +333,13 @@ class _Checks:
         on = s.accepted_on or s.received_on or s.decided_on
         if on is not None:
             self.limits(on)
+        else:  # a limit is the one in force on a day: without a day there is none to check
+            for what in (
+                "statutory_limit", "statutory_deadline", "extension_limit", "promised_limit",
+                "promised_deadline",
+            ):  # fmt: skip
+                if getattr(e, what) is not None:
+                    self.need("accepted_on", None, what)
         self.named_limit_deadline(
             "acceptance_notice_deadline", "received_on", s.received_on, "acceptance_notice"
         )
@@ -319,7 +351,7 @@ class _Checks:
             clock_day = self.need("accepted_on", on, f"clock {key}")
             rule = pack.clock_rule(event, detail, clock_day) if clock_day else None
             self.check(f"clock {key}", effect, rule.rule.effect if rule else None)
-        if e.yellow is not None and on is not None:
+        if e.yellow is not None and self.need("accepted_on", on, "yellow") and on is not None:
             threshold = pack.yellow_threshold(on)
             measured: Any = "none"
             if threshold is not None:
