@@ -85,14 +85,21 @@ def test_a_catalogue_on_haiyang_may_cut_a_limit_by_70_percent_but_not_more(
     (problem,) = registry.broken["haiyang_town"].problems
     assert problem.where == "items.HY-T-0001[0].promised_limit"
     assert "cuts the limit by 75%, more than the largest cut of 70%" in problem.message
-    assert "seed 001 line 17" in problem.message
-    assert problem.fix == "promise at least 6 working days"
+    assert "in force from 2012-07-01" in problem.message and "seed 001 line 17" in problem.message
+    assert problem.fix.startswith("promise at least 6 working days")
 
 
-def test_the_cut_cap_does_not_reach_back_before_the_2012_cleanup(tmp_path: Path) -> None:
+def test_the_cut_cap_binds_an_older_promise_still_in_force_but_not_one_that_ended_before_it(
+    tmp_path: Path,
+) -> None:
     folder = locality(tmp_path, 5)
-    text = (folder / "pack.toml").read_text("utf-8").replace("2013-01-01", "2011-01-01")
-    (folder / "pack.toml").write_text(text, encoding="utf-8")
+    older = (folder / "pack.toml").read_text("utf-8").replace("2013-01-01", "2011-01-01")
+    (folder / "pack.toml").write_text(older, encoding="utf-8")
+    registry = PackRegistry.discover([folder])
+    (problem,) = registry.broken["haiyang_town"].problems
+    assert "or end this version (to) before 2012-07-01" in problem.fix
+    ended = older.replace("from = 2011-01-01", "from = 2011-01-01\nto = 2012-06-30")
+    (folder / "pack.toml").write_text(ended, encoding="utf-8")
     assert load_pack_folder(folder).pack.name == "haiyang_town"
 
 
@@ -237,3 +244,21 @@ def test_a_refused_event_is_named_by_its_number_and_type() -> None:
     (mismatch,) = check_case(haiyang(), scenario)
     assert str(mismatch.actual).startswith("event 3 (approved): ")
     assert "cannot record 'approved'" in str(mismatch.actual)
+
+
+@pytest.mark.parametrize(
+    ("designator", "light"), [("海阳市行政服务局", "green"), ("市发改委", "red")]
+)
+def test_a_lead_unit_registers_its_project_on_the_bureau_s_designation(
+    ledger: CaseLedger, designator: str, light: str
+) -> None:
+    lead = {"kind": "department", "code": "海阳市住房和城乡建设局"}
+    body = {**registered("general", pack="haiyang"), "lead": lead,
+            "designated_by": {"kind": "body", "code": designator}}  # fmt: skip
+    actor = {"person": "K14", "role": "section_chief", "department": "海阳市住房和城乡建设局"}
+    when = dt.datetime(2026, 9, 28, 10, tzinfo=CST)
+    ledger.record({**project(1, body, when), "actor": actor})
+    evaluation = ledger.evaluate_project("XM-1", dt.datetime(2026, 10, 9, 12, tzinfo=CST))
+    assert evaluation.light.value == light
+    if light == "red":
+        assert f"on the designation of {designator}" in evaluation.findings[0].detail

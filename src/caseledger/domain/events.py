@@ -315,6 +315,11 @@ class ProjectRegistered(EventBody):
     series: Name | None = Field(
         default=None, description="The project series (系列), e.g. 房屋建筑及市政基础设施工程."
     )
+    designated_by: Party | None = Field(
+        default=None,
+        description="The body that designated the lead unit (指定), when the lead registers "
+        "the project on its designation rather than by a power of its own.",
+    )
 
 
 class CaseLinked(EventBody):

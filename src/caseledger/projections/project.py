@@ -277,10 +277,15 @@ def evaluate_project(
 
 
 def _lead_authority(registered: Fact, pack: RulePack, start: dt.date) -> list[Finding]:
-    """越权: a project registered (牵头受理) by a unit no scope lets lead it or designate its
-    lead unit."""
+    """越权: a project registered (牵头受理) by a unit no scope lets lead it, unless a body
+    that may lead projects designated it (``designated_by``, a body acting as such: judged
+    by the scopes that grant every role of it)."""
     actor = (registered.role, registered.department, registered.window)
-    if pack.authorising_scope(actor, Decision.LEAD, None, None, start) is not None:
+    designator = (registered.get("designated_by") or {}).get("code")
+    if designator is not None:
+        if pack.authorising_scope(("*", designator, None), Decision.LEAD, None, None, start):
+            return []
+    elif pack.authorising_scope(actor, Decision.LEAD, None, None, start) is not None:
         return []
     grants = [s for s in pack.scopes_on(start) if Decision.LEAD in s.rule.decisions]
     reference = "; ".join(f"{s.pack}: {s.reference}" for s in grants) or (
@@ -289,6 +294,9 @@ def _lead_authority(registered: Fact, pack: RulePack, start: dt.date) -> list[Fi
     detail = (
         f"registered on {start} by {registered.department} ({registered.role}), which may not "
         "lead the project or designate its lead unit"
+        if designator is None
+        else f"registered on {start} by {registered.department} on the designation of "
+        f"{designator}, which may not designate a project's lead unit"
     )
     finding = Finding(
         Violation.ULTRA_VIRES, start, detail, reference,

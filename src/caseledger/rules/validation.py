@@ -24,7 +24,13 @@ from itertools import combinations, pairwise
 
 from caseledger.domain.vocabulary import DocumentRequestMode, SuspensionReason
 from caseledger.errors import PackProblem
-from caseledger.rules.model import PARAMETER_REFERENCE, SanctionRule, ScopeRule, Version
+from caseledger.rules.model import (
+    PARAMETER_REFERENCE,
+    ItemVersion,
+    SanctionRule,
+    ScopeRule,
+    Version,
+)
 from caseledger.rules.pack import RulePack, version_span
 
 __all__ = ["check_pack"]
@@ -68,42 +74,58 @@ def check_pack(pack: RulePack) -> list[PackProblem]:
 
 def _promises(pack: RulePack) -> list[PackProblem]:
     """A promised limit may not exceed the statutory limit it promises to beat, nor cut it
-    by more than the pack's (or its lineage's) largest cut in force on the item's first day."""
+    by more than the largest cut of the pack (or its lineage) on any day of its version:
+    its first day, and each day a cap of the lineage comes into force while it runs."""
     problems = []
+    caps = sorted(
+        {
+            rule.starts
+            for layer in pack.lineage()
+            for rule in pack.resolved_rules(layer, "promise_cuts").get("largest", [])
+        }
+    )
     for code, versions in pack.data.items.items():
         for index, version in enumerate(versions):
             start = pack.resolve_date(version.from_)
             if version.promised_limit is None or start is None:
                 continue
-            statutory = pack.statutory_limit(code, version.case_kind, start)
-            if statutory is None:
-                continue
+            last = pack.resolve_date(version.to) if version.to is not None else None
+            days_to_check = [start] + [
+                cap for cap in caps if start < cap and (last is None or cap <= last)
+            ]
             where = f"items.{code}[{index}].promised_limit"
-            promised, days = version.promised_limit, statutory[0]
-            if promised > days:
-                problems.append(
-                    _problem(
-                        pack,
-                        where,
-                        f"{promised} working days is more than the statutory {days} of a "
-                        f"{version.case_kind.value} case",
-                        "promise at most the statutory limit",
-                    )
-                )
-            largest = pack.largest_promise_cut(start)
-            if largest is not None and days and 1 - promised / days > largest.rule.share + 1e-9:
-                problems.append(
-                    _problem(
-                        pack,
-                        where,
-                        f"{promised} of the statutory {days} working days cuts the limit by "
-                        f"{1 - promised / days:.0%}, more than the largest cut of "
-                        f"{largest.rule.share:.0%} ({largest.pack}: {largest.reference})",
-                        f"promise at least {math.ceil(days * (1 - largest.rule.share) - 1e-9)} "
-                        "working days",
-                    )
-                )
+            for day in days_to_check:
+                problem = _promise_problem(pack, code, version, day)
+                if problem is not None:
+                    problems.append(_problem(pack, where, *problem))
+                    break
     return problems
+
+
+def _promise_problem(
+    pack: RulePack, code: str, version: ItemVersion, day: dt.date
+) -> tuple[str, str] | None:
+    """What is wrong with the item's promise on ``day`` (message, fix), if anything."""
+    statutory = pack.statutory_limit(code, version.case_kind, day)
+    if statutory is None or version.promised_limit is None:
+        return None
+    promised, days = version.promised_limit, statutory[0]
+    if promised > days:
+        return (
+            f"{promised} working days is more than the statutory {days} of a "
+            f"{version.case_kind.value} case",
+            "promise at most the statutory limit",
+        )
+    largest = pack.largest_promise_cut(day)
+    if largest is None or not days or 1 - promised / days <= largest.rule.share + 1e-9:
+        return None
+    return (
+        f"{promised} of the statutory {days} working days cuts the limit by "
+        f"{1 - promised / days:.0%}, more than the largest cut of {largest.rule.share:.0%} "
+        f"in force from {largest.rule.starts} ({largest.pack}: {largest.reference})",
+        f"promise at least {math.ceil(days * (1 - largest.rule.share) - 1e-9)} working days, "
+        f"or end this version (to) before {largest.rule.starts}",
+    )
 
 
 def _problem(pack: RulePack, where: str, message: str, fix: str) -> PackProblem:
