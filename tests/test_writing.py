@@ -9,8 +9,10 @@ import pytest
 from caseledger import (
     BatchRejected,
     CaseLedger,
+    CaseNotFound,
     CommandIdReused,
     ConcurrencyConflict,
+    IllegalTransition,
 )
 from tests.helpers import ACCEPTED, APPROVED, CHIEF, RECEIVED, accepted_case, at, command, snapshot
 
@@ -147,3 +149,29 @@ def test_a_batch_that_loses_a_race_records_nothing(open_ledger: Callable[[], Cas
     with pytest.raises(ConcurrencyConflict):
         writer_b.store.save_cases([fresh, case_b])
     assert snapshot(writer_a) == before
+
+
+def test_a_command_id_repeated_within_one_batch_is_refused_naming_both_items(
+    ledger: CaseLedger,
+) -> None:
+    before = snapshot(ledger)
+    batch = [command("QZ-A", 1, RECEIVED, at(12)), command("QZ-A", 1, RECEIVED, at(12))]
+    with pytest.raises(BatchRejected) as caught:
+        ledger.record_batch(batch)
+    (error,) = caught.value.errors
+    assert (error.position, error.field) == (2, "command_id")
+    assert "already item 1 of this batch" in error.message
+    assert snapshot(ledger) == before
+
+
+def test_a_command_the_lifecycle_refuses_is_refused_for_that_before_its_pack_is_looked_up(
+    ledger: CaseLedger,
+) -> None:
+    accepted_case(ledger)
+    before = snapshot(ledger)
+    again = {**ACCEPTED, "rule_pack": "no_such_pack"}
+    with pytest.raises(IllegalTransition, match="cannot record 'accepted'"):
+        ledger.record(command("QZ-1", 9, again, at(14)))
+    with pytest.raises(CaseNotFound, match="starts with a 'received' event"):
+        ledger.record(command("QZ-NEW", 1, again, at(14)))
+    assert snapshot(ledger) == before

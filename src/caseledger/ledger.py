@@ -195,11 +195,24 @@ class CaseLedger:
         cases: dict[str, EventStream | None] = {}
         results: list[RecordResult] = []
         errors: list[BatchItemError] = []
+        first_at: dict[tuple[str, str], int] = {}
         for position, item in enumerate(commands, start=1):
             try:
                 command = _as_command(item)
                 self._check_not_future(command, recorded_at)
                 stream = command.stream_id
+                seen = first_at.setdefault((stream, command.command_id), position)
+                if seen != position:
+                    raise InvalidCommand(
+                        [
+                            (
+                                "command_id",
+                                f"{command.command_id!r} of {stream!r} is already item {seen} "
+                                "of this batch; give each command its own id, or remove the "
+                                "repeat",
+                            )
+                        ]
+                    )
                 if stream not in cases:
                     cases[stream] = self._load(command)
                 result, case = self._apply(cases[stream], command, recorded_at, None, cases)
@@ -398,6 +411,14 @@ class CaseLedger:
         current = 0 if stream is None else stream.version
         if expected_version is not None and expected_version != current:
             raise ConcurrencyConflict(command.stream_id, expected_version, current)
+        # the lifecycle first: a command that cannot happen now is refused for that, whatever
+        # its pack or item would say
+        if stream is not None:
+            stream.check(command)
+        elif isinstance(command, ProjectCommand):
+            Project.check_start(command)
+        else:
+            Case.check_start(command)
         self._check_rules(command, batch)
         if isinstance(command, ProjectCommand):
             if stream is None:

@@ -87,20 +87,25 @@ class Case(EventStream):
         return case
 
     # -- commands ----------------------------------------------------------------------------
-    @classmethod
-    def start(cls, command: Command, *, recorded_at: dt.datetime) -> Case:
-        """Open a new case with its 'received' event."""
+    @staticmethod
+    def check_start(command: Command) -> None:
+        """Raise if ``command`` cannot open a case: only 'received' does."""
         if not isinstance(command.event, Received):
             raise CaseNotFound(
                 command.case_no,
                 hint=f"a case starts with a 'received' event, not {command.event.type!r}",
             )
+
+    @classmethod
+    def start(cls, command: Command, *, recorded_at: dt.datetime) -> Case:
+        """Open a new case with its 'received' event."""
+        cls.check_start(command)
         case = cls(case_no=command.case_no)
         case._append(command, recorded_at)
         return case
 
-    def record(self, command: Command, *, recorded_at: dt.datetime) -> RecordedEvent:
-        """Record ``command`` as the next event, or raise and change nothing."""
+    def check(self, command: Command) -> None:
+        """Raise if the lifecycle refuses ``command`` now; record nothing."""
         if command.case_no != self.case_no:
             raise InvalidCommand(
                 [("case_no", f"command is for {command.case_no!r}, not {self.case_no!r}")]
@@ -108,6 +113,10 @@ class Case(EventStream):
         if isinstance(command.event, Received):
             raise CaseAlreadyExists(self.case_no)
         self._check_transition(command)
+
+    def record(self, command: Command, *, recorded_at: dt.datetime) -> RecordedEvent:
+        """Record ``command`` as the next event, or raise and change nothing."""
+        self.check(command)
         return self._append(command, recorded_at)
 
     def allowed_actions(self) -> list[str]:

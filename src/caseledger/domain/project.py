@@ -78,26 +78,35 @@ class Project(EventStream):
         return project
 
     # -- commands ----------------------------------------------------------------------------
-    @classmethod
-    def start(cls, command: ProjectCommand, *, recorded_at: dt.datetime) -> Project:
-        """Open a new project with its 'project_registered' event."""
+    @staticmethod
+    def check_start(command: ProjectCommand) -> None:
+        """Raise if ``command`` cannot open a project: only 'project_registered' does."""
         if not isinstance(command.event, ProjectRegistered):
             raise ProjectNotFound(
                 command.project_no,
                 hint="a project starts with a 'project_registered' event, not "
                 f"{command.event.type!r}",
             )
+
+    @classmethod
+    def start(cls, command: ProjectCommand, *, recorded_at: dt.datetime) -> Project:
+        """Open a new project with its 'project_registered' event."""
+        cls.check_start(command)
         project = cls(project_no=command.project_no)
         project._append(command, recorded_at)
         return project
 
-    def record(self, command: ProjectCommand, *, recorded_at: dt.datetime) -> RecordedEvent:
-        """Record ``command`` as the next event, or raise and change nothing."""
+    def check(self, command: ProjectCommand) -> None:
+        """Raise if the lifecycle refuses ``command`` now; record nothing."""
         if command.project_no != self.project_no:
             raise InvalidCommand(
                 [("project_no", f"command is for {command.project_no!r}, not {self.project_no!r}")]
             )
         self._check_transition(command)
+
+    def record(self, command: ProjectCommand, *, recorded_at: dt.datetime) -> RecordedEvent:
+        """Record ``command`` as the next event, or raise and change nothing."""
+        self.check(command)
         return self._append(command, recorded_at)
 
     def allowed_actions(self) -> list[str]:

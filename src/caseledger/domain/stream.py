@@ -4,7 +4,7 @@ hash chain, events in business-time order, handing new events over for saving.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
@@ -34,6 +34,11 @@ class EventStream:
         raise NotImplementedError
 
     def apply(self, event: RecordedEvent) -> None:
+        raise NotImplementedError
+
+    def check(self, command: Any) -> None:
+        """Raise if the stream's lifecycle refuses ``command`` now (a ``Command`` of a case,
+        a ``ProjectCommand`` of a project); record nothing."""
         raise NotImplementedError
 
     def collect_events(self) -> list[RecordedEvent]:
