@@ -551,3 +551,40 @@ def test_a_decision_revoked_at_the_supervising_departments_push_no_longer_owes_i
     assert "certificate" in kept.findings[0].detail
     assert gone.findings == [] and not gone.clock.watched
     assert gone.status.value == "decision_revoked"
+
+
+BUREAU = """
+[[scopes.bureau_decides]]
+from = 2019-06-15
+holder = { department = "区行政审批局", roles = ["*"] }
+decisions = ["decide"]
+supersedes = ["organ_decides"]
+reference = "test seed: 划转至区行政审批局"
+"""
+CHILD_BUREAU = """
+[[scopes.bureau_decides]]
+from = 2019-06-15
+override = true
+holder = { department = "区行政审批局", roles = ["section_chief"] }
+decisions = ["decide"]
+reference = "test seed: 审批科长签批"
+"""
+
+
+@pytest.mark.parametrize(
+    ("supersedes", "refused"), [(None, True), ("[]", False), ('["organ_decides"]', False)]
+)
+def test_an_override_of_a_transfer_of_power_must_say_whether_it_keeps_the_transfer(
+    tmp_path: Path, supersedes: str | None, refused: bool
+) -> None:
+    write_pack(tmp_path, "bureau_town", BUREAU)
+    body = CHILD_BUREAU + (f"supersedes = {supersedes}\n" if supersedes is not None else "")
+    write_pack(tmp_path, "bureau_village", body, extends="bureau_town")
+    registry = PackRegistry.discover([tmp_path])
+    if not refused:
+        assert "bureau_village" not in registry.broken
+        return
+    (problem,) = registry.broken["bureau_village"].problems
+    assert problem.where == "scopes.bureau_decides[0].supersedes"
+    assert "supersedes organ_decides, without saying whether it still does" in problem.message
+    assert problem.fix.startswith("repeat supersedes = ['organ_decides'] to keep the transfer")

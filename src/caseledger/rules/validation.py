@@ -63,6 +63,7 @@ def check_pack(pack: RulePack) -> list[PackProblem]:
     problems += _parameters(pack)
     problems += _versions(pack)
     problems += _overrides(pack)
+    problems += _handbacks(pack)
     problems += _clock_keys(pack)
     problems += _case_kinds(pack)
     problems += _scopes(pack)
@@ -286,6 +287,32 @@ def _overrides(pack: RulePack) -> list[PackProblem]:
                         f"overrides a rule that does not exist in {chain}",
                         "check the key's spelling against `caseledger packs show "
                         f"{ancestors[0].name}`, or remove override = true",
+                    )
+                )
+    return problems
+
+
+def _handbacks(pack: RulePack) -> list[PackProblem]:
+    """An override of a scope that takes power over from others (``supersedes``) must say
+    whether it keeps the transfer: left out, the power would silently go back."""
+    if pack.parent is None:
+        return []
+    problems = []
+    ancestors = list(pack.parent.lineage())
+    for key, versions in pack.data.scopes.items():
+        taken = sorted(
+            {t for a in ancestors for v in a.data.scopes.get(key, []) for t in v.supersedes}
+        )
+        for index, version in enumerate(versions):
+            if taken and version.override and "supersedes" not in version.model_fields_set:
+                problems.append(
+                    _problem(
+                        pack,
+                        f"scopes.{key}[{index}].supersedes",
+                        f"overrides a scope that supersedes {', '.join(taken)}, without "
+                        "saying whether it still does",
+                        f"repeat supersedes = [{', '.join(map(repr, taken))}] to keep the "
+                        "transfer, or write supersedes = [] to hand the power back",
                     )
                 )
     return problems
