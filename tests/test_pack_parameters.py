@@ -553,7 +553,7 @@ def test_a_decision_revoked_at_the_supervising_departments_push_no_longer_owes_i
     assert gone.status.value == "decision_revoked"
 
 
-BUREAU = """
+BUREAU_SCOPE = """
 [[scopes.bureau_decides]]
 from = 2019-06-15
 holder = { department = "区行政审批局", roles = ["*"] }
@@ -577,7 +577,7 @@ reference = "test seed: 审批科长签批"
 def test_an_override_of_a_transfer_of_power_must_say_whether_it_keeps_the_transfer(
     tmp_path: Path, supersedes: str | None, refused: bool
 ) -> None:
-    write_pack(tmp_path, "bureau_town", BUREAU)
+    write_pack(tmp_path, "bureau_town", BUREAU_SCOPE)
     body = CHILD_BUREAU + (f"supersedes = {supersedes}\n" if supersedes is not None else "")
     write_pack(tmp_path, "bureau_village", body, extends="bureau_town")
     registry = PackRegistry.discover([tmp_path])
@@ -588,3 +588,48 @@ def test_an_override_of_a_transfer_of_power_must_say_whether_it_keeps_the_transf
     assert problem.where == "scopes.bureau_decides[0].supersedes"
     assert "supersedes organ_decides, without saying whether it still does" in problem.message
     assert problem.fix.startswith("repeat supersedes = ['organ_decides'] to keep the transfer")
+
+
+def test_a_parent_rule_applies_again_after_a_child_version_ends_and_validation_sees_it(
+    tmp_path: Path,
+) -> None:
+    write_pack(
+        tmp_path,
+        "gap_town",
+        """
+    [[scopes.a_decides]]
+    from = 2019-01-01
+    holder = { department = "甲局", roles = ["*"] }
+    decisions = ["decide"]
+    items = ["GAP-1"]
+    reference = "test: 甲局审批"
+    """,
+    )
+    write_pack(
+        tmp_path,
+        "gap_village",
+        """
+    [[scopes.a_decides]]
+    from = 2019-01-01
+    to = 2020-12-31
+    override = true
+    holder = { department = "乙局", roles = ["*"] }
+    decisions = ["decide"]
+    items = ["GAP-1"]
+    reference = "test: 乙局审批至2020年底"
+
+    [[scopes.c_decides]]
+    from = 2021-01-01
+    holder = { department = "丙局", roles = ["*"] }
+    decisions = ["decide"]
+    items = ["GAP-1"]
+    reference = "test: 丙局自2021年起审批"
+    """,
+        extends="gap_town",
+    )
+    registry = PackRegistry.discover([tmp_path])
+    village = registry.broken["gap_village"].problems
+    assert any("c_decides on 2021-01-01" in str(p) for p in village), [str(p) for p in village]
+    parent = registry.get("gap_town")
+    assert parent.authorising_scope(("r", "甲局", None), Decision.DECIDE, "GAP-1", None,
+                                    D(2021, 3, 1)) is not None  # fmt: skip

@@ -350,24 +350,45 @@ def _case_kinds(pack: RulePack) -> list[PackProblem]:
 
 
 def _spans(pack: RulePack, section: str) -> list[_Span]:
-    """Every version of every key of the lineage with the days it really applies."""
+    """Every version of every key of the lineage with the days it really applies: a
+    parent's version applies on the days no version of a child's is in force (before the
+    child's rule starts, and in any gap after one of its versions ends), as ``resolve``
+    answers."""
     spans: list[_Span] = []
-    claimed_from: dict[str, dt.date] = {}
+    covered: dict[str, list[tuple[dt.date, dt.date]]] = {}
     for layer in pack.lineage():
+        own: dict[str, list[tuple[dt.date, dt.date]]] = {}
         for key, versions in pack.resolved_rules(layer, section).items():
             ordered = sorted(versions, key=lambda v: v.starts)
-            cut = claimed_from.get(key)
             for index in range(len(ordered)):
                 first, last = version_span(ordered, index)
                 last = last or _FAR
-                if cut is not None:
-                    last = min(last, cut - dt.timedelta(days=1))
-                if first <= last:
-                    spans.append(_Span(key, index, ordered[index], first, last))
-            earliest = ordered[0].starts if ordered else None
-            if earliest is not None:
-                claimed_from[key] = min(claimed_from.get(key, earliest), earliest)
+                own.setdefault(key, []).append((first, last))
+                for free_first, free_last in _uncovered(first, last, covered.get(key, [])):
+                    spans.append(_Span(key, index, ordered[index], free_first, free_last))
+        for key, intervals in own.items():
+            covered[key] = covered.get(key, []) + intervals
     return spans
+
+
+def _uncovered(
+    first: dt.date, last: dt.date, covered: list[tuple[dt.date, dt.date]]
+) -> list[tuple[dt.date, dt.date]]:
+    """The parts of [first, last] that none of the ``covered`` intervals holds."""
+    free = [(first, last)]
+    day = dt.timedelta(days=1)
+    for c_first, c_last in covered:
+        pieces = []
+        for f_first, f_last in free:
+            if c_last < f_first or f_last < c_first:
+                pieces.append((f_first, f_last))
+                continue
+            if f_first < c_first:
+                pieces.append((f_first, c_first - day))
+            if c_last < f_last:
+                pieces.append((c_last + day, f_last))
+        free = pieces
+    return free
 
 
 def _scopes(pack: RulePack) -> list[PackProblem]:
