@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
+import itertools
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,7 +33,7 @@ from caseledger.projections.clock import ClockReport, pushed, run_clock
 from caseledger.projections.evaluation import CaseEvaluation, Findings, findings_of, pack_for
 from caseledger.projections.facts import Fact, fact_from_state
 from caseledger.projections.judgement import Light
-from caseledger.projections.parallel import map_in_processes
+from caseledger.projections.parallel import results_in_processes
 from caseledger.rules.model import ClockEffect, SanctionKind
 from caseledger.rules.pack import PackIdentity, RulePack
 from caseledger.rules.registry import PackRegistry
@@ -76,6 +77,10 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_BATCH = 1000
+"""How many rows a write sends to the database at once."""
 
 
 def _ordinal(day: dt.date | None) -> int | None:
@@ -266,7 +271,7 @@ class BoardRecorder(Protocol):
     sql: _BoardSQL
 
     def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None: ...
-    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None: ...
+    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None: ...
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
@@ -277,15 +282,20 @@ class _BoardWriting:
     sql: _BoardSQL
 
     def _write(
-        self, cursor: Any, rows: Sequence[BoardRow], tracking: Tracking, *, fresh: bool = False
+        self, cursor: Any, rows: Iterable[BoardRow], tracking: Tracking, *, fresh: bool = False
     ) -> None:
-        """Write ``rows`` (``fresh``: into tables just emptied, so plain inserts)."""
-        cursor.executemany(self.sql.insert if fresh else self.sql.upsert, [r.values for r in rows])
-        if not fresh:
-            cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in rows])
-        sanctions = [s for r in rows for s in r.sanctions]
-        if sanctions:
-            cursor.executemany(self.sql.insert_sanction, sanctions)
+        """Write ``rows`` of distinct cases, in their order, a batch at a time (``fresh``:
+        into tables just emptied, so plain inserts)."""
+        rows = iter(rows)
+        while batch := list(itertools.islice(rows, _BATCH)):
+            cursor.executemany(
+                self.sql.insert if fresh else self.sql.upsert, [r.values for r in batch]
+            )
+            if not fresh:
+                cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in batch])
+            sanctions = [s for r in batch for s in r.sanctions]
+            if sanctions:
+                cursor.executemany(self.sql.insert_sanction, sanctions)
         self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
 
@@ -301,7 +311,7 @@ class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             self._write(cursor, rows, tracking)
 
-    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None:
+    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"DELETE FROM {self.sql.board}")
             cursor.execute(f"DELETE FROM {self.sql.sanctions}")
@@ -414,8 +424,10 @@ class BoardProjection:
                     cases.setdefault(row[1], []).append(row)
             packs: dict[str, RulePack] = {}
             judge = functools.partial(self._judge_stored, packs=packs)
-            rows = map_in_processes(judge, list(cases.values()), workers)
-            self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
+            with results_in_processes(judge, list(cases.values()), workers) as rows:
+                # written as they come: the rows of the first cases while the workers judge
+                # the next ones
+                self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
             return read
 
     def _judge_stored(
