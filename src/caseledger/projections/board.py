@@ -434,7 +434,7 @@ class BoardProjection:
         self, stored: list[LogRow], packs: dict[str, RulePack] | None = None
     ) -> BoardRow:
         """The row of one case from its stored events."""
-        decode = self.store.case_mapper.decode_data
+        decode = self.store.case_mapper.data_decoder()
         facts = [
             fact_from_state(version, topic, decode(case_no, version, data))
             for _, case_no, version, topic, data in stored
@@ -477,8 +477,11 @@ class BoardProjection:
         """The pack of the case (:func:`pack_for`), through ``packs`` when given."""
         if packs is None:
             return pack_for(facts, self.packs, self.default_pack)
-        accepted = next((f for f in facts if f.type == "accepted"), None)
-        name = accepted.get("rule_pack") if accepted else self.default_pack
+        name = self.default_pack
+        for fact in facts:
+            if fact.type == "accepted":
+                name = fact.get("rule_pack")
+                break
         pack = packs.get(name)
         if pack is None:
             pack = packs[name] = pack_for(facts, self.packs, self.default_pack)
