@@ -15,10 +15,12 @@ extension. For the exact state of one case at a past moment, evaluate it (``stat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
+import itertools
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -28,12 +30,12 @@ from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 
 from caseledger.domain.records import is_project_stream
 from caseledger.projections.clock import ClockReport, pushed, run_clock
-from caseledger.projections.evaluation import CaseEvaluation, judge, pack_for
+from caseledger.projections.evaluation import CaseEvaluation, Findings, findings_of, pack_for
 from caseledger.projections.facts import Fact, fact_from_state
 from caseledger.projections.judgement import Light
-from caseledger.projections.parallel import map_in_processes
+from caseledger.projections.parallel import results_in_processes
 from caseledger.rules.model import ClockEffect, SanctionKind
-from caseledger.rules.pack import RulePack
+from caseledger.rules.pack import PackIdentity, RulePack
 from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, LogRow
 
@@ -77,6 +79,10 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+_BATCH = 1000
+"""How many rows a write sends to the database at once."""
+
+
 def _ordinal(day: dt.date | None) -> int | None:
     return day.toordinal() if day else None
 
@@ -109,6 +115,15 @@ def horizon(c: ClockReport) -> dt.date | None:
 def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRow:
     """The row of a case: ``c`` its clock at its last event, ``future`` its evaluation at its
     horizon (or at its last event), so that findings time will bring are dated in advance."""
+    found = Findings(future.status, future.findings, future.sanctions, future.holder)
+    return _board_row(c, future.case_no, future.pack, found, pack)
+
+
+def _board_row(
+    c: ClockReport, case_no: str, identity: PackIdentity, future: Findings, pack: RulePack
+) -> BoardRow:
+    """:func:`board_row` from what the evaluation at the horizon found (the light of that
+    evaluation is not needed: a row's lights come from its findings' days)."""
     closed = c.decided_on or c.closed_on
     red = _red_findings(future)
     red_days = [f.day for f in future.findings if id(f) in red]
@@ -122,7 +137,7 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
     deadline = c.deadline
     decided = c.decided_on is not None and deadline is not None
     values = {  # in the order of COLUMNS
-        "case_no": future.case_no,
+        "case_no": case_no,
         "status": future.status.value,
         "closed_on": _ordinal(closed),
         "received_on": _ordinal(c.received_on),
@@ -140,8 +155,8 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
         "working_days_used": c.working_days_used,
         "item_code": c.item_code,
         "case_kind": c.case_kind.value if c.case_kind else None,
-        "rule_pack": future.pack.name,
-        "pack_hash": future.pack.content_hash,
+        "rule_pack": identity.name,
+        "pack_hash": identity.content_hash,
         "department": future.holder[0],
         "window_code": future.holder[1],
         "violations": ",".join(sorted({f.violation.value for f in future.findings})),
@@ -153,7 +168,7 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
     }  # fmt: skip
     sanctions = [
         (
-            future.case_no,
+            case_no,
             s.finding.day.toordinal(),
             s.finding.violation.value,
             s.rule,
@@ -169,7 +184,7 @@ def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRo
     return BoardRow(tuple(values.values()), sanctions)
 
 
-def _red_findings(evaluation: CaseEvaluation) -> set[int]:
+def _red_findings(evaluation: Findings) -> set[int]:
     """The ids of the findings that light the case red: those whose first light sanction
     says red, and those without one."""
     lights: dict[int, bool] = {}
@@ -182,7 +197,7 @@ def _red_findings(evaluation: CaseEvaluation) -> set[int]:
 def _month(day: dt.date) -> str:
     """``day.strftime("%Y-%m")``, without strftime's cost for four-digit years."""
     if day.year >= 1000:
-        return f"{day.year}-{day.month:02d}"
+        return day.isoformat()[:7]
     return day.strftime("%Y-%m")
 
 
@@ -256,7 +271,7 @@ class BoardRecorder(Protocol):
     sql: _BoardSQL
 
     def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None: ...
-    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None: ...
+    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None: ...
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
@@ -267,15 +282,20 @@ class _BoardWriting:
     sql: _BoardSQL
 
     def _write(
-        self, cursor: Any, rows: Sequence[BoardRow], tracking: Tracking, *, fresh: bool = False
+        self, cursor: Any, rows: Iterable[BoardRow], tracking: Tracking, *, fresh: bool = False
     ) -> None:
-        """Write ``rows`` (``fresh``: into tables just emptied, so plain inserts)."""
-        cursor.executemany(self.sql.insert if fresh else self.sql.upsert, [r.values for r in rows])
-        if not fresh:
-            cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in rows])
-        sanctions = [s for r in rows for s in r.sanctions]
-        if sanctions:
-            cursor.executemany(self.sql.insert_sanction, sanctions)
+        """Write ``rows`` of distinct cases, in their order, a batch at a time (``fresh``:
+        into tables just emptied, so plain inserts)."""
+        rows = iter(rows)
+        while batch := list(itertools.islice(rows, _BATCH)):
+            cursor.executemany(
+                self.sql.insert if fresh else self.sql.upsert, [r.values for r in batch]
+            )
+            if not fresh:
+                cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in batch])
+            sanctions = [s for r in batch for s in r.sanctions]
+            if sanctions:
+                cursor.executemany(self.sql.insert_sanction, sanctions)
         self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
 
@@ -291,7 +311,7 @@ class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             self._write(cursor, rows, tracking)
 
-    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None:
+    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"DELETE FROM {self.sql.board}")
             cursor.execute(f"DELETE FROM {self.sql.sanctions}")
@@ -331,6 +351,7 @@ class BoardProjection:
         """Apply every event recorded since the last catch-up; returns how many."""
         done = 0
         cache: dict[str, list[Fact]] = {}
+        packs: dict[str, RulePack] = {}
         mapper = self.store.case_mapper
         position = self.position
         while True:
@@ -349,7 +370,7 @@ class BoardProjection:
                     facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
                 facts.append(fact_from_state(n.originator_version, n.topic, mapper.decode_bytes(n)))
                 touched[case_no] = None
-            rows = [self._row(case_no, cache[case_no]) for case_no in touched]
+            rows = [self._row(case_no, cache[case_no], packs) for case_no in touched]
             try:
                 self.recorder.write(rows, Tracking(UPSTREAM, notifications[-1].id))
             except IntegrityError:
@@ -401,18 +422,24 @@ class BoardProjection:
                 read += 1
                 if not is_project_stream(row[1]):  # projects are judged on demand
                     cases.setdefault(row[1], []).append(row)
-            rows = map_in_processes(self._judge_stored, list(cases.values()), workers)
-            self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
+            packs: dict[str, RulePack] = {}
+            judge = functools.partial(self._judge_stored, packs=packs)
+            with results_in_processes(judge, list(cases.values()), workers) as rows:
+                # written as they come: the rows of the first cases while the workers judge
+                # the next ones
+                self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
             return read
 
-    def _judge_stored(self, stored: list[LogRow]) -> BoardRow:
+    def _judge_stored(
+        self, stored: list[LogRow], packs: dict[str, RulePack] | None = None
+    ) -> BoardRow:
         """The row of one case from its stored events."""
-        decode = self.store.case_mapper.decode_data
+        decode = self.store.case_mapper.data_decoder()
         facts = [
             fact_from_state(version, topic, decode(case_no, version, data))
             for _, case_no, version, topic, data in stored
         ]
-        return self._row(stored[0][1], facts)
+        return self._row(stored[0][1], facts, packs)
 
     def _earlier_facts(self, case_no: str, version: int) -> list[Fact]:
         if version == 1:
@@ -423,27 +450,42 @@ class BoardProjection:
             fact_from_state(s.originator_version, s.topic, mapper.decode_bytes(s)) for s in stored
         ]
 
-    def _row(self, case_no: str, facts: list[Fact]) -> BoardRow:
+    def _row(
+        self, case_no: str, facts: list[Fact], packs: dict[str, RulePack] | None = None
+    ) -> BoardRow:
         """Judge the case now (at its last event) and at its horizon. Time does not change
         the facts, so the evaluation at the horizon is the only full one: now, only the
-        clock runs."""
-        pack = pack_for(facts, self.packs, self.default_pack)
+        clock runs. ``packs``: the packs already got, by name (a rebuild gets each once)."""
+        pack = self._pack(facts, packs)
         last = facts[-1].at
         now = run_clock(facts, pack, last, trace=False)
-        clock, moment = now, last
-        future: CaseEvaluation | None = None
+        clock = now
+        future: ClockReport | None = None
         for _ in range(3):  # deemed acceptance can start a clock that brings its own deadline
             day = horizon(clock)
             if day is None or day <= clock.as_of:
                 break
             moment = max(dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset), last)
-            clock = run_clock(facts, pack, moment, trace=False)
-            future = judge(case_no, facts, pack, clock, moment)
+            clock = future = run_clock(facts, pack, moment, trace=False)
         if future is None:
-            future = judge(case_no, facts, pack, now, last)
-        if now.started_on is None and future.clock.started_on is not None:
-            now = future.clock  # the clock starts by deemed acceptance: its deadline is the row's
-        return board_row(now, future, pack)
+            future = now
+        elif now.started_on is None and future.started_on is not None:
+            now = future  # the clock starts by deemed acceptance: its deadline is the row's
+        return _board_row(now, case_no, pack.identity, findings_of(facts, pack, future), pack)
+
+    def _pack(self, facts: list[Fact], packs: dict[str, RulePack] | None) -> RulePack:
+        """The pack of the case (:func:`pack_for`), through ``packs`` when given."""
+        if packs is None:
+            return pack_for(facts, self.packs, self.default_pack)
+        name = self.default_pack
+        for fact in facts:
+            if fact.type == "accepted":
+                name = fact.get("rule_pack")
+                break
+        pack = packs.get(name)
+        if pack is None:
+            pack = packs[name] = pack_for(facts, self.packs, self.default_pack)
+        return pack
 
     @property
     def table(self) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -35,7 +35,7 @@ class PostgresBoardRecorder(_BoardWriting, PostgresTrackingRecorder):
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             self._write(cursor, rows, tracking)
 
-    def replace(self, rows: Sequence[BoardRow], tracking: Tracking | None) -> None:
+    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             cursor.execute(f"DELETE FROM {self.sql.board}")

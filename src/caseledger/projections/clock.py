@@ -185,10 +185,14 @@ class _Run:
         self.r = report
         self.facts = facts
         local = pack.local_date
-        self._days = report.days = {f.version: local(f.at) for f in facts}
-        self._first: dict[str, Fact] = {}
+        days: dict[int, dt.date] = {}
+        first: dict[str, Fact] = {}
         for fact in facts:
-            self._first.setdefault(fact.type, fact)
+            days[fact.version] = local(fact.at)
+            if fact.type not in first:
+                first[fact.type] = fact
+        self._days = report.days = days
+        self._first = first
 
     def day(self, fact: Fact) -> dt.date:
         return self._days[fact.version]

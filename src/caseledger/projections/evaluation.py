@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from caseledger.calendar import WorkingCalendar
 from caseledger.domain.vocabulary import CaseStatus
@@ -31,7 +31,9 @@ from caseledger.rules.registry import PackRegistry
 __all__ = [
     "DEFAULT_PACK",
     "CaseEvaluation",
+    "Findings",
     "evaluate",
+    "findings_of",
     "judge",
     "pack_dict",
     "pack_for",
@@ -244,24 +246,43 @@ def evaluate(
     return judge(case_no, known, pack, run_clock(known, pack, as_of, trace=trace), as_of)
 
 
+class Findings(NamedTuple):
+    """What a case's facts and clock bring, before the light: what read models store."""
+
+    status: CaseStatus
+    findings: list[Finding]
+    sanctions: list[SanctionDue]
+    holder: tuple[str, str | None]
+
+
+def findings_of(known: list[Fact], pack: RulePack, clock: ClockReport) -> Findings:
+    """The status, violations, sanctions and holder of ``known`` whose clock has been run."""
+    holder = Holder(known, pack, clock.days)
+    findings = find_violations(known, clock, pack, holder)
+    return Findings(
+        status_of(known),
+        findings,
+        sanctions_for(findings, pack),
+        holder.on(clock.as_of) if known else ("", None),
+    )
+
+
 def judge(
     case_no: str, known: list[Fact], pack: RulePack, clock: ClockReport, as_of: dt.datetime
 ) -> CaseEvaluation:
     """The evaluation of ``known`` (the facts up to ``as_of``) whose clock has been run."""
-    holder = Holder(known, pack, clock.days)
-    findings = find_violations(known, clock, pack, holder)
-    sanctions = sanctions_for(findings, pack)
-    light, reasons = light_of(clock, findings, sanctions, pack)
+    found = findings_of(known, pack, clock)
+    light, reasons = light_of(clock, found.findings, found.sanctions, pack)
     return CaseEvaluation(
         case_no,
         as_of,
         pack.identity,
-        status_of(known),
+        found.status,
         clock,
         light,
         reasons,
-        findings,
-        sanctions,
-        holder.on(clock.as_of) if known else ("", None),
+        found.findings,
+        found.sanctions,
+        found.holder,
         pack.calendar,
     )

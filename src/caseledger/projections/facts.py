@@ -42,20 +42,27 @@ def fact_from_state(version: int, topic: str, state: dict[str, Any]) -> Fact:
     body_class = STORED_EVENT_TYPES[topic]
     if stored_version < body_class.class_version:
         body = dict(body)  # upcast a copy, never the caller's state
-    while stored_version < body_class.class_version:
-        getattr(body_class, f"upcast_v{stored_version}_v{stored_version + 1}")(body)
-        stored_version += 1
+        while stored_version < body_class.class_version:
+            getattr(body_class, f"upcast_v{stored_version}_v{stored_version + 1}")(body)
+            stored_version += 1
     actor = state["actor"]
-    return Fact(
-        version=version,
-        type=topic,
-        at=dt.datetime.fromisoformat(state["at"]),
-        person=actor["person"],
-        role=actor["role"],
-        department=actor["department"],
-        window=actor.get("window"),
-        body=body,
+    # positional, in the order of Fact's fields: a rebuild makes one per event
+    return _fact(
+        (
+            version,
+            topic,
+            _moment(state["at"]),
+            actor["person"],
+            actor["role"],
+            actor["department"],
+            actor.get("window"),
+            body,
+        )
     )
+
+
+_fact = Fact._make
+_moment = dt.datetime.fromisoformat
 
 
 def fact_from_stored(version: int, topic: str, data: bytes) -> Fact:

@@ -2,11 +2,14 @@
 
 ``map_in_processes(function, items)`` returns ``[function(x) for x in items]``, in order,
 whatever the number of workers: each item's result depends on that item alone, so the
-answer is the same byte for byte. Workers are forked (POSIX), so they share the parent's
-decoded data and loaded packs without pickling them; only results travel back. It runs in
-this process alone when forking is not safe or not worth it: no ``fork`` start method, other
-threads alive (a fork copies their locks), one core, or few items. A worker that fails has
-its share redone here, so the caller sees the real error, raised where it can be read.
+answer is the same byte for byte. ``results_in_processes`` gives the same results as they
+come, in order, so the caller can use (write) the first while the rest are computed. The
+items are cut in blocks that this process and its forked workers (POSIX) take in turn, so
+the workers share the parent's decoded data and loaded packs without pickling them; only
+results travel back, a block at a time. It runs in this process alone when forking is
+not safe or not worth it: no ``fork`` start method, other threads alive (a fork copies
+their locks), one core, or few items. A worker that fails has the rest of its share redone
+here, so the caller sees the real error, raised where it can be read.
 """
 
 from __future__ import annotations
@@ -14,19 +17,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
-__all__ = ["MIN_ITEMS_PER_WORKER", "map_in_processes", "worker_count"]
+__all__ = ["MIN_ITEMS_PER_WORKER", "map_in_processes", "results_in_processes", "worker_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_ITEMS_PER_WORKER = 1000
 """Below this many items per worker, forking costs more than it saves."""
-
-_work: tuple[Callable[[Any], Any], Sequence[Any], int] | None = None
+CHUNK = 500
+"""At most how many items make a block: the work a process takes, and sends back, at once."""
 
 
 def worker_count(items: int, workers: int | None = None) -> int:
@@ -43,49 +47,112 @@ def map_in_processes(
     function: Callable[[T], R], items: Sequence[T], workers: int | None = None
 ) -> list[R]:
     """``[function(x) for x in items]``, computed by up to ``workers`` processes."""
+    with results_in_processes(function, items, workers) as results:
+        return list(results)
+
+
+@contextmanager
+def results_in_processes(
+    function: Callable[[T], R], items: Sequence[T], workers: int | None = None
+) -> Iterator[Iterator[R]]:
+    """``function(x) for x in items``, in order, computed by this process and up to
+    ``workers - 1`` forked ones, started on entry (so before the caller opens anything a
+    fork should not copy) and stopped on exit; with one, computed here as they are read."""
     count = worker_count(len(items), workers)
     if count == 1:
-        return [function(x) for x in items]
-    global _work
+        yield (function(x) for x in items)
+        return
     context = multiprocessing.get_context("fork")
+    blocks = _Blocks(len(items), count, context.Value("q", 0))
     started: list[tuple[Any, Connection]] = []
-    _work = (function, items, count)
     try:
-        for share in range(1, count):
+        for _ in range(1, count):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=(share, sender), daemon=True)
+            process = context.Process(
+                target=_worker, args=(function, items, blocks, sender), daemon=True
+            )
             process.start()
             sender.close()
             started.append((process, receiver))
-        shares: list[list[R]] = [[function(x) for x in items[0::count]]]
-        for share, (process, receiver) in enumerate(started, start=1):
-            try:
-                done, result = receiver.recv()
-            except EOFError:  # the worker died without a word
-                done, result = False, None
-            receiver.close()
-            process.join()
-            shares.append(result if done else [function(x) for x in items[share::count]])
+        yield _collected(function, items, blocks, [r for _, r in started])
     finally:
-        _work = None
-        for process, _ in started:
+        for process, receiver in started:
+            receiver.close()
             if process.is_alive():
                 process.terminate()
-                process.join()
-    results: list[Any] = [None] * len(items)
-    for share, values in enumerate(shares):
-        results[share::count] = values
-    return results
+            process.join()
 
 
-def _worker(share: int, sender: Connection) -> None:
-    assert _work is not None
-    function, items, count = _work
+class _Blocks:
+    """The items cut in blocks, each handed out once, to whichever process asks first: a
+    process busy with other work (writing the results) simply takes fewer."""
+
+    def __init__(self, items: int, workers: int, claimed: Any) -> None:
+        self.size = max(1, min(CHUNK, items // (workers * 8)))
+        self.count = -(-items // self.size)
+        self._claimed = claimed
+
+    def claim(self) -> int | None:
+        with self._claimed.get_lock():
+            block: int = self._claimed.value
+            if block >= self.count:
+                return None
+            self._claimed.value = block + 1
+        return block
+
+    def of(self, items: Sequence[T], block: int) -> Sequence[T]:
+        return items[block * self.size : (block + 1) * self.size]
+
+
+def _collected(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    blocks: _Blocks,
+    receivers: list[Connection],
+) -> Iterator[R]:
+    """The results block by block, in item order: this process takes a block itself
+    whenever the next one to give is not back yet."""
+    ready: dict[int, list[R] | None] = {}  # None: to compute here (its worker failed)
+    live = list(receivers)
+    for block in range(blocks.count):
+        while block not in ready:
+            for receiver in wait(live, timeout=0) if live else []:
+                _receive(receiver, live, ready)
+            if block in ready:
+                break
+            mine = blocks.claim()
+            if mine is not None:
+                ready[mine] = [function(x) for x in blocks.of(items, mine)]
+            elif live:
+                for receiver in wait(live):
+                    _receive(receiver, live, ready)
+            else:  # claimed by a worker that died without a word
+                ready[block] = None
+        result = ready.pop(block)
+        if result is None:  # redone here, to raise the worker's error where it can be read
+            result = [function(x) for x in blocks.of(items, block)]
+        yield from result
+
+
+def _receive(receiver: Any, live: list[Connection], ready: dict[int, Any]) -> None:
     try:
-        result = [function(x) for x in items[share::count]]
-    except BaseException:  # the parent redoes this share and raises the error itself
-        sender.send((False, None))
-    else:
-        sender.send((True, result))
+        block, result = receiver.recv()
+    except EOFError:
+        live.remove(receiver)
+        return
+    ready[block] = result
+
+
+def _worker(
+    function: Callable[[Any], Any], items: Sequence[Any], blocks: _Blocks, sender: Connection
+) -> None:
+    try:
+        while (block := blocks.claim()) is not None:
+            try:
+                result = [function(x) for x in blocks.of(items, block)]
+            except BaseException:  # the parent redoes this block and raises the error itself
+                sender.send((block, None))
+                return
+            sender.send((block, result))
     finally:
         sender.close()

@@ -312,7 +312,7 @@ class RulePack:
             return None
         return version.model_copy(update={"from_": first, "to": last})
 
-    @property
+    @cached_property
     def identity(self) -> PackIdentity:
         return PackIdentity(self.name, self.version, self.content_hash)
 
@@ -375,6 +375,22 @@ class RulePack:
         self, item_code: str, kind: CaseKind, on: dt.date
     ) -> tuple[int, list[Resolved[Version]]] | None:
         """The statutory limit in working days and the rules it rests on."""
+        key = (item_code, kind, on)
+        try:
+            cached = self._statutory[key]
+        except KeyError:
+            cached = self._statutory_limit(item_code, kind, on)
+            if len(self._statutory) < _MEMO_SIZE:
+                self._statutory[key] = cached
+        return None if cached is None else (cached[0], list(cached[1]))
+
+    @cached_property
+    def _statutory(self) -> dict[tuple[str, CaseKind, dt.date], Any]:
+        return {}
+
+    def _statutory_limit(
+        self, item_code: str, kind: CaseKind, on: dt.date
+    ) -> tuple[int, list[Resolved[Version]]] | None:
         item = self.item(item_code, on)
         if item is not None and item.rule.statutory_limit is not None:
             return item.rule.statutory_limit, [item]  # type: ignore[list-item]
@@ -391,6 +407,21 @@ class RulePack:
         return item if item is not None and item.rule.promised_limit is not None else None
 
     def extension_limit(self, kind: CaseKind, on: dt.date) -> Resolved[LimitRule] | None:
+        key = (kind, on)
+        try:
+            return self._extension[key]
+        except KeyError:
+            pass
+        answer = self._extension_limit(kind, on)
+        if len(self._extension) < _MEMO_SIZE:
+            self._extension[key] = answer
+        return answer
+
+    @cached_property
+    def _extension(self) -> dict[tuple[CaseKind, dt.date], Resolved[LimitRule] | None]:
+        return {}
+
+    def _extension_limit(self, kind: CaseKind, on: dt.date) -> Resolved[LimitRule] | None:
         kind_rule = self.case_kind_rule(kind, on)
         if kind_rule is None or kind_rule.rule.extension is None:
             return None
