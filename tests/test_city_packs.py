@@ -262,3 +262,22 @@ def test_a_lead_unit_registers_its_project_on_the_bureau_s_designation(
     assert evaluation.light.value == light
     if light == "red":
         assert f"on the designation of {designator}" in evaluation.findings[0].detail
+
+
+def test_ratings_after_completion_are_counted_with_their_good_rating_rate(
+    ledger: CaseLedger,
+) -> None:
+    grades = {"HY-1": "very_satisfied", "HY-2": "dissatisfied", "HY-3": None}
+    for n, (case_no, grade) in enumerate(grades.items()):
+        story = Story(ledger, case_no).received(f"2026-03-0{n + 2} 09:00")
+        story.accepted(f"2026-03-0{n + 2} 10:00")
+        story.on(f"2026-03-0{n + 2} 15:00", {"type": "approved", "decision_no": f"D{n}"})
+        if grade:
+            rated = {"type": "service_rated", "satisfaction": grade, "source": "follow_up_call"}
+            story.on(f"2026-03-0{n + 3} 10:00", rated)
+    (row,) = ledger.statistics(dt.date(2026, 3, 31), by="quarter")
+    assert (row.finished, row.rated, row.rated_good, row.good_rating_rate) == (3, 2, 1, 0.5)
+    evaluation = ledger.evaluate("HY-1", dt.datetime(2026, 3, 31, tzinfo=CST))
+    assert evaluation.rating is not None and evaluation.rating.zh == "非常满意"
+    assert evaluation.as_dict()["rating"] == "very_satisfied"
+    assert "rated 非常满意 (very_satisfied)" in evaluation.explain()[2]

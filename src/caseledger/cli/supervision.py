@@ -160,12 +160,15 @@ def stats_tables(rows: list[StatRow], scores: list[ScoreRow], by: str, day: dt.d
     """The statistics, and the sanctions roll-up when there are sanctions."""
     table = Table(title=f"statistics by {by} as of {day}")
     for column in (by, "received 收件", "finished 办结", "on time", "early 提前", "early rate",
-                   "overdue 超时", "open", "avg working days"):  # fmt: skip
+                   "overdue 超时", "open", "avg working days", "rated 评价",
+                   "good 好评率"):  # fmt: skip
         table.add_column(column, overflow="fold")
     for r in rows:
         rate = "-" if r.early_rate is None else f"{r.early_rate:.1%}"
+        good = "-" if r.good_rating_rate is None else f"{r.good_rating_rate:.1%}"
         table.add_row(r.key, str(r.received), str(r.finished), str(r.on_time), str(r.early), rate,
-                      str(r.overdue), str(r.open), str(r.average_working_days or "-"))  # fmt: skip
+                      str(r.overdue), str(r.open), str(r.average_working_days or "-"),
+                      str(r.rated), good)  # fmt: skip
     tables = [table]
     if scores:
         sanctions = Table(title="sanctions 问责与扣分")

@@ -152,6 +152,16 @@ class Satisfaction(_Labelled):
     DISSATISFIED = "dissatisfied", "不满意"
     VERY_DISSATISFIED = "very_dissatisfied", "非常不满意"
 
+    @property
+    def good(self) -> bool:
+        """好评 (the three upper grades), as against 差评 (the two lower)."""
+        return self in _GOOD_GRADES
+
+
+_GOOD_GRADES = frozenset(
+    {Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED}
+)
+
 
 class RatingSource(_Labelled):
     """Where a rating comes from."""

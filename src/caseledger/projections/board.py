@@ -48,7 +48,7 @@ __all__ = [
     "horizon",
 ]
 
-BOARD_SCHEMA = 3
+BOARD_SCHEMA = 4
 """The version of the board tables; a new version gets new tables and replays the log."""
 UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
 """The tracking key of the board: the upstream application and the board's version."""
@@ -57,7 +57,7 @@ COLUMNS = (
     "statutory_deadline", "promised_deadline", "yellow_from", "red_from",
     "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
     "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
-    "received_month", "deadline_wd", "paused_left", "watched_until",
+    "received_month", "deadline_wd", "paused_left", "watched_until", "rating",
 )  # fmt: skip
 SANCTION_COLUMNS = (
     "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
@@ -115,7 +115,7 @@ def horizon(c: ClockReport) -> dt.date | None:
 def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRow:
     """The row of a case: ``c`` its clock at its last event, ``future`` its evaluation at its
     horizon (or at its last event), so that findings time will bring are dated in advance."""
-    found = Findings(future.status, future.findings, future.sanctions, future.holder)
+    found = Findings(future.status, future.findings, future.sanctions, future.holder, future.rating)
     return _board_row(c, future.case_no, future.pack, found, pack)
 
 
@@ -165,6 +165,7 @@ def _board_row(
         "deadline_wd": pack.calendar.working_day_index(deadline) if deadline else None,
         "paused_left": c.working_days_left if c.paused else None,
         "watched_until": None if c.watched else _ordinal(c.certificate_issued_on or closed),
+        "rating": future.rating.value if future.rating else None,
     }  # fmt: skip
     sanctions = [
         (
@@ -252,7 +253,7 @@ class _BoardSQL:
             "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
             "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
             "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
-            "deadline_wd INTEGER, paused_left INTEGER, watched_until INTEGER)",
+            "deadline_wd INTEGER, paused_left INTEGER, watched_until INTEGER, rating TEXT)",
             f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
             "(red_from, deadline, case_no) WHERE watched_until IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "

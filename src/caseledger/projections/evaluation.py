@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from caseledger.calendar import WorkingCalendar
-from caseledger.domain.vocabulary import CaseStatus
+from caseledger.domain.vocabulary import CaseStatus, Satisfaction
 from caseledger.projections.clock import ClockReport, run_clock
 from caseledger.projections.facts import Fact
 from caseledger.projections.judgement import (
@@ -38,6 +38,7 @@ __all__ = [
     "pack_dict",
     "pack_for",
     "pack_line",
+    "rating_of",
     "status_of",
 ]
 
@@ -105,6 +106,8 @@ class CaseEvaluation:
     sanctions: list[SanctionDue]
     holder: tuple[str, str | None]
     calendar: WorkingCalendar
+    rating: Satisfaction | None = None
+    """The latest rating after completion (办结评价), if any."""
 
     @property
     def non_working_days(self) -> list[tuple[dt.date, str]]:
@@ -143,6 +146,7 @@ class CaseEvaluation:
             "status_label": self.status.label,
             "department": self.holder[0],
             "window": self.holder[1],
+            "rating": self.rating.value if self.rating else None,
             "light": self.light.value,
             "light_label": self.light.zh,
             "reasons": self.reasons,
@@ -195,7 +199,8 @@ class CaseEvaluation:
             f"case {self.case_no} as of {self.as_of.isoformat()}",
             pack_line(self.pack),
             f"status: {self.status.label}; held by {self.holder[0]}"
-            + (f", window {self.holder[1]}" if self.holder[1] else ""),
+            + (f", window {self.holder[1]}" if self.holder[1] else "")
+            + (f"; rated {self.rating.label}" if self.rating else ""),
             f"light: {self.light.zh} ({self.light.value})",
         ]
         lines += [f"  because {reason}" for reason in self.reasons]
@@ -253,6 +258,15 @@ class Findings(NamedTuple):
     findings: list[Finding]
     sanctions: list[SanctionDue]
     holder: tuple[str, str | None]
+    rating: Satisfaction | None
+
+
+def rating_of(facts: list[Fact]) -> Satisfaction | None:
+    """The latest rating after completion (办结评价) among ``facts``."""
+    for fact in reversed(facts):
+        if fact.type == "service_rated":
+            return Satisfaction(fact.get("satisfaction"))
+    return None
 
 
 def findings_of(known: list[Fact], pack: RulePack, clock: ClockReport) -> Findings:
@@ -264,6 +278,7 @@ def findings_of(known: list[Fact], pack: RulePack, clock: ClockReport) -> Findin
         findings,
         sanctions_for(findings, pack),
         holder.on(clock.as_of) if known else ("", None),
+        rating_of(known),
     )
 
 
@@ -285,4 +300,5 @@ def judge(
         found.sanctions,
         found.holder,
         pack.calendar,
+        found.rating,
     )

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
+from caseledger.domain.vocabulary import Satisfaction
 from caseledger.projections.board import BoardProjection
 from caseledger.projections.judgement import Light
 
@@ -35,6 +36,10 @@ _KEYS: dict[str, str] = {
     "CAST((CAST(substr(received_month, 6, 2) AS INTEGER) + 2) / 3 AS TEXT))",
     "pack": "rule_pack",
 }
+
+
+_GOOD = ", ".join(f"'{grade.value}'" for grade in Satisfaction if grade.good)
+"""The grades counted as 好评, as SQL literals (fixed names, not user input)."""
 
 
 def _day(ordinal: int | None) -> dt.date | None:
@@ -183,6 +188,10 @@ class StatRow:
     overdue: int
     open: int
     average_working_days: float | None
+    rated: int = 0
+    """Finished cases rated after completion (办结评价)."""
+    rated_good: int = 0
+    """Of them, rated 好评 (非常满意, 满意 or 基本满意)."""
 
     @property
     def on_time_rate(self) -> float | None:
@@ -193,10 +202,16 @@ class StatRow:
         """提前办结率: finished before the deadline, over all finished."""
         return self.early / self.finished if self.finished else None
 
+    @property
+    def good_rating_rate(self) -> float | None:
+        """好评率: rated good, over all rated."""
+        return self.rated_good / self.rated if self.rated else None
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["on_time_rate"] = self.on_time_rate
         data["early_rate"] = self.early_rate
+        data["good_rating_rate"] = self.good_rating_rate
         return data
 
 
@@ -222,7 +237,9 @@ def statistics(
         f"SUM(CASE WHEN ({done} AND on_time = 0) OR ({still_open} AND deadline < {t}) "
         "THEN 1 ELSE 0 END) AS overdue, "
         f"SUM(CASE WHEN {still_open} THEN 1 ELSE 0 END) AS open, "
-        f"AVG(CASE WHEN {done} THEN working_days_used END) AS average "
+        f"AVG(CASE WHEN {done} THEN working_days_used END) AS average, "
+        "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS rated, "
+        f"SUM(CASE WHEN rating IN ({_GOOD}) THEN 1 ELSE 0 END) AS rated_good "
         f"FROM {projection.table} "
         f"WHERE received_on <= {t} AND received_on >= {p('s')} "
         f"GROUP BY COALESCE({key}, '-') ORDER BY key"
@@ -239,6 +256,8 @@ def statistics(
             average_working_days=(
                 round(float(row["average"]), 2) if row["average"] is not None else None
             ),
+            rated=int(row["rated"] or 0),
+            rated_good=int(row["rated_good"] or 0),
         )
         for row in projection.query(statement, params)
     ]
