@@ -452,3 +452,33 @@ def test_a_pause_s_notice_is_required_by_the_rule_version_that_paused_the_clock(
     assert evaluation.clock.paused  # the national rule in force on 12 October pauses ...
     violations = [f.violation.value for f in evaluation.findings]
     assert violations == ["pause_without_notice"]  # ... and requires the notice
+
+
+def test_a_restart_stops_the_clock_while_documents_are_outstanding_then_starts_it_again(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "restart_town"
+    folder.mkdir()
+    (folder / "pack.toml").write_text(
+        '[pack]\nname = "restart_town"\nversion = "1"\ntitle = "测试 (test)"\n'
+        'extends = "national"\ncatalogue = "open"\nreference = "a test pack"\n'
+        '[[clock."documents_requested.correction"]]\nfrom = 2004-07-01\noverride = true\n'
+        'effect = "restart"\nreference = "a test rule: 补正后重新计算期限"\n',
+        encoding="utf-8",
+    )
+    packs = PackRegistry.discover().including(load_pack_folder(folder).pack)
+    request = {"type": "documents_requested", "mode": "correction",
+               "missing": [{"name": "章程"}], "notice_date": "2026-03-04"}  # fmt: skip
+    with CaseLedger(sqlite_url, packs=packs, clock=fixed_clock) as ledger:
+        story = Story(ledger).received("2026-03-02 09:00")
+        story.accepted("2026-03-02 10:00", item="ANY-1", pack="restart_town")
+        story.on("2026-03-04 10:00", request)
+        waiting = story.at("2026-04-15")  # the first 20 working days ended on 30 March
+        assert waiting.clock.paused and kinds(waiting) == []
+        assert waiting.clock.statutory_deadline is not None
+        assert waiting.clock.statutory_deadline > D(2026, 4, 15)
+        story.on("2026-04-20 10:00", {"type": "documents_supplemented", "documents": ["章程"]})
+        restarted = story.at("2026-04-21")
+        assert not restarted.clock.paused and restarted.clock.limit_base == D(2026, 4, 20)
+        assert restarted.clock.statutory_deadline == D(2026, 5, 20)  # 20 after 20 April
+        assert kinds(restarted) == []

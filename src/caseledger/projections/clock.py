@@ -16,7 +16,7 @@ How it runs:
   including the day it ends (resume, or the last missing document supplied). A pause that
   begins before a deadline moves that deadline by exactly its working days; one still open
   at ``as_of`` counts up to ``as_of``. ``restart`` starts the limit again from the day the
-  period ends.
+  period ends; while it is still open the clock stands, as in a pause.
 - **As of.** Working days used are counted after the start up to ``as_of`` (or the decision),
   less paused days; left are the working days after ``as_of`` up to the deadline.
 """
@@ -24,7 +24,7 @@ How it runs:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from caseledger.calendar import Counted, WorkingCalendar
@@ -383,6 +383,12 @@ class _Run:
         covered: dt.date | None = None
         measured = []
         for period in sorted(r.periods, key=lambda p: (p.first, p.version)):
+            if period.effect is ClockEffect.RESTART and period.open:
+                # the limit will start again when the period ends; until then the clock
+                # stands, or the case would run out of time waiting for what restarts it
+                period = replace(
+                    period, effect=ClockEffect.PAUSE, why=f"{period.why}, until it restarts"
+                )
             if period.effect is not ClockEffect.PAUSE:
                 measured.append(period)
                 continue
