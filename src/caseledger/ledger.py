@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -240,9 +240,7 @@ class CaseLedger:
         earlier = _until(case.events, as_of)
         if not earlier:
             raise CaseNotFound(case_no, hint=f"it was received after {as_of.isoformat()}")
-        replayed = Case.replay(None, earlier)
-        assert replayed is not None
-        return replayed
+        return _replayed(Case, earlier)
 
     def history(self, case_no: str) -> list[RecordedEvent]:
         """Every event of the case, in order."""
@@ -270,9 +268,7 @@ class CaseLedger:
         earlier = _until(project.events, as_of)
         if not earlier:
             raise ProjectNotFound(project_no, hint=f"it was registered after {as_of.isoformat()}")
-        replayed = Project.replay(None, earlier)
-        assert replayed is not None
-        return replayed
+        return _replayed(Project, earlier)
 
     def project_numbers(self) -> list[str]:
         """Every parallel-approval project's number, in the order they were registered."""
@@ -461,6 +457,16 @@ def _until(events: list[RecordedEvent], as_of: dt.datetime) -> list[RecordedEven
         raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
     moment = as_of.astimezone(dt.UTC)
     return [event for event in events if event.at.astimezone(dt.UTC) <= moment]
+
+
+S = TypeVar("S", Case, Project)
+
+
+def _replayed(kind: type[S], events: list[RecordedEvent]) -> S:
+    """The state ``events`` (at least one) fold into."""
+    replayed = kind.replay(None, events)
+    assert replayed is not None
+    return replayed
 
 
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:
