@@ -156,3 +156,18 @@ def test_anyone_can_recompute_every_hash_from_an_export(ledger: CaseLedger) -> N
         state = {k: data[k] for k in ("command_id", "at", "actor", "recorded_at", "prev_hash")}
         state["event"] = body
         assert event_hash(data["case_no"], data["version"], topic, state) == data["hash"]
+
+
+def test_a_mapping_may_hold_models_already_built_and_other_mappings(ledger: CaseLedger) -> None:
+    from types import MappingProxyType
+
+    from caseledger import Actor, Received
+
+    actor = Actor(person="A1", role="window_a", department="D1")
+    event = Received(channel="window", applicant="APP")  # type: ignore[call-arg]
+    line = MappingProxyType(
+        {"case_no": "M-1", "command_id": "M-1-1", "at": "2026-03-02T09:00:00+08:00",
+         "actor": actor, "event": MappingProxyType(event.model_dump())}
+    )  # fmt: skip
+    assert ledger.record(line).version == 1
+    assert ledger.record({**line, "event": event}).already_recorded

@@ -633,3 +633,52 @@ def test_a_parent_rule_applies_again_after_a_child_version_ends_and_validation_s
     parent = registry.get("gap_town")
     assert parent.authorising_scope(("r", "甲局", None), Decision.DECIDE, "GAP-1", None,
                                     D(2021, 3, 1)) is not None  # fmt: skip
+
+
+def test_an_override_after_the_parent_handed_the_power_back_need_not_restate_supersedes(
+    tmp_path: Path,
+) -> None:
+    handed_back = BUREAU_SCOPE + (
+        BUREAU_SCOPE.replace("from = 2019-06-15", "from = 2022-01-01").replace(
+            'supersedes = ["organ_decides"]', "supersedes = []"
+        )
+    )
+    write_pack(tmp_path, "bureau_town", handed_back)
+    later = CHILD_BUREAU.replace("from = 2019-06-15", "from = 2025-01-01")
+    write_pack(tmp_path, "bureau_village", later, extends="bureau_town")
+    registry = PackRegistry.discover([tmp_path])
+    assert "bureau_town" not in registry.broken and "bureau_village" not in registry.broken
+
+
+def test_a_deep_promise_replaced_before_the_cut_cap_began_is_not_judged_by_it(
+    tmp_path: Path,
+) -> None:
+    write_pack(
+        tmp_path,
+        "cap_town",
+        """
+    [[promise_cuts.largest]]
+    from = 2012-07-01
+    share = 0.70
+    reference = "test: 最高压缩70%"
+
+    [[items."CAP-1"]]
+    from = 2010-01-01
+    name = "某项许可"
+    department = "某局"
+    case_kind = "promised"
+    statutory_limit = 20
+    promised_limit = 2
+    reference = "test: 旧承诺"
+
+    [[items."CAP-1"]]
+    from = 2012-01-01
+    name = "某项许可"
+    department = "某局"
+    case_kind = "promised"
+    statutory_limit = 20
+    promised_limit = 10
+    reference = "test: 新承诺"
+    """,
+    )
+    assert "cap_town" not in PackRegistry.discover([tmp_path]).broken

@@ -98,3 +98,19 @@ def test_the_published_pack_schema_is_the_one_the_library_generates() -> None:
     assert json.loads(published.read_text(encoding="utf-8")) == PackData.model_json_schema(
         by_alias=True
     ), "regenerate with: caseledger packs schema > docs/schema/pack.schema.json"
+
+
+def test_packs_validate_finds_the_parent_of_a_pack_in_the_packs_dir(tmp_path: Path) -> None:
+    root = tmp_path / "packs"
+    for name, extends in (("dir_town", "national"), ("dir_village", "dir_town")):
+        folder = root / name
+        folder.mkdir(parents=True)
+        (folder / "pack.toml").write_text(
+            f'[pack]\nname = "{name}"\nversion = "1"\ntitle = "测试 (test)"\n'
+            f'extends = "{extends}"\ncatalogue = "open"\nreference = "a test pack"\n',
+            encoding="utf-8",
+        )
+    result = CliRunner().invoke(
+        app, ["--packs-dir", str(root), "packs", "validate", str(root / "dir_village")]
+    )
+    assert result.exit_code == 0 and "dir_village 1 is valid" in result.output, result.output

@@ -22,6 +22,11 @@ __all__ = ["packs_app"]
 packs_app = typer.Typer(help="Rule packs: list, show, validate, test.", no_args_is_help=True)
 
 
+def _packs_dirs(ctx: typer.Context) -> tuple[Path, ...]:
+    settings: Settings = ctx.find_root().obj
+    return settings.packs_dirs
+
+
 def _registry(ctx: typer.Context) -> PackRegistry:
     settings: Settings = ctx.find_root().obj
     return settings.registry()
@@ -132,10 +137,11 @@ def show_pack(
 @packs_app.command("validate")
 @reports_errors
 def validate_pack(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A pack folder, or its pack.toml.")],
 ) -> None:
     """Check a pack folder: schema, dates, overrides, scopes; exit 1 naming each problem."""
-    under_test = load_pack_folder(path)
+    under_test = load_pack_folder(path, _packs_dirs(ctx))
     pack = under_test.pack
     out.print(f"{pack.name} {pack.version} is valid (content hash {pack.content_hash[:12]})")
 
@@ -143,13 +149,14 @@ def validate_pack(
 @packs_app.command("test")
 @reports_errors
 def test_pack(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A pack folder (its scenarios/ are run).")],
     scenarios: Annotated[
         Path | None, typer.Option("--scenarios", help="A scenario file or folder to run instead.")
     ] = None,
 ) -> None:
     """Run a pack's scenario files; exit 1 if any scenario fails."""
-    under_test = load_pack_folder(path)
+    under_test = load_pack_folder(path, _packs_dirs(ctx))
     results = run_pack_scenarios(under_test, scenarios, case_check=check_case)
     for result in results:
         mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
 from caseledger.domain.events import (
@@ -231,9 +231,15 @@ def parse_command(data: Mapping[str, Any]) -> Command | ProjectCommand:
     return kind.model_validate_json(text, strict=True)
 
 
-def _iso_value(value: Any) -> str:
-    """Python dates and times as ``isoformat`` writes them, offsets and all (orjson's own
-    form would round an offset with seconds, which the ledger must refuse, not alter)."""
+def _iso_value(value: Any) -> Any:
+    """What orjson cannot write by itself: Python dates and times as ``isoformat`` writes
+    them, offsets and all (orjson's own form would round an offset with seconds, which the
+    ledger must refuse, not alter); models already built (an ``Actor``, an event) in their
+    JSON form; any other mapping as a dict."""
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

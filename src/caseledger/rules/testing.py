@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import (
     PackRegistry,
     _directory_plugin,
+    _pack_dirs,
     _Plugin,
     entry_point_plugins,
 )
@@ -25,10 +27,11 @@ class PackUnderTest:
     folder: Path
 
 
-def load_pack_folder(path: Path) -> PackUnderTest:
+def load_pack_folder(path: Path, packs_dirs: Sequence[Path] = ()) -> PackUnderTest:
     """Load the pack in ``path`` (a folder with ``pack.toml``, or the file itself), with the
-    installed packs it may extend; an installed pack of the same name is set aside. A pack
-    whose parameters lack values loads too: its scenarios give the values."""
+    installed packs (and those in ``packs_dirs``) it may extend; another pack of the same
+    name is set aside. A pack whose parameters lack values loads too: its scenarios give
+    the values."""
     folder = path.parent if path.name == "pack.toml" else path
     if not (folder / "pack.toml").is_file():
         raise PackError([PackProblem(str(path), "", "no pack.toml here", "point at a pack folder")])
@@ -38,6 +41,13 @@ def load_pack_folder(path: Path) -> PackUnderTest:
         if _installed_name(plugin) == name:
             continue
         plugins.append(plugin)
+    for directory in packs_dirs:
+        for pack_dir in _pack_dirs(Path(directory)):
+            if pack_dir.resolve() == folder.resolve():
+                continue
+            plugin = _directory_plugin(pack_dir)
+            if _installed_name(plugin) != name:
+                plugins.append(plugin)
     plugins.append(_directory_plugin(folder))
     registry = PackRegistry.from_plugins(plugins)
     return PackUnderTest(registry.get(name, judging=False), folder)

@@ -86,11 +86,16 @@ def _promises(pack: RulePack) -> list[PackProblem]:
         }
     )
     for code, versions in pack.data.items.items():
+        starts = [pack.resolve_date(v.from_) for v in versions]
         for index, version in enumerate(versions):
-            start = pack.resolve_date(version.from_)
+            start = starts[index]
             if version.promised_limit is None or start is None:
                 continue
-            last = pack.resolve_date(version.to) if version.to is not None else None
+            # a version ends on its `to`, or the day before the next version begins
+            ends = [day - dt.timedelta(days=1) for day in starts if day and day > start]
+            if version.to is not None and (to := pack.resolve_date(version.to)) is not None:
+                ends.append(to)
+            last = min(ends) if ends else None
             days_to_check = [start] + [
                 cap for cap in caps if start < cap and (last is None or cap <= last)
             ]
@@ -298,13 +303,26 @@ def _handbacks(pack: RulePack) -> list[PackProblem]:
     if pack.parent is None:
         return []
     problems = []
-    ancestors = list(pack.parent.lineage())
+    inherited = [span for span in _spans(pack.parent, "scopes") if isinstance(span.rule, ScopeRule)]
     for key, versions in pack.data.scopes.items():
-        taken = sorted(
-            {t for a in ancestors for v in a.data.scopes.get(key, []) for t in v.supersedes}
-        )
+        starts = [pack.resolve_date(v.from_) for v in versions]
         for index, version in enumerate(versions):
-            if taken and version.override and "supersedes" not in version.model_fields_set:
+            first = starts[index]
+            if first is None or not version.override or "supersedes" in version.model_fields_set:
+                continue
+            ends = [day - dt.timedelta(days=1) for day in starts if day and day > first]
+            if version.to is not None and (to := pack.resolve_date(version.to)) is not None:
+                ends.append(to)
+            mine = _Span(key, index, version, first, min(ends) if ends else _FAR)
+            taken = sorted(
+                {
+                    target
+                    for span in inherited
+                    if span.key == key and span.overlaps(mine)
+                    for target in span.rule.supersedes  # type: ignore[attr-defined]
+                }
+            )
+            if taken:
                 problems.append(
                     _problem(
                         pack,
