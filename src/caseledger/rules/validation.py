@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
 
@@ -86,16 +86,11 @@ def _promises(pack: RulePack) -> list[PackProblem]:
         }
     )
     for code, versions in pack.data.items.items():
-        starts = [pack.resolve_date(v.from_) for v in versions]
         for index, version in enumerate(versions):
-            start = starts[index]
-            if version.promised_limit is None or start is None:
+            span = _own_span(pack, versions, index)
+            if version.promised_limit is None or span is None:
                 continue
-            # a version ends on its `to`, or the day before the next version begins
-            ends = [day - dt.timedelta(days=1) for day in starts if day and day > start]
-            if version.to is not None and (to := pack.resolve_date(version.to)) is not None:
-                ends.append(to)
-            last = min(ends) if ends else None
+            start, last = span
             days_to_check = [start] + [
                 cap for cap in caps if start < cap and (last is None or cap <= last)
             ]
@@ -132,6 +127,23 @@ def _promise_problem(
         f"promise at least {math.ceil(days * (1 - largest.rule.share) - 1e-9)} working days, "
         f"or end this version (to) before {largest.rule.starts}",
     )
+
+
+def _own_span(
+    pack: RulePack, versions: Sequence[Version], index: int
+) -> tuple[dt.date, dt.date | None] | None:
+    """First and last day (None: open-ended) of ``versions[index]`` as ``pack`` wrote them,
+    as :func:`version_span` counts them (it ends on its ``to``, or the day before the next
+    version begins), with parameter dates resolved; None while its start has no value."""
+    starts = [pack.resolve_date(v.from_) for v in versions]
+    first = starts[index]
+    if first is None:
+        return None
+    ends = [day - dt.timedelta(days=1) for day in starts if day and day > first]
+    to = versions[index].to
+    if to is not None and (last := pack.resolve_date(to)) is not None:
+        ends.append(last)
+    return first, min(ends) if ends else None
 
 
 def _problem(pack: RulePack, where: str, message: str, fix: str) -> PackProblem:
@@ -305,15 +317,11 @@ def _handbacks(pack: RulePack) -> list[PackProblem]:
     problems = []
     inherited = [span for span in _spans(pack.parent, "scopes") if isinstance(span.rule, ScopeRule)]
     for key, versions in pack.data.scopes.items():
-        starts = [pack.resolve_date(v.from_) for v in versions]
         for index, version in enumerate(versions):
-            first = starts[index]
-            if first is None or not version.override or "supersedes" in version.model_fields_set:
+            span = _own_span(pack, versions, index)
+            if span is None or not version.override or "supersedes" in version.model_fields_set:
                 continue
-            ends = [day - dt.timedelta(days=1) for day in starts if day and day > first]
-            if version.to is not None and (to := pack.resolve_date(version.to)) is not None:
-                ends.append(to)
-            mine = _Span(key, index, version, first, min(ends) if ends else _FAR)
+            mine = _Span(key, index, version, span[0], span[1] or _FAR)
             taken = sorted(
                 {
                     target
