@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
 from caseledger.domain.events import (
@@ -226,9 +233,14 @@ def parse_command(data: Mapping[str, Any]) -> Command | ProjectCommand:
     ``true``. Raises pydantic's ``ValidationError``, or ``TypeError`` for a value JSON
     cannot hold."""
     kind: type[Command | ProjectCommand] = ProjectCommand if "project_no" in data else Command
-    kind.model_validate(data)  # the checks of Python values first, with their own messages
-    text = orjson.dumps(dict(data), default=_iso_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    return kind.model_validate_json(text, strict=True)
+    try:
+        text = orjson.dumps(dict(data), default=_iso_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        return kind.model_validate_json(text, strict=True)
+    except (ValidationError, TypeError):
+        # the checks of Python values have their own, clearer messages (an offset in
+        # seconds, a naive time): report those first; only then the strict JSON types
+        kind.model_validate(data)
+        raise
 
 
 def _iso_value(value: Any) -> Any:
