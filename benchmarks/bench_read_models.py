@@ -117,11 +117,15 @@ def plain_scan(ledger: CaseLedger) -> int:
 
 
 def table_scan(ledger: CaseLedger) -> int:
-    """Read the events table straight (as the rebuild does) and decode every event's JSON."""
-    count = 0
-    for row in ledger.store.log_rows(ledger.store.max_notification_id()):
-        orjson.loads(row[4])
-        count += 1
+    """Read the events table straight, as the rebuild does (blocks of 500 streams, in one
+    process), and decode every event's JSON."""
+    count, upto = 0, ledger.store.max_notification_id()
+    numbers, read = ledger.store.stream_numbers(upto), ledger.store.span_reader()
+    for start in range(0, len(numbers), 500):
+        block = numbers[start : start + 500]
+        for row in read(block[0], block[-1], upto):
+            orjson.loads(row[4])
+            count += 1
     return count
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
 import pytest
 
 from caseledger.projections import parallel
-from caseledger.projections.parallel import map_in_processes, worker_count
+from caseledger.projections.parallel import (
+    block_results_in_processes,
+    map_in_processes,
+    worker_count,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -52,3 +60,37 @@ def test_few_items_or_other_threads_keep_the_work_in_this_process(
     finally:
         stop.set()
         thread.join()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_a_function_of_blocks_gives_one_result_per_item_in_item_order(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel, "CHUNK", 64)
+    items = list(range(200))
+    here: list[int] = []
+
+    def squares(block: Sequence[int]) -> list[tuple[int, int]]:
+        here.append(len(block))  # the blocks this process took
+        return _squares(block)
+
+    with block_results_in_processes(squares, items, workers) as results:
+        assert list(results) == [_square(x) for x in items]
+    if workers == 1:
+        assert here == [64, 64, 64, 8]
+
+
+def test_each_forked_worker_finishes_when_no_block_is_left(tmp_path: Path) -> None:
+    def finish() -> None:
+        (tmp_path / str(os.getpid())).write_text("closed")
+
+    with block_results_in_processes(_squares, list(range(90)), 3, finish=finish) as results:
+        assert list(results) == [_square(x) for x in range(90)]
+    finished = sorted(p.name for p in tmp_path.iterdir())
+    assert len(finished) == 2 and str(os.getpid()) not in finished, "one per forked worker"
+    # the pipes of workers are widened where the system allows it (Linux): only speed differs
+    assert parallel._PIPE_BYTES >= 1 << 16
+
+
+def _squares(block: Sequence[int]) -> list[tuple[int, int]]:
+    return [_square(x) for x in block]

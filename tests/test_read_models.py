@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseledger import CaseLedger, Command
-from caseledger.demo import demo_commands
+from caseledger.demo import demo_commands, demo_month
 from caseledger.projections import parallel
 from caseledger.projections.judgement import Light
 from caseledger.testing.strategies import case_histories
@@ -63,20 +63,64 @@ def test_new_events_update_only_their_cases_and_match_a_rebuild(ledger: CaseLedg
     assert (ledger.read_models.rows(), ledger.read_models.sanction_rows()) == incremental
 
 
-def test_a_rebuild_spread_over_processes_writes_the_rows_of_a_rebuild_in_one(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "memory"])
+def rebuilt_url(request: pytest.FixtureRequest) -> str:
+    """An SQLite file, the real PostgreSQL server, and SQLite in memory."""
+    if request.param == "memory":
+        return "sqlite:///:memory:"
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+def test_a_rebuild_in_one_or_many_processes_writes_what_catching_up_wrote(
+    rebuilt_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Forked workers open their own connections to an SQLite file to read their blocks;
+    SQLite in memory (which no other process can open) and PostgreSQL (whose pool runs
+    threads) are rebuilt in this process, whatever the number of workers asked for."""
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
-    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
-        commands = demo_commands(60)
+    with CaseLedger(rebuilt_url, clock=fixed_clock) as ledger:
+        commands = demo_month(24)
         ledger.record_batch(commands)
         projection = ledger.read_models
-        assert parallel.worker_count(60, 3) == 3, "this test must fork"
-        assert projection.rebuild(workers=1) == len(commands)
-        alone = (projection.rows(), projection.sanction_rows())
-        assert projection.rebuild(workers=3) == len(commands)
-        assert (projection.rows(), projection.sanction_rows()) == alone
-        assert len(alone[0]) == 60 and alone[1], "the sample must have sanctions"
+        assert ledger.catch_up() == len(commands)
+        caught_up = (projection.rows(), projection.sanction_rows())
+        assert len(caught_up[0]) > 30 and caught_up[1], "the sample must have sanctions"
+        file = rebuilt_url != "sqlite:///:memory:" and rebuilt_url.startswith("sqlite")
+        assert ledger.store.span_reader().forkable == file
+        if file:
+            assert parallel.worker_count(60, 3) == 3, "this test must fork"
+        for workers in (1, 3):
+            assert projection.rebuild(workers=workers) == len(commands)
+            assert (projection.rows(), projection.sanction_rows()) == caught_up
+
+
+def test_a_span_of_streams_is_read_in_stream_order_up_to_the_position_given(
+    ledger_url: str,
+) -> None:
+    with CaseLedger(ledger_url, clock=fixed_clock) as ledger:
+        commands = demo_month(12)
+        half = len(commands) // 2
+        ledger.record_batch(commands[:half])
+        upto = ledger.store.max_notification_id()
+        ledger.record_batch(commands[half:])
+        store = ledger.store
+        numbers = store.stream_numbers(upto)
+        assert any(n.startswith("#") for n in numbers), "projects are streams too"
+        begun = {
+            c.case_no if isinstance(c, Command) else f"#{c.project_no}" for c in commands[:half]
+        }
+        assert set(numbers) == begun
+        rows = store.span_reader()(numbers[0], numbers[-1], upto)
+        assert len(rows) == half == store.event_count(upto)
+        assert all(position <= upto for position, *_ in rows)
+        order = [(numbers.index(n), version) for _, n, version, _, _ in rows]
+        assert order == sorted(order)
+        everything = store.max_notification_id()
+        middle = store.stream_numbers(everything)[3:6]
+        inner = store.span_reader()(middle[0], middle[-1], everything)
+        assert {n for _, n, *_ in inner} == set(middle)
 
 
 def test_sqlite_and_postgresql_read_models_hold_the_same_rows(

@@ -33,11 +33,11 @@ from caseledger.projections.clock import ClockReport, pushed, run_clock
 from caseledger.projections.evaluation import CaseEvaluation, Findings, findings_of, pack_for
 from caseledger.projections.facts import Fact, fact_from_state
 from caseledger.projections.judgement import Light
-from caseledger.projections.parallel import results_in_processes
+from caseledger.projections.parallel import block_results_in_processes
 from caseledger.rules.model import ClockEffect, SanctionKind
 from caseledger.rules.pack import PackIdentity, RulePack
 from caseledger.rules.registry import PackRegistry
-from caseledger.store.event_store import CaseStore, LogRow
+from caseledger.store.event_store import CaseStore, LogRow, SpanReader
 
 __all__ = [
     "UPSTREAM",
@@ -125,48 +125,56 @@ def _board_row(
     """:func:`board_row` from what the evaluation at the horizon found (the light of that
     evaluation is not needed: a row's lights come from its findings' days)."""
     closed = c.decided_on or c.closed_on
-    red = _red_findings(future)
-    red_days = [f.day for f in future.findings if id(f) in red]
-    yellow_days = [f.day for f in future.findings if id(f) not in red]
-    yellow_from: dt.date | None = None
+    findings = future.findings
+    yellow_from = red_from = None
+    if findings:
+        red = _red_findings(future)
+        red_days = [f.day for f in findings if id(f) in red]
+        yellow_days = [f.day for f in findings if id(f) not in red]
+        red_from = min(red_days) if red_days else None
+    else:
+        yellow_days = []
     if closed is None:
         near = _yellow_from(c, pack)
-        yellow_days += [near] if near is not None else []
+        if near is not None:
+            yellow_days.append(near)
         yellow_from = min(yellow_days) if yellow_days else None
-    red_from = min(red_days) if red_days else None
     deadline = c.deadline
     decided = c.decided_on is not None and deadline is not None
-    values = {  # in the order of COLUMNS
-        "case_no": case_no,
-        "status": future.status.value,
-        "closed_on": _ordinal(closed),
-        "received_on": _ordinal(c.received_on),
-        "started_on": _ordinal(c.started_on),
-        "decided_on": _ordinal(c.decided_on),
-        "deadline": _ordinal(deadline),
-        "statutory_deadline": _ordinal(c.statutory_deadline),
-        "promised_deadline": _ordinal(c.promised_deadline),
-        "yellow_from": _ordinal(yellow_from),
-        "red_from": _ordinal(red_from),
-        "paused": int(c.paused),
-        "provisional": int(bool(c.provisional)),
-        "on_time": int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
-        "early": int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
-        "working_days_used": c.working_days_used,
-        "item_code": c.item_code,
-        "case_kind": c.case_kind.value if c.case_kind else None,
-        "rule_pack": identity.name,
-        "pack_hash": identity.content_hash,
-        "department": future.holder[0],
-        "window_code": future.holder[1],
-        "violations": ",".join(sorted({f.violation.value for f in future.findings})),
-        "points": sum(s.points or 0 for s in future.sanctions),
-        "received_month": _month(c.received_on) if c.received_on else None,
-        "deadline_wd": pack.calendar.working_day_index(deadline) if deadline else None,
-        "paused_left": c.working_days_left if c.paused else None,
-        "watched_until": None if c.watched else _ordinal(c.certificate_issued_on or closed),
-        "rating": future.rating.value if future.rating else None,
-    }  # fmt: skip
+    received = c.received_on
+    holder = future.holder
+    paused = c.paused
+    values = (  # in the order of COLUMNS
+        case_no,
+        future.status.value,
+        closed.toordinal() if closed else None,
+        received.toordinal() if received else None,
+        _ordinal(c.started_on),
+        _ordinal(c.decided_on),
+        deadline.toordinal() if deadline else None,
+        _ordinal(c.statutory_deadline),
+        _ordinal(c.promised_deadline),
+        yellow_from.toordinal() if yellow_from else None,
+        red_from.toordinal() if red_from else None,
+        int(paused),
+        int(bool(c.provisional)),
+        int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
+        int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
+        c.working_days_used,
+        c.item_code,
+        c.case_kind.value if c.case_kind else None,
+        identity.name,
+        identity.content_hash,
+        holder[0],
+        holder[1],
+        ",".join(sorted({f.violation.value for f in findings})) if findings else "",
+        sum(s.points or 0 for s in future.sanctions),
+        _month(received) if received else None,
+        pack.calendar.working_day_index(deadline) if deadline else None,
+        c.working_days_left if paused else None,
+        None if c.watched else _ordinal(c.certificate_issued_on or closed),
+        future.rating.value if future.rating else None,
+    )
     sanctions = [
         (
             case_no,
@@ -182,7 +190,7 @@ def _board_row(
         )  # in the order of SANCTION_COLUMNS
         for s in future.sanctions
     ]
-    return BoardRow(tuple(values.values()), sanctions)
+    return BoardRow(values, sanctions)
 
 
 def _red_findings(evaluation: Findings) -> set[int]:
@@ -410,26 +418,36 @@ class BoardProjection:
     def rebuild(self, *, workers: int | None = None) -> int:
         """Clear the read model and replay the whole log; returns the events applied.
 
-        The log is read once, straight from its table; each case is judged once on its
-        whole history, spread over ``workers`` forked processes (default: one per core,
-        see :mod:`caseledger.projections.parallel`; the rows are the same whatever the
-        number); the rows are written with the tracking record in one transaction. Events
-        recorded meanwhile are applied by the next catch-up."""
+        The cases are cut in blocks of consecutive case numbers, spread over ``workers``
+        forked processes (default: one per core, see :mod:`caseledger.projections.parallel`;
+        the rows are the same whatever the number). Each process reads a block's events in
+        one query, in case order, and judges each case once on its whole history; this
+        process writes the rows as they come, with the tracking record, in one transaction.
+        Events recorded meanwhile are applied by the next catch-up."""
         with _collector_paused():
             position = self.store.max_notification_id()
-            cases: dict[str, list[LogRow]] = {}
-            read = 0
-            for row in self.store.log_rows(position):
-                read += 1
-                if not is_project_stream(row[1]):  # projects are judged on demand
-                    cases.setdefault(row[1], []).append(row)
-            packs: dict[str, RulePack] = {}
-            judge = functools.partial(self._judge_stored, packs=packs)
-            with results_in_processes(judge, list(cases.values()), workers) as rows:
+            numbers = [n for n in self.store.stream_numbers(position) if not is_project_stream(n)]
+            reader = self.store.span_reader()
+            judge = functools.partial(self._judge_block, reader=reader, upto=position, packs={})
+            tracking = Tracking(UPSTREAM, position) if position else None
+            fork = reader.forkable
+            with block_results_in_processes(
+                judge, numbers, workers if fork else 1, finish=reader.close
+            ) as rows:
                 # written as they come: the rows of the first cases while the workers judge
-                # the next ones
-                self.recorder.replace(rows, Tracking(UPSTREAM, position) if position else None)
-            return read
+                # the next ones; a database in memory cannot be read while it is written
+                self.recorder.replace(rows if fork else list(rows), tracking)
+            return self.store.event_count(position)
+
+    def _judge_block(
+        self, numbers: Sequence[str], reader: SpanReader, upto: int, packs: dict[str, RulePack]
+    ) -> list[BoardRow]:
+        """The rows of the cases ``numbers`` (consecutive in the store's order), from one read
+        of their events."""
+        stored: dict[str, list[LogRow]] = {}
+        for row in reader(numbers[0], numbers[-1], upto):
+            stored.setdefault(row[1], []).append(row)
+        return [self._judge_stored(stored[case_no], packs) for case_no in numbers]
 
     def _judge_stored(
         self, stored: list[LogRow], packs: dict[str, RulePack] | None = None

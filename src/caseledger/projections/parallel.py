@@ -3,13 +3,16 @@
 ``map_in_processes(function, items)`` returns ``[function(x) for x in items]``, in order,
 whatever the number of workers: each item's result depends on that item alone, so the
 answer is the same byte for byte. ``results_in_processes`` gives the same results as they
-come, in order, so the caller can use (write) the first while the rest are computed. The
-items are cut in blocks that this process and its forked workers (POSIX) take in turn, so
-the workers share the parent's decoded data and loaded packs without pickling them; only
-results travel back, a block at a time. It runs in this process alone when forking is
-not safe or not worth it: no ``fork`` start method, other threads alive (a fork copies
-their locks), one core, or few items. A worker that fails has the rest of its share redone
-here, so the caller sees the real error, raised where it can be read.
+come, in order, so the caller can use (write) the first while the rest are computed;
+``block_results_in_processes`` does the same with a function of a block of consecutive
+items (which can read all their data at once). The items are cut in blocks that this
+process and its forked workers (POSIX) take in turn, so the workers share the parent's
+loaded packs without pickling them; only results travel back, a block at a time, through
+pipes wide enough that a worker seldom waits for this process to read them. It runs in
+this process alone when forking is not safe or not worth it: no ``fork`` start method,
+other threads alive (a fork copies their locks), one core, or few items. A worker that
+fails has the rest of its share redone here, so the caller sees the real error, raised
+where it can be read.
 """
 
 from __future__ import annotations
@@ -18,11 +21,22 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
-__all__ = ["MIN_ITEMS_PER_WORKER", "map_in_processes", "results_in_processes", "worker_count"]
+try:
+    import fcntl
+except ImportError:  # not on Windows, where no fork is either
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "MIN_ITEMS_PER_WORKER",
+    "block_results_in_processes",
+    "map_in_processes",
+    "results_in_processes",
+    "worker_count",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -58,9 +72,30 @@ def results_in_processes(
     """``function(x) for x in items``, in order, computed by this process and up to
     ``workers - 1`` forked ones, started on entry (so before the caller opens anything a
     fork should not copy) and stopped on exit; with one, computed here as they are read."""
+    with block_results_in_processes(_each(function), items, workers) as results:
+        yield results
+
+
+def _each(function: Callable[[T], R]) -> Callable[[Sequence[T]], list[R]]:
+    return lambda block: [function(x) for x in block]
+
+
+@contextmanager
+def block_results_in_processes(
+    function: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    workers: int | None = None,
+    *,
+    finish: Callable[[], None] | None = None,
+) -> Iterator[Iterator[R]]:
+    """:func:`results_in_processes` for a ``function`` of a block of consecutive items,
+    which returns their results in order (one read of the database for many items, say).
+    ``finish`` is called in each forked process when it has no block left to take (to
+    close what it opened there)."""
     count = worker_count(len(items), workers)
     if count == 1:
-        yield (function(x) for x in items)
+        starts = range(0, len(items), CHUNK)
+        yield (r for start in starts for r in function(items[start : start + CHUNK]))
         return
     context = multiprocessing.get_context("fork")
     blocks = _Blocks(len(items), count, context.Value("q", 0))
@@ -68,19 +103,41 @@ def results_in_processes(
     try:
         for _ in range(1, count):
             receiver, sender = context.Pipe(duplex=False)
+            _widen(sender)
             process = context.Process(
-                target=_worker, args=(function, items, blocks, sender), daemon=True
+                target=_worker, args=(function, items, blocks, sender, finish), daemon=True
             )
             process.start()
             sender.close()
             started.append((process, receiver))
-        yield _collected(function, items, blocks, [r for _, r in started])
+        done: list[bool] = []
+        yield _collected(function, items, blocks, [r for _, r in started], done)
     finally:
         for process, receiver in started:
             receiver.close()
+            # every result read: the worker is finishing (closing what it opened); else
+            # the caller stopped early, or failed, and the work is no longer wanted
+            process.join(timeout=_FINISH_SECONDS if done else 0)
             if process.is_alive():
                 process.terminate()
             process.join()
+
+
+_FINISH_SECONDS = 5.0
+"""How long a worker with nothing left to do may take to finish before it is stopped."""
+_PIPE_BYTES = 1 << 20
+"""How much a worker's pipe should hold: several blocks of results, so that a worker does
+not wait for this process (busy with its own block) to read what it sent."""
+
+
+def _widen(connection: Connection) -> None:
+    """Ask the system (Linux) for a pipe of ``_PIPE_BYTES``; elsewhere, or when refused,
+    the pipe keeps its size: only the speed differs."""
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if resize is None:
+        return
+    with suppress(OSError):
+        fcntl.fcntl(connection.fileno(), resize, _PIPE_BYTES)
 
 
 class _Blocks:
@@ -105,10 +162,11 @@ class _Blocks:
 
 
 def _collected(
-    function: Callable[[T], R],
+    function: Callable[[Sequence[T]], list[R]],
     items: Sequence[T],
     blocks: _Blocks,
     receivers: list[Connection],
+    done: list[bool],
 ) -> Iterator[R]:
     """The results block by block, in item order: this process takes a block itself
     whenever the next one to give is not back yet."""
@@ -122,7 +180,7 @@ def _collected(
                 break
             mine = blocks.claim()
             if mine is not None:
-                ready[mine] = [function(x) for x in blocks.of(items, mine)]
+                ready[mine] = function(blocks.of(items, mine))
             elif live:
                 for receiver in wait(live):
                     _receive(receiver, live, ready)
@@ -130,8 +188,9 @@ def _collected(
                 ready[block] = None
         result = ready.pop(block)
         if result is None:  # redone here, to raise the worker's error where it can be read
-            result = [function(x) for x in blocks.of(items, block)]
+            result = function(blocks.of(items, block))
         yield from result
+    done.append(True)
 
 
 def _receive(receiver: Any, live: list[Connection], ready: dict[int, Any]) -> None:
@@ -144,15 +203,21 @@ def _receive(receiver: Any, live: list[Connection], ready: dict[int, Any]) -> No
 
 
 def _worker(
-    function: Callable[[Any], Any], items: Sequence[Any], blocks: _Blocks, sender: Connection
+    function: Callable[[Sequence[Any]], list[Any]],
+    items: Sequence[Any],
+    blocks: _Blocks,
+    sender: Connection,
+    finish: Callable[[], None] | None,
 ) -> None:
     try:
         while (block := blocks.claim()) is not None:
             try:
-                result = [function(x) for x in blocks.of(items, block)]
+                result = function(blocks.of(items, block))
             except BaseException:  # the parent redoes this block and raises the error itself
                 sender.send((block, None))
                 return
             sender.send((block, result))
     finally:
         sender.close()
+        if finish is not None:
+            finish()

@@ -7,6 +7,7 @@ caseledger's, and reads raw stored events and the notification log for auditors.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -31,14 +32,14 @@ from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
 
-__all__ = ["CaseStore", "LogRow", "open_store"]
+__all__ = ["CaseStore", "LogRow", "SpanReader", "open_store"]
 
 _PAGE = 1000
 
 
 LogRow = tuple[int, str, int, str, bytes]
-"""One stored event read straight from the log: position, case number, version, topic and
-the stored bytes (decode them with the mapper's ``decode_data``)."""
+"""One stored event read straight from the table: position in the log, stream number,
+version, topic and the stored bytes (decode them with the mapper's ``decode_data``)."""
 
 
 class CaseStore(Application[str]):
@@ -151,49 +152,137 @@ class CaseStore(Application[str]):
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0
 
-    def log_rows(self, upto: int, page: int = 50_000) -> Iterator[LogRow]:
-        """Every stored event up to notification ``upto``, in log order, as plain tuples
-        (see :data:`LogRow`).
-
-        The fast path for reading the whole log (rebuilding read models): rows come straight
-        from the table, without building eventsourcing's ``Notification`` objects."""
+    def stream_numbers(self, upto: int) -> list[str]:
+        """The number of every stream (cases and projects) begun at or before notification
+        ``upto``, in the database's order of stream numbers: the order in which
+        :class:`SpanReader` reads them."""
         recorder: Any = self.recorder
         table = recorder.events_table_name
-        sqlite = isinstance(self.factory, SQLiteFactory)
-        if sqlite:
+        if isinstance(self.factory, SQLiteFactory):
             statement = (
-                f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-                "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+                f"SELECT originator_id FROM {table} WHERE originator_version = 1 "
+                "AND rowid <= ? ORDER BY originator_id"
             )
         else:
-            schema = recorder.datastore.schema.replace('"', "")
             statement = (
-                "SELECT notification_id, originator_id, originator_version, topic, state "
-                f'FROM "{schema}"."{table}" WHERE notification_id > %s '
-                "AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+                f"SELECT originator_id FROM {_pg_table(recorder)} WHERE originator_version = 1 "
+                "AND notification_id <= %s ORDER BY originator_id"
             )
-        position = 0
-        while position < upto:
-            try:
-                with recorder.datastore.transaction(commit=False) as cursor:
-                    cursor.row_factory = None if sqlite else _tuple_row()  # plain tuples
-                    cursor.execute(statement, (position, upto, page))
-                    rows = cursor.fetchall()
-            except PersistenceError as error:
-                raise StoreError(f"reading the event log failed: {error}") from error
-            if not rows:
-                return
-            if sqlite:
-                yield from rows
-            else:  # PostgreSQL gives bytea as memoryview
-                yield from ((n, c, v, t, bytes(d)) for n, c, v, t, d in rows)
-            position = rows[-1][0]
+        try:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                _plain_rows(cursor, isinstance(self.factory, SQLiteFactory))
+                cursor.execute(statement, (upto,))
+                return [str(row[0]) for row in cursor.fetchall()]
+        except PersistenceError as error:
+            raise StoreError(f"reading the stream numbers failed: {error}") from error
+
+    def event_count(self, upto: int) -> int:
+        """How many events are stored at or before notification ``upto``."""
+        recorder: Any = self.recorder
+        if isinstance(self.factory, SQLiteFactory):
+            statement = f"SELECT COUNT(*) FROM {recorder.events_table_name} WHERE rowid <= ?"
+        else:
+            statement = f"SELECT COUNT(*) FROM {_pg_table(recorder)} WHERE notification_id <= %s"
+        try:
+            with recorder.datastore.transaction(commit=False) as cursor:
+                _plain_rows(cursor, isinstance(self.factory, SQLiteFactory))
+                cursor.execute(statement, (upto,))
+                row = cursor.fetchone()
+        except PersistenceError as error:
+            raise StoreError(f"counting the events failed: {error}") from error
+        return int(row[0])
+
+    def span_reader(self) -> SpanReader:
+        """A reader of the stored events of spans of streams, usable in forked processes."""
+        return SpanReader(self)
 
 
-def _tuple_row() -> Any:
-    from psycopg.rows import tuple_row  # only needed for PostgreSQL
+class SpanReader:
+    """Reads the stored events of a span of streams as plain tuples (:data:`LogRow`), the
+    fast path for reading the whole log (rebuilding read models): straight from the table,
+    without eventsourcing's ``Notification`` objects.
 
-    return tuple_row
+    ``reader(first, last, upto)`` gives the events of the streams numbered ``first`` to
+    ``last`` (in the order of :meth:`CaseStore.stream_numbers`) recorded at or before
+    notification ``upto``, stream after stream, each in version order. The process that made
+    the reader reads through the store's connections; a process forked from it opens its own
+    on first use (a database connection must not cross a fork) and closes it with
+    :meth:`close`. ``forkable`` is True for an SQLite file only: no other process can open
+    SQLite in memory (which cannot be read while it is written either), and PostgreSQL's
+    connection pool runs threads, whose locks a fork would copy. When it is False, only this
+    process reads, and it should read what it needs before it writes."""
+
+    def __init__(self, store: CaseStore) -> None:
+        self._store = store
+        self._owner = os.getpid()
+        self._own: Any = None
+        recorder: Any = store.recorder
+        self._sqlite = isinstance(store.factory, SQLiteFactory)
+        if self._sqlite:
+            self._db_name = str(store.env.get("SQLITE_DBNAME", ""))
+            self.forkable = not recorder.datastore.pool.is_sqlite_memory_mode
+            self._statement = (
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {recorder.events_table_name} WHERE originator_id >= ? "
+                "AND originator_id <= ? AND rowid <= ? ORDER BY originator_id, originator_version"
+            )
+        else:  # psycopg's pool runs threads, whose locks a fork would copy
+            self.forkable = False
+            self._statement = (
+                "SELECT notification_id, originator_id, originator_version, topic, state "
+                f"FROM {_pg_table(recorder)} WHERE originator_id >= %s AND originator_id <= %s "
+                "AND notification_id <= %s ORDER BY originator_id, originator_version"
+            )
+
+    def __call__(self, first: str, last: str, upto: int) -> list[LogRow]:
+        try:
+            if os.getpid() == self._owner:
+                datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
+                with datastore.transaction(commit=False) as cursor:
+                    return self._read(cursor, first, last, upto)
+            if self._own is None:
+                self._own = self._connect()
+            return self._read(self._own.cursor(), first, last, upto)
+        except PersistenceError as error:
+            raise StoreError(f"reading the event log failed: {error}") from error
+        except Exception as error:  # a forked process's own connection (sqlite3)
+            if self._own is None or os.getpid() == self._owner:
+                raise
+            raise StoreError(f"reading the event log failed: {error}") from error
+
+    def _read(self, cursor: Any, first: str, last: str, upto: int) -> list[LogRow]:
+        _plain_rows(cursor, self._sqlite)
+        cursor.execute(self._statement, (first, last, upto))
+        rows: list[LogRow] = cursor.fetchall()
+        if self._sqlite:
+            return rows
+        return [(n, c, v, t, bytes(d)) for n, c, v, t, d in rows]  # bytea is a memoryview
+
+    def _connect(self) -> Any:
+        import sqlite3  # forked processes read SQLite files only (see ``forkable``)
+
+        return sqlite3.connect(self._db_name, uri=True, isolation_level=None)
+
+    def close(self) -> None:
+        """Close the connection this (forked) process opened, if any."""
+        own, self._own = self._own, None
+        if own is not None:
+            own.close()
+
+
+def _pg_table(recorder: Any) -> str:
+    schema = recorder.datastore.schema.replace('"', "")
+    return f'"{schema}"."{recorder.events_table_name}"'
+
+
+def _plain_rows(cursor: Any, sqlite: bool) -> None:
+    """Have ``cursor`` give plain tuples (eventsourcing's give mappings)."""
+    if sqlite:
+        cursor.row_factory = None
+    else:
+        from psycopg.rows import tuple_row  # only needed for PostgreSQL
+
+        cursor.row_factory = tuple_row
 
 
 def open_store(location: LedgerLocation) -> CaseStore:
