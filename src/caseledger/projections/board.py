@@ -20,7 +20,7 @@ import gc
 import itertools
 import math
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -447,13 +447,18 @@ class BoardProjection:
         stored: dict[str, list[LogRow]] = {}
         for row in reader(numbers[0], numbers[-1], upto):
             stored.setdefault(row[1], []).append(row)
-        return [self._judge_stored(stored[case_no], packs) for case_no in numbers]
+        decode = self.store.case_mapper.data_decoder()
+        return [self._judge_stored(stored[case_no], packs, decode) for case_no in numbers]
 
     def _judge_stored(
-        self, stored: list[LogRow], packs: dict[str, RulePack] | None = None
+        self,
+        stored: list[LogRow],
+        packs: dict[str, RulePack] | None = None,
+        decode: Callable[[Any, int, bytes], dict[str, Any]] | None = None,
     ) -> BoardRow:
-        """The row of one case from its stored events."""
-        decode = self.store.case_mapper.data_decoder()
+        """The row of one case from its stored events (``decode``: the mapper's
+        ``data_decoder()``, got once for many cases)."""
+        decode = decode or self.store.case_mapper.data_decoder()
         facts = [
             fact_from_state(version, topic, decode(case_no, version, data))
             for _, case_no, version, topic, data in stored
@@ -485,7 +490,7 @@ class BoardProjection:
             if day is None or day <= clock.as_of:
                 break
             moment = max(dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset), last)
-            clock = future = run_clock(facts, pack, moment, trace=False)
+            clock = future = run_clock(facts, pack, moment, trace=False, days=now.days)
         if future is None:
             future = now
         elif now.started_on is None and future.started_on is not None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from caseledger.calendar import Counted, WorkingCalendar
 from caseledger.domain.vocabulary import CaseKind
-from caseledger.projections.facts import Fact
+from caseledger.projections.facts import Fact, case_kind
 from caseledger.rules.model import ClockEffect
 from caseledger.rules.pack import RulePack
 
@@ -152,14 +152,22 @@ def pushed(
 
 
 def run_clock(
-    facts: list[Fact], pack: RulePack, as_of: dt.datetime, *, trace: bool = True
+    facts: list[Fact],
+    pack: RulePack,
+    as_of: dt.datetime,
+    *,
+    trace: bool = True,
+    days: dict[int, dt.date] | None = None,
 ) -> ClockReport:
     """Run the clock of a case's ``facts`` (all of them; those after ``as_of`` are ignored).
-    ``trace=False`` skips the explanation steps (read models need only the results)."""
+    ``trace=False`` skips the explanation steps (read models need only the results).
+    ``days``: the local date of each fact by version, if an earlier run of these facts
+    under this pack worked them out (its report's ``days``)."""
     today = pack.local_date(as_of)
-    known = [f for f in facts if f.at <= as_of]
+    # facts are in version order, and a stream's moments never go back
+    known = facts if not facts or facts[-1].at <= as_of else [f for f in facts if f.at <= as_of]
     report = ClockReport(as_of=today)
-    run = _Run(pack, pack.calendar, report, known, trace)
+    run = _Run(pack, pack.calendar, report, known, trace, days)
     run.start()
     if report.started_on is not None:
         run.limits()
@@ -178,6 +186,7 @@ class _Run:
         report: ClockReport,
         facts: list[Fact],
         trace: bool,
+        known_days: dict[int, dt.date] | None = None,
     ) -> None:
         self.trace = trace
         self.pack = pack
@@ -185,10 +194,11 @@ class _Run:
         self.r = report
         self.facts = facts
         local = pack.local_date
-        days: dict[int, dt.date] = {}
+        days: dict[int, dt.date] = {} if known_days is None else known_days
         first: dict[str, Fact] = {}
         for fact in facts:
-            days[fact.version] = local(fact.at)
+            if known_days is None:
+                days[fact.version] = local(fact.at)
             if fact.type not in first:
                 first[fact.type] = fact
         self._days = report.days = days
@@ -221,7 +231,7 @@ class _Run:
     # -- start -----------------------------------------------------------------------------
     def start(self) -> None:
         r = self.r
-        received = self.first("received")
+        received = self._first.get("received")
         if received is None:
             return
         r.received_on = self.day(received)
@@ -231,10 +241,10 @@ class _Run:
             r.notice_due = self.add(r.received_on, notice.rule.working_days)
         reaction = self.first(*REACTIONS)
         r.first_reaction = reaction
-        accepted = self.first("accepted")
+        accepted = self._first.get("accepted")
         if accepted is not None:
             r.item_code = accepted.get("item_code")
-            r.case_kind = CaseKind(accepted.get("case_kind"))
+            r.case_kind = case_kind(accepted.get("case_kind"))
         late = r.notice_due is not None and (
             (reaction is None and r.as_of > r.notice_due)
             or (reaction is not None and self.day(reaction) > r.notice_due)
@@ -349,7 +359,7 @@ class _Run:
                 self._close(still_open, None)
 
     def _start_version(self) -> int:
-        accepted = self.first("accepted")
+        accepted = self._first.get("accepted")
         return accepted.version if accepted is not None else 0
 
     def _opening(self, fact: Fact, event: str, detail: str) -> tuple[Fact, ClockEffect, str]:
@@ -513,7 +523,7 @@ class _Run:
                             r.certificate_due,
                         )
                     )
-            issued = self.first("certificate_issued")
+            issued = self._first.get("certificate_issued")
             if issued is not None:
                 r.certificate_issued_on = self.day(issued)
             for fact in self.facts:  # a withdrawn, revoked or cancelled decision owes nothing

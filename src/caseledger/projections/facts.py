@@ -15,8 +15,9 @@ import orjson
 
 from caseledger.domain.events import STORED_EVENT_TYPES
 from caseledger.domain.records import RecordedEvent
+from caseledger.domain.vocabulary import CaseKind
 
-__all__ = ["Fact", "fact_from_event", "fact_from_state", "fact_from_stored"]
+__all__ = ["Fact", "case_kind", "fact_from_event", "fact_from_state", "fact_from_stored"]
 
 
 class Fact(NamedTuple):
@@ -63,6 +64,13 @@ def fact_from_state(version: int, topic: str, state: dict[str, Any]) -> Fact:
 
 _fact = Fact._make
 _moment = dt.datetime.fromisoformat
+_KINDS = {kind.value: kind for kind in CaseKind}
+
+
+def case_kind(value: str) -> CaseKind:
+    """``CaseKind(value)``, by a look-up (judging a case asks for it several times)."""
+    kind = _KINDS.get(value)
+    return kind if kind is not None else CaseKind(value)  # which names what is wrong
 
 
 def fact_from_stored(version: int, topic: str, data: bytes) -> Fact:

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from caseledger.domain.vocabulary import CaseKind
 from caseledger.projections.clock import DECISIONS, ClockReport
-from caseledger.projections.facts import Fact
+from caseledger.projections.facts import Fact, case_kind
 from caseledger.rules.model import Decision, SanctionKind, Violation
 from caseledger.rules.pack import RulePack
 
@@ -251,7 +250,7 @@ def find_violations(
                     fact.department,
                     fact.window,
                 )
-            the_kind = CaseKind(fact.get("case_kind")) if fact.type == "accepted" else kind
+            the_kind = case_kind(fact.get("case_kind")) if fact.type == "accepted" else kind
             the_item = fact.get("item_code") if fact.type == "accepted" else item
             who = (role, department, window)
             if pack.authorising_scope(who, decision, the_item, the_kind, day) is None:
@@ -294,7 +293,8 @@ def find_violations(
             "",
         )
     _overtime(clock, pack, held)
-    found.sort(key=lambda f: (f.day, f.version or 0, f.violation.value))
+    if len(found) > 1:
+        found.sort(key=lambda f: (f.day, f.version or 0, f.violation.value))
     return found
 
 
