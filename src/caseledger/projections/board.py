@@ -22,8 +22,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
@@ -87,10 +86,10 @@ def _ordinal(day: dt.date | None) -> int | None:
     return day.toordinal() if day else None
 
 
-@dataclass(frozen=True)
-class BoardRow:
+class BoardRow(NamedTuple):
     """One case on the board: its values in the order of ``COLUMNS`` and its sanctions',
-    each in the order of ``SANCTION_COLUMNS``; dates are ordinals (``date.toordinal()``)."""
+    each in the order of ``SANCTION_COLUMNS``; dates are ordinals (``date.toordinal()``).
+    A named tuple: a rebuild makes one per case, and forked workers send them back."""
 
     values: tuple[Any, ...]
     sanctions: list[tuple[Any, ...]]
