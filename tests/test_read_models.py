@@ -96,6 +96,88 @@ def test_a_rebuild_in_one_or_many_processes_writes_what_catching_up_wrote(
             assert (projection.rows(), projection.sanction_rows()) == caught_up
 
 
+def _board(ledger: CaseLedger) -> tuple[object, ...]:
+    projection = ledger.read_models
+    return projection.rows(), projection.sanction_rows(), projection.position
+
+
+def test_a_worker_that_cannot_read_has_its_blocks_read_here_and_a_failed_read_changes_nothing(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import sqlite3
+
+    from caseledger.errors import StoreError
+    from caseledger.store.event_store import SpanReader
+
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        ledger.record_batch(demo_month(24))
+        ledger.catch_up()
+        before = _board(ledger)
+        read = SpanReader._read
+        parent = os.getpid()
+
+        def fails_in_workers(self: SpanReader, *args: object) -> object:
+            if os.getpid() != parent:
+                raise sqlite3.OperationalError("disk I/O error")
+            return read(self, *args)
+
+        monkeypatch.setattr(SpanReader, "_read", fails_in_workers)
+        cases = len(ledger.read_models.rows())
+        assert parallel.worker_count(cases, 3) == 3, "this test must fork"
+        ledger.read_models.rebuild(workers=3)
+        assert _board(ledger) == before
+
+        def fails(self: SpanReader, *args: object) -> object:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(SpanReader, "_read", fails)
+        with pytest.raises(StoreError, match="reading the event log failed: disk I/O error"):
+            ledger.read_models.rebuild(workers=3)
+        monkeypatch.setattr(SpanReader, "_read", read)
+        assert _board(ledger) == before
+
+
+def test_events_recorded_during_a_rebuild_are_applied_by_the_next_catch_up(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        commands = demo_commands(30)
+        ledger.record_batch(commands[:-1])
+        numbers = ledger.store.stream_numbers
+
+        def meanwhile(upto: int) -> list[str]:
+            ledger.record_batch(commands[-1:])  # after the rebuild took its position
+            return numbers(upto)
+
+        monkeypatch.setattr(ledger.store, "stream_numbers", meanwhile)
+        assert ledger.read_models.rebuild() == len(commands) - 1
+        assert ledger.read_models.position == ledger.store.max_notification_id() - 1
+        assert ledger.catch_up() == 1
+        caught_up = _board(ledger)
+        monkeypatch.undo()
+        assert ledger.read_models.rebuild() == len(commands)
+        assert _board(ledger) == caught_up
+
+
+@pytest.mark.parametrize("projects_only", [False, True])
+def test_a_ledger_without_cases_rebuilds_to_an_empty_board(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, projects_only: bool
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        projects = [c for c in demo_month(12) if not isinstance(c, Command)]
+        if projects_only:
+            registered = [c for c in projects if c.type == "project_registered"]
+            ledger.record_batch(registered)
+        expected = ledger.store.event_count(ledger.store.max_notification_id())
+        assert expected == (3 if projects_only else 0)
+        assert ledger.read_models.rebuild(workers=3) == expected
+        assert ledger.read_models.rows() == [] and ledger.read_models.sanction_rows() == []
+        assert ledger.read_models.position == expected
+
+
 def test_a_span_of_streams_is_read_in_stream_order_up_to_the_position_given(
     ledger_url: str,
 ) -> None:

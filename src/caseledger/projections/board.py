@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 
 from caseledger.domain.records import is_project_stream
+from caseledger.errors import StoreError
 from caseledger.projections.clock import ClockReport, pushed, run_clock
 from caseledger.projections.evaluation import CaseEvaluation, Findings, findings_of, pack_for
 from caseledger.projections.facts import Fact, fact_from_state
@@ -429,14 +430,15 @@ class BoardProjection:
             reader = self.store.span_reader()
             judge = functools.partial(self._judge_block, reader=reader, upto=position, packs={})
             tracking = Tracking(UPSTREAM, position) if position else None
+            applied = self.store.event_count(position)
             fork = reader.forkable
             with block_results_in_processes(
                 judge, numbers, workers if fork else 1, finish=reader.close
             ) as rows:
                 # written as they come: the rows of the first cases while the workers judge
-                # the next ones; a database in memory cannot be read while it is written
+                # the next ones (when the database can be read while it is written)
                 self.recorder.replace(rows if fork else list(rows), tracking)
-            return self.store.event_count(position)
+            return applied
 
     def _judge_block(
         self, numbers: Sequence[str], reader: SpanReader, upto: int, packs: dict[str, RulePack]
@@ -446,6 +448,12 @@ class BoardProjection:
         stored: dict[str, list[LogRow]] = {}
         for row in reader(numbers[0], numbers[-1], upto):
             stored.setdefault(row[1], []).append(row)
+        missing = [case_no for case_no in numbers if case_no not in stored]
+        if missing:
+            raise StoreError(
+                f"the events of case {missing[0]!r} were not found where the log's index puts "
+                "them: check the events table for damage (caseledger verify), then rebuild"
+            )
         decode = self.store.case_mapper.data_decoder()
         return [self._judge_stored(stored[case_no], packs, decode) for case_no in numbers]
 

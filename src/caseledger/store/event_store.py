@@ -207,10 +207,11 @@ class SpanReader:
     notification ``upto``, stream after stream, each in version order. The process that made
     the reader reads through the store's connections; a process forked from it opens its own
     on first use (a database connection must not cross a fork) and closes it with
-    :meth:`close`. ``forkable`` is True for an SQLite file only: no other process can open
-    SQLite in memory (which cannot be read while it is written either), and PostgreSQL's
-    connection pool runs threads, whose locks a fork would copy. When it is False, only this
-    process reads, and it should read what it needs before it writes."""
+    :meth:`close`. ``forkable`` is True for an SQLite file in WAL mode only: no other process
+    can open SQLite in memory (which cannot be read while it is written either), in other
+    journal modes a writer locks readers out, and PostgreSQL's connection pool runs threads,
+    whose locks a fork would copy. When it is False, only this process reads, and it should
+    read what it needs before it writes."""
 
     def __init__(self, store: CaseStore) -> None:
         self._store = store
@@ -219,8 +220,12 @@ class SpanReader:
         recorder: Any = store.recorder
         self._sqlite = isinstance(store.factory, SQLiteFactory)
         if self._sqlite:
-            self._db_name = str(store.env.get("SQLITE_DBNAME", ""))
-            self.forkable = not recorder.datastore.pool.is_sqlite_memory_mode
+            pool = recorder.datastore.pool
+            self._db_name: str = pool.db_name
+            self._timeout = float(pool.lock_timeout or 5)
+            # in memory, no other process can open the database; in a journal mode other
+            # than WAL, a writer locks the readers out (and the rebuild reads as it writes)
+            self.forkable = not pool.is_sqlite_memory_mode and self._journal_mode() == "wal"
             self._statement = (
                 "SELECT rowid, originator_id, originator_version, topic, state "
                 f"FROM {recorder.events_table_name} WHERE originator_id >= ? "
@@ -234,20 +239,32 @@ class SpanReader:
                 "AND notification_id <= %s ORDER BY originator_id, originator_version"
             )
 
-    def __call__(self, first: str, last: str, upto: int) -> list[LogRow]:
+    def _journal_mode(self) -> str:
+        datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
         try:
-            if os.getpid() == self._owner:
-                datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
+            with datastore.transaction(commit=False) as cursor:
+                cursor.execute("PRAGMA journal_mode")
+                return str(cursor.fetchone()[0]).lower()
+        except PersistenceError as error:
+            raise StoreError(f"reading the journal mode failed: {error}") from error
+
+    def __call__(self, first: str, last: str, upto: int) -> list[LogRow]:
+        if os.getpid() == self._owner:
+            datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
+            try:
                 with datastore.transaction(commit=False) as cursor:
                     return self._read(cursor, first, last, upto)
+            except PersistenceError as error:
+                raise StoreError(f"reading the event log failed: {error}") from error
+        import sqlite3  # forked processes read SQLite files only (see ``forkable``)
+
+        try:
             if self._own is None:
-                self._own = self._connect()
+                self._own = sqlite3.connect(
+                    self._db_name, uri=True, isolation_level=None, timeout=self._timeout
+                )
             return self._read(self._own.cursor(), first, last, upto)
-        except PersistenceError as error:
-            raise StoreError(f"reading the event log failed: {error}") from error
-        except Exception as error:  # a forked process's own connection (sqlite3)
-            if self._own is None or os.getpid() == self._owner:
-                raise
+        except sqlite3.Error as error:
             raise StoreError(f"reading the event log failed: {error}") from error
 
     def _read(self, cursor: Any, first: str, last: str, upto: int) -> list[LogRow]:
@@ -257,11 +274,6 @@ class SpanReader:
         if self._sqlite:
             return rows
         return [(n, c, v, t, bytes(d)) for n, c, v, t, d in rows]  # bytea is a memoryview
-
-    def _connect(self) -> Any:
-        import sqlite3  # forked processes read SQLite files only (see ``forkable``)
-
-        return sqlite3.connect(self._db_name, uri=True, isolation_level=None)
 
     def close(self) -> None:
         """Close the connection this (forked) process opened, if any."""
@@ -277,8 +289,8 @@ def _pg_table(recorder: Any) -> str:
 
 def _plain_rows(cursor: Any, sqlite: bool) -> None:
     """Have ``cursor`` give plain tuples (eventsourcing's give mappings)."""
-    if sqlite:
-        cursor.row_factory = None
+    if sqlite:  # eventsourcing's cursor wraps sqlite3's
+        getattr(cursor, "sqlite_cursor", cursor).row_factory = None
     else:
         from psycopg.rows import tuple_row  # only needed for PostgreSQL
 
