@@ -430,11 +430,11 @@ class BoardProjection:
             reader = self.store.span_reader()
             judge = functools.partial(self._judge_block, reader=reader, upto=position, packs={})
             tracking = Tracking(UPSTREAM, position) if position else None
-            applied = self.store.event_count(position)
             fork = reader.forkable
             with block_results_in_processes(
                 judge, numbers, workers if fork else 1, finish=reader.close
             ) as rows:
+                applied = self.store.event_count(position)  # while the workers start
                 # written as they come: the rows of the first cases while the workers judge
                 # the next ones (when the database can be read while it is written)
                 self.recorder.replace(rows if fork else list(rows), tracking)

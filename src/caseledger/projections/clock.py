@@ -38,6 +38,8 @@ __all__ = ["ClockReport", "Period", "Step", "pushed", "run_clock"]
 DECISIONS = ("approved", "denied")
 CLOSING = ("not_accepted", "application_withdrawn")
 REACTIONS = ("accepted", "not_accepted", "documents_requested", "approved", "denied")
+_OPENING = frozenset({"clock_suspended", "documents_requested"})
+"""The facts that can open a period of the clock (see ``_Run.periods``)."""
 
 
 @dataclass(frozen=True)
@@ -193,16 +195,17 @@ class _Run:
         self.cal = calendar
         self.r = report
         self.facts = facts
-        local = pack.local_date
-        days: dict[int, dt.date] = {} if known_days is None else known_days
-        first: dict[str, Fact] = {}
+        if known_days is None:
+            known_days = pack.local_dates((fact.version, fact.at) for fact in facts)
+        of_type: dict[str, list[Fact]] = {}
         for fact in facts:
-            if known_days is None:
-                days[fact.version] = local(fact.at)
-            if fact.type not in first:
-                first[fact.type] = fact
-        self._days = report.days = days
-        self._first = first
+            same = of_type.get(fact.type)
+            if same is None:
+                of_type[fact.type] = [fact]
+            else:
+                same.append(fact)
+        self._days = report.days = known_days
+        self._of_type = of_type
 
     def day(self, fact: Fact) -> dt.date:
         return self._days[fact.version]
@@ -223,15 +226,19 @@ class _Run:
         """The earliest fact of any of ``types``, or None."""
         best = None
         for kind in types:
-            fact = self._first.get(kind)
-            if fact is not None and (best is None or fact.version < best.version):
-                best = fact
+            facts = self._of_type.get(kind)
+            if facts is not None and (best is None or facts[0].version < best.version):
+                best = facts[0]
         return best
+
+    def of_type(self, kind: str) -> list[Fact]:
+        """The facts of type ``kind``, in order."""
+        return self._of_type.get(kind, [])
 
     # -- start -----------------------------------------------------------------------------
     def start(self) -> None:
         r = self.r
-        received = self._first.get("received")
+        received = self.first("received")
         if received is None:
             return
         r.received_on = self.day(received)
@@ -241,7 +248,7 @@ class _Run:
             r.notice_due = self.add(r.received_on, notice.rule.working_days)
         reaction = self.first(*REACTIONS)
         r.first_reaction = reaction
-        accepted = self._first.get("accepted")
+        accepted = self.first("accepted")
         if accepted is not None:
             r.item_code = accepted.get("item_code")
             r.case_kind = case_kind(accepted.get("case_kind"))
@@ -313,21 +320,20 @@ class _Run:
                 )
         extension = pack.extension_limit(r.case_kind, on)
         r.extension_allowed = extension.rule.working_days if extension else 0
-        for fact in self.facts:
-            if fact.type == "extended":
-                days = int(fact.get("working_days"))
-                r.extension_days += days
-                if self.trace:
-                    reference = f"{extension.pack}: {extension.reference}" if extension else ""
-                    r.steps.append(
-                        Step(
-                            "extension",
-                            f"+{days} working days approved by "
-                            f"{fact.get('approver', {}).get('person')}",
-                            reference,
-                            self.day(fact),
-                        )
+        for fact in self.of_type("extended"):
+            days = int(fact.get("working_days"))
+            r.extension_days += days
+            if self.trace:
+                reference = f"{extension.pack}: {extension.reference}" if extension else ""
+                r.steps.append(
+                    Step(
+                        "extension",
+                        f"+{days} working days approved by "
+                        f"{fact.get('approver', {}).get('person')}",
+                        reference,
+                        self.day(fact),
                     )
+                )
 
     # -- pauses and restarts -----------------------------------------------------------------
     def periods(self) -> None:
@@ -336,6 +342,8 @@ class _Run:
         pending: set[str] = set()  # requested since the document pause opened
         doc_period: tuple[Fact, ClockEffect, str] | None = None
         suspension: tuple[Fact, ClockEffect, str] | None = None
+        if not (self._of_type.keys() & _OPENING):
+            return  # nothing stops or restarts the clock
         for fact in self.facts:
             day = self.day(fact)
             if fact.type == "clock_suspended" and day >= r.started_on:
@@ -359,7 +367,7 @@ class _Run:
                 self._close(still_open, None)
 
     def _start_version(self) -> int:
-        accepted = self._first.get("accepted")
+        accepted = self.first("accepted")
         return accepted.version if accepted is not None else 0
 
     def _opening(self, fact: Fact, event: str, detail: str) -> tuple[Fact, ClockEffect, str]:
@@ -390,6 +398,8 @@ class _Run:
     def measure_pauses(self) -> None:
         """Working days each pause excludes (overlapping pauses counted once)."""
         r = self.r
+        if not r.periods:
+            return
         covered: dt.date | None = None
         measured = []
         for period in sorted(r.periods, key=lambda p: (p.first, p.version)):
@@ -480,9 +490,7 @@ class _Run:
         the deadline moves nothing; supervision flags it."""
         r = self.r
         granted = 0
-        for fact in self.facts:
-            if fact.type != "extended":
-                continue
+        for fact in self.of_type("extended"):
             if self.day(fact) <= self.pushed(base, limit + granted):
                 granted += int(fact.get("working_days"))
             else:
@@ -523,11 +531,11 @@ class _Run:
                             r.certificate_due,
                         )
                     )
-            issued = self._first.get("certificate_issued")
+            issued = self.first("certificate_issued")
             if issued is not None:
                 r.certificate_issued_on = self.day(issued)
-            for fact in self.facts:  # a withdrawn, revoked or cancelled decision owes nothing
-                if fact.type == "decision_altered" and fact.get("alteration") != "amended":
+            for fact in self.of_type("decision_altered"):  # a withdrawn, revoked or
+                if fact.get("alteration") != "amended":  # cancelled decision owes nothing
                     r.decision_ended_on = self.day(fact)
                     break
 

@@ -284,7 +284,7 @@ def find_violations(
         )
         acted(Violation.EXCESS_EXTENSION, extension, detail, "行政许可法 第四十二条")
     if clock.extension_days > clock.extension_allowed:
-        last = next(f for f in reversed(known) if f.type == "extended")
+        last = next(f for f in known[::-1] if f.type == "extended")
         acted(
             Violation.EXCESS_EXTENSION,
             last,

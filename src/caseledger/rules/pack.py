@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -189,6 +189,15 @@ class RulePack:
         if moment.utcoffset() == self._offset:
             return moment.date()
         return moment.astimezone(self.utc_offset).date()
+
+    def local_dates(self, moments: Iterable[tuple[int, dt.datetime]]) -> dict[int, dt.date]:
+        """:meth:`local_date` of each ``(key, moment)``, by key (the days of a case's facts,
+        by version: judging a case needs them all, for every case of a rebuild)."""
+        offset, zone = self._offset, self.utc_offset
+        return {
+            key: moment.date() if moment.utcoffset() == offset else moment.astimezone(zone).date()
+            for key, moment in moments
+        }
 
     @cached_property
     def _offset(self) -> dt.timedelta | None:
