@@ -1,8 +1,8 @@
-"""What a compiled evaluation core would give the rebuild (run on demand, not by ``make``).
+"""What the compiled evaluation core gives the rebuild (run on demand, not by ``make``).
 
-The modules that judge a case (the clock, violations and sanctions, facts, evaluation) are
-compiled with mypyc (part of mypy, a dev dependency) into a temporary copy of ``src/``; the
-package itself stays pure Python. Then the same rebuild of the read models, over the same
+The modules a wheel carries compiled (``hatch_build.COMPILED``: the clock, violations and
+sanctions, facts, evaluation) are compiled with mypyc, as the wheel build does, into a
+temporary copy of ``src/``. Then the same rebuild of the read models, over the same
 SQLite ledger of M sample cases, is timed alternately with the pure and the compiled
 modules, each in a fresh process (the median of three rebuilds after one to warm up), and
 the medians over the rounds and their ratio are printed. Both must
@@ -29,13 +29,8 @@ from caseledger import CaseLedger
 from caseledger.demo import demo_commands
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPILED = [
-    "caseledger/projections/clock.py",
-    "caseledger/projections/judgement.py",
-    "caseledger/projections/facts.py",
-    "caseledger/projections/evaluation.py",
-]
-"""The modules compiled: everything that judges one case, and nothing that opens a store."""
+sys.path.insert(0, str(ROOT))
+from hatch_build import COMPILED  # noqa: E402 - the build hook's own list
 
 TIMED = """
 import hashlib, statistics, sys, time
@@ -60,7 +55,7 @@ def compile_core(into: Path) -> Path:
     source = into / "src"
     shutil.copytree(ROOT / "src", source)
     done = subprocess.run(
-        [sys.executable, "-m", "mypyc", *COMPILED],
+        [sys.executable, "-m", "mypyc", "--config-file", str(ROOT / "pyproject.toml"), *COMPILED],
         cwd=source,
         capture_output=True,
         text=True,
