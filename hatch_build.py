@@ -1,10 +1,10 @@
 """Build hook: the wheel's compiled evaluation core (mypyc), with pure Python as fallback.
 
-The modules that judge a case (``COMPILED``) are pure Python and stay the reference; a
-standard wheel also carries them compiled by mypyc (part of mypy), which Python imports in
-their place: rebuilding the read models judges every case of the ledger, and runs about a
-quarter faster so (see ``benchmarks/bench_compiled.py``). The full test suite runs against
-both (``make test``).
+The modules that judge a case and make its board row (``COMPILED``) are pure Python and stay
+the reference; a standard wheel also carries them compiled by mypyc (part of mypy), which
+Python imports in their place: rebuilding the read models judges every case of the ledger,
+and runs faster so (``benchmarks/bench_compiled.py`` measures by how much). The full test
+suite runs against both (``make test``).
 
 - Editable installs (``pip install -e``, what ``make`` gives developers) are never
   compiled, so an edited source is what runs.
@@ -30,8 +30,10 @@ COMPILED = [
     "caseledger/projections/judgement.py",
     "caseledger/projections/facts.py",
     "caseledger/projections/evaluation.py",
+    "caseledger/projections/rows.py",
 ]
-"""The modules compiled: everything that judges one case, and nothing that opens a store."""
+"""The modules compiled: everything that judges one case and makes its row, and nothing that
+opens a store."""
 
 
 class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]  # (generic in hatchling)

@@ -1,12 +1,13 @@
 """The supervision board read model: one row per case, kept up to date from the event log.
 
-Each row holds what the board and the statistics need, with the dates from which the case
-is yellow and red, so a board query for any ``as_of`` is an index range scan, not an
-evaluation of every case. Rows and sanctions are written together with eventsourcing's
-tracking record (the position in the notification log) in one transaction, so every event
-is applied exactly once; a catch-up reads the notification log from that position (SQLite
-has no push subscription; PostgreSQL is read the same way). Rebuilding clears the tables and
-replays the whole log through the same code, so incremental and rebuilt rows agree.
+Each row (:mod:`caseledger.projections.rows`) holds what the board and the statistics need,
+with the dates from which the case is yellow and red, so a board query for any ``as_of`` is
+an index range scan, not an evaluation of every case. Rows and sanctions are written
+together with eventsourcing's tracking record (the position in the notification log) in one
+transaction, so every event is applied exactly once; a catch-up reads the notification log
+from that position (SQLite has no push subscription; PostgreSQL is read the same way).
+Rebuilding clears the tables and replays the whole log through the same code, so
+incremental and rebuilt rows agree.
 
 The rows reflect the ledger as recorded: deadlines include every recorded pause and
 extension. For the exact state of one case at a past moment, evaluate it (``status``).
@@ -14,55 +15,33 @@ extension. For the exact state of one case at a past moment, evaluate it (``stat
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import gc
 import itertools
-import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
 
 from caseledger.domain.records import is_project_stream
 from caseledger.errors import StoreError
-from caseledger.projections.clock import ClockReport, pushed, run_clock
-from caseledger.projections.evaluation import CaseEvaluation, Findings, findings_of, pack_for
+from caseledger.projections.evaluation import pack_for
 from caseledger.projections.facts import Fact, fact_from_state
-from caseledger.projections.judgement import Light
 from caseledger.projections.parallel import block_results_in_processes
-from caseledger.rules.model import ClockEffect, SanctionKind
-from caseledger.rules.pack import PackIdentity, RulePack
+from caseledger.projections.rows import COLUMNS, SANCTION_COLUMNS, BoardRow, case_row
+from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, LogRow, SpanReader
 
-__all__ = [
-    "UPSTREAM",
-    "BoardProjection",
-    "BoardRecorder",
-    "BoardRow",
-    "board_row",
-    "horizon",
-]
+__all__ = ["UPSTREAM", "BoardProjection", "BoardRecorder"]
 
 BOARD_SCHEMA = 4
 """The version of the board tables; a new version gets new tables and replays the log."""
 UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
 """The tracking key of the board: the upstream application and the board's version."""
-COLUMNS = (
-    "case_no", "status", "closed_on", "received_on", "started_on", "decided_on", "deadline",
-    "statutory_deadline", "promised_deadline", "yellow_from", "red_from",
-    "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
-    "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
-    "received_month", "deadline_wd", "paused_left", "watched_until", "rating",
-)  # fmt: skip
-SANCTION_COLUMNS = (
-    "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
-    "department", "window_code",
-)  # fmt: skip
 
 
 @contextmanager
@@ -81,158 +60,6 @@ def _collector_paused() -> Iterator[None]:
 
 _BATCH = 1000
 """How many rows a write sends to the database at once."""
-
-
-def _ordinal(day: dt.date | None) -> int | None:
-    return day.toordinal() if day else None
-
-
-class BoardRow(NamedTuple):
-    """One case on the board: its values in the order of ``COLUMNS`` and its sanctions',
-    each in the order of ``SANCTION_COLUMNS``; dates are ordinals (``date.toordinal()``).
-    A named tuple: a rebuild makes one per case, and forked workers send them back."""
-
-    values: tuple[Any, ...]
-    sanctions: list[tuple[Any, ...]]
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(zip(COLUMNS, self.values, strict=True))
-
-
-def horizon(c: ClockReport) -> dt.date | None:
-    """The day by which every finding that time alone can bring (overtime, inaction, a late
-    certificate) has appeared, if nothing else happens; None if time can bring none."""
-    days = []
-    if c.open and c.deadline is not None:
-        days.append(c.deadline)
-    if c.started_on is None and c.notice_due is not None and c.closed_on is None:
-        days.append(c.notice_due)
-    if c.certificate_due is not None and c.certificate_issued_on is None and c.watched:
-        days.append(c.certificate_due)
-    return max(days) + dt.timedelta(days=1) if days else None
-
-
-def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRow:
-    """The row of a case: ``c`` its clock at its last event, ``future`` its evaluation at its
-    horizon (or at its last event), so that findings time will bring are dated in advance."""
-    found = Findings(future.status, future.findings, future.sanctions, future.holder, future.rating)
-    return _board_row(c, future.case_no, future.pack, found, pack)
-
-
-def _board_row(
-    c: ClockReport, case_no: str, identity: PackIdentity, future: Findings, pack: RulePack
-) -> BoardRow:
-    """:func:`board_row` from what the evaluation at the horizon found (the light of that
-    evaluation is not needed: a row's lights come from its findings' days)."""
-    closed = c.decided_on or c.closed_on
-    findings = future.findings
-    yellow_from = red_from = None
-    if findings:
-        red = _red_findings(future)
-        red_days = [f.day for f in findings if id(f) in red]
-        yellow_days = [f.day for f in findings if id(f) not in red]
-        red_from = min(red_days) if red_days else None
-    else:
-        yellow_days = []
-    if closed is None:
-        near = _yellow_from(c, pack)
-        if near is not None:
-            yellow_days.append(near)
-        yellow_from = min(yellow_days) if yellow_days else None
-    deadline = c.deadline
-    decided = c.decided_on is not None and deadline is not None
-    received = c.received_on
-    holder = future.holder
-    paused = c.paused
-    values = (  # in the order of COLUMNS
-        case_no,
-        future.status.value,
-        closed.toordinal() if closed else None,
-        received.toordinal() if received else None,
-        _ordinal(c.started_on),
-        _ordinal(c.decided_on),
-        deadline.toordinal() if deadline else None,
-        _ordinal(c.statutory_deadline),
-        _ordinal(c.promised_deadline),
-        yellow_from.toordinal() if yellow_from else None,
-        red_from.toordinal() if red_from else None,
-        int(paused),
-        int(bool(c.provisional)),
-        int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
-        int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
-        c.working_days_used,
-        c.item_code,
-        c.case_kind.value if c.case_kind else None,
-        identity.name,
-        identity.content_hash,
-        holder[0],
-        holder[1],
-        ",".join(sorted({f.violation.value for f in findings})) if findings else "",
-        sum(s.points or 0 for s in future.sanctions),
-        _month(received) if received else None,
-        pack.calendar.working_day_index(deadline) if deadline else None,
-        c.working_days_left if paused else None,
-        None if c.watched else _ordinal(c.certificate_issued_on or closed),
-        future.rating.value if future.rating else None,
-    )
-    sanctions = [
-        (
-            case_no,
-            s.finding.day.toordinal(),
-            s.finding.violation.value,
-            s.rule,
-            s.sanction.value,
-            s.label,
-            s.points,
-            _ordinal(s.due),
-            s.finding.department,
-            s.finding.window,
-        )  # in the order of SANCTION_COLUMNS
-        for s in future.sanctions
-    ]
-    return BoardRow(values, sanctions)
-
-
-def _red_findings(evaluation: Findings) -> set[int]:
-    """The ids of the findings that light the case red: those whose first light sanction
-    says red, and those without one."""
-    lights: dict[int, bool] = {}
-    for sanction in evaluation.sanctions:
-        if sanction.sanction is SanctionKind.LIGHT:
-            lights.setdefault(id(sanction.finding), sanction.light == Light.RED.value)
-    return {id(f) for f in evaluation.findings if lights.get(id(f), True)}
-
-
-def _month(day: dt.date) -> str:
-    """``day.strftime("%Y-%m")``, without strftime's cost for four-digit years."""
-    if day.year >= 1000:
-        return day.isoformat()[:7]
-    return day.strftime("%Y-%m")
-
-
-def _yellow_from(c: ClockReport, pack: RulePack) -> dt.date | None:
-    """The first day the open case is yellow (its threshold reached), or None."""
-    base = c.limit_base or c.started_on
-    if base is None or c.deadline is None:
-        return None
-    threshold = pack.yellow_threshold(c.started_on or c.as_of)
-    if threshold is None:
-        return None
-    rule = threshold.rule
-    total = (
-        (c.promised_limit or 0)
-        if c.promised_deadline
-        else (c.statutory_limit or 0) + c.extension_days
-    )
-    if rule.working_days_left is not None:
-        used = max(0, total - rule.working_days_left)
-    else:
-        used = math.ceil((rule.share_used or 0) * total)
-    day = pushed(pack.calendar, base, used, c.periods).value if used else base
-    if c.paused:
-        pause_start = min(p.first for p in c.periods if p.open and p.effect is ClockEffect.PAUSE)
-        return day if day <= pause_start else None
-    return day
 
 
 class _BoardSQL:
@@ -484,25 +311,9 @@ class BoardProjection:
     def _row(
         self, case_no: str, facts: list[Fact], packs: dict[str, RulePack] | None = None
     ) -> BoardRow:
-        """Judge the case now (at its last event) and at its horizon. Time does not change
-        the facts, so the evaluation at the horizon is the only full one: now, only the
-        clock runs. ``packs``: the packs already got, by name (a rebuild gets each once)."""
-        pack = self._pack(facts, packs)
-        last = facts[-1].at
-        now = run_clock(facts, pack, last, trace=False)
-        clock = now
-        future: ClockReport | None = None
-        for _ in range(3):  # deemed acceptance can start a clock that brings its own deadline
-            day = horizon(clock)
-            if day is None or day <= clock.as_of:
-                break
-            moment = max(dt.datetime.combine(day, dt.time(12), tzinfo=pack.utc_offset), last)
-            clock = future = run_clock(facts, pack, moment, trace=False, days=now.days)
-        if future is None:
-            future = now
-        elif now.started_on is None and future.started_on is not None:
-            now = future  # the clock starts by deemed acceptance: its deadline is the row's
-        return _board_row(now, case_no, pack.identity, findings_of(facts, pack, future), pack)
+        """The row of the case (:func:`case_row`) under its pack; ``packs``: the packs already
+        got, by name (a rebuild gets each once)."""
+        return case_row(case_no, facts, self._pack(facts, packs))
 
     def _pack(self, facts: list[Fact], packs: dict[str, RulePack] | None) -> RulePack:
         """The pack of the case (:func:`pack_for`), through ``packs`` when given."""

@@ -9,7 +9,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL
 
-from caseledger.projections.board import UPSTREAM, BoardRow, _BoardSQL, _BoardWriting
+from caseledger.projections.board import UPSTREAM, _BoardSQL, _BoardWriting
+from caseledger.projections.rows import BoardRow
 
 __all__ = ["PostgresBoardRecorder"]
 
