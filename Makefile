@@ -12,7 +12,8 @@ CVENV ?= .venv-wheel
 CBIN := $(CVENV)/bin
 CSTAMP := $(CVENV)/.installed-stamp
 WHEELS := build/wheels
-SOURCES := $(shell find src rulepacks -name '*.py' -o -name '*.toml' | sort)
+# the files, and their folders (whose times change when a file is added, removed or renamed)
+SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name '*.toml' \) -print | sort)
 
 .PHONY: demo test test-deep lint typecheck bench clean
 
@@ -26,7 +27,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-
 
 $(CSTAMP): $(STAMP) hatch_build.py $(SOURCES)
 	rm -rf $(CVENV) $(WHEELS)
-	$(BIN)/python -m pip wheel --quiet --no-build-isolation --no-deps -w $(WHEELS) .
+	CASELEDGER_REQUIRE_COMPILED=1 $(BIN)/python -m pip wheel --quiet --no-build-isolation --no-deps -w $(WHEELS) .
 	$(PYTHON) -m venv $(CVENV)
 	$(CBIN)/python -m pip install --quiet --upgrade pip
 	$(CBIN)/python -m pip install --quiet -c requirements/constraints.txt "$$(ls $(WHEELS)/caseledger-*.whl)[dev]"

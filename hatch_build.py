@@ -8,7 +8,8 @@ suite runs against both (``make test``).
 
 - Editable installs (``pip install -e``, what ``make`` gives developers) are never
   compiled, so an edited source is what runs.
-- ``CASELEDGER_PURE_PYTHON=1`` builds a pure-Python wheel.
+- ``CASELEDGER_PURE_PYTHON=1`` builds a pure-Python wheel; ``CASELEDGER_REQUIRE_COMPILED=1``
+  makes a failure to compile an error, with mypyc's output (``make test`` sets it).
 - Where compiling fails (no C compiler, say), the wheel is pure Python, with a warning: the
   results are the same, only slower.
 """
@@ -34,6 +35,8 @@ COMPILED = [
 ]
 """The modules compiled: everything that judges one case and makes its row, and nothing that
 opens a store."""
+_BUILT = ("*.so", "*.pyd")
+"""What compiled modules are called (Linux and macOS; Windows)."""
 
 
 class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]  # (generic in hatchling)
@@ -48,7 +51,10 @@ class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]  # (generi
             return
         self._folder = tempfile.mkdtemp(prefix="caseledger-mypyc-")
         source = Path(self._folder) / "src"
-        shutil.copytree(Path(self.root) / "src", source)
+        # sources only: a compiled module left in src/ by hand must not be taken for this one
+        shutil.copytree(
+            Path(self.root) / "src", source, ignore=shutil.ignore_patterns(*_BUILT, "__pycache__")
+        )
         config = str(Path(self.root) / "pyproject.toml")
         done = subprocess.run(
             # the project's mypy settings (strict, the pydantic plugin), as `make typecheck`
@@ -59,10 +65,16 @@ class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]  # (generi
         )
         built = sorted(  # next to their sources (and the shared library at the top)
             p
-            for pattern in ("*.so", "*.pyd")
+            for pattern in _BUILT
             for p in source.rglob(pattern)
             if "build" not in p.relative_to(source).parts
         )
+        if (done.returncode or not built) and os.environ.get("CASELEDGER_REQUIRE_COMPILED") == "1":
+            raise RuntimeError(
+                "caseledger: CASELEDGER_REQUIRE_COMPILED=1, but the evaluation core could not "
+                "be compiled (is a C compiler installed?). mypyc said:\n"
+                + (done.stdout + done.stderr)[-4000:]
+            )
         if done.returncode or not built:
             self.app.display_warning(
                 "caseledger: the compiled evaluation core could not be built, so this wheel "

@@ -263,6 +263,24 @@ def test_an_evaluation_is_the_same_byte_for_byte_every_time(ledger: CaseLedger) 
     assert first == again
 
 
+def test_an_evaluation_pickles_and_copies_to_the_same_account(ledger: CaseLedger) -> None:
+    """Also when its modules are compiled (the wheel): frozen records reduce to their fields."""
+    import copy
+    import pickle
+
+    import orjson
+
+    story = Story(ledger).received("2026-03-02 09:00").accepted("2026-03-02 10:00")
+    story.on("2026-03-03 10:00", {"type": "clock_suspended", "reason": "hearing"})
+    evaluation = story.at("2026-03-05")
+    assert evaluation.findings and evaluation.sanctions and evaluation.clock.periods
+    account = orjson.dumps(evaluation.as_dict())
+    for again in (pickle.loads(pickle.dumps(evaluation)), copy.deepcopy(evaluation)):
+        assert orjson.dumps(again.as_dict()) == account
+        assert again.explain() == evaluation.explain()
+        assert again.findings == evaluation.findings and again.sanctions == evaluation.sanctions
+
+
 def test_sanctions_and_statistics_roll_up_per_department_and_window(ledger: CaseLedger) -> None:
     certificate = {"type": "certificate_issued", "certificate_no": "C"}
     late = Story(ledger, "EX-LATE").received("2026-02-13 09:00").accepted("2026-02-13 10:00")

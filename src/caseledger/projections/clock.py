@@ -30,6 +30,7 @@ from typing import Any
 from caseledger.calendar import Counted, WorkingCalendar
 from caseledger.domain.vocabulary import CaseKind
 from caseledger.projections.facts import Fact, case_kind
+from caseledger.projections.frozen import reduced
 from caseledger.rules.model import ClockEffect
 from caseledger.rules.pack import RulePack
 
@@ -51,6 +52,9 @@ class Step:
     reference: str = ""
     day: dt.date | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduced(self)  # pickles and copies alike when compiled (frozen.py)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "what": self.what,
@@ -71,6 +75,9 @@ class Period:
     reference: str
     version: int
     working_days: int = 0
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduced(self)  # pickles and copies alike when compiled (frozen.py)
 
     @property
     def open(self) -> bool:

@@ -15,6 +15,7 @@ from caseledger.calendar import WorkingCalendar
 from caseledger.domain.vocabulary import CaseStatus, Satisfaction
 from caseledger.projections.clock import ClockReport, run_clock
 from caseledger.projections.facts import Fact
+from caseledger.projections.frozen import reduced
 from caseledger.projections.judgement import (
     Finding,
     Holder,
@@ -108,6 +109,9 @@ class CaseEvaluation:
     calendar: WorkingCalendar
     rating: Satisfaction | None = None
     """The latest rating after completion (办结评价), if any."""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduced(self)  # pickles and copies alike when compiled (frozen.py)
 
     @property
     def non_working_days(self) -> list[tuple[dt.date, str]]:

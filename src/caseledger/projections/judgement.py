@@ -17,6 +17,7 @@ from typing import Any
 
 from caseledger.projections.clock import DECISIONS, ClockReport
 from caseledger.projections.facts import Fact, case_kind
+from caseledger.projections.frozen import reduced
 from caseledger.rules.model import Decision, SanctionKind, Violation
 from caseledger.rules.pack import RulePack
 
@@ -76,6 +77,9 @@ class Finding:
     window: str | None
     version: int | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduced(self)  # pickles and copies alike when compiled (frozen.py)
+
     @property
     def label(self) -> str:
         return f"{VIOLATION_ZH[self.violation]} ({self.violation.value})"
@@ -105,6 +109,9 @@ class SanctionDue:
     points: int | None = None
     due: dt.date | None = None
     light: str | None = None
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return reduced(self)  # pickles and copies alike when compiled (frozen.py)
 
     def as_dict(self) -> dict[str, Any]:
         return {
