@@ -39,6 +39,28 @@ _BUILT = ("*.so", "*.pyd")
 """What compiled modules are called (Linux and macOS; Windows)."""
 
 
+def compile_core(root: Path, into: Path) -> tuple[Path, list[Path], str]:
+    """Copy ``root/src`` into ``into/src`` and compile ``COMPILED`` there, next to their
+    sources: that copy, the compiled modules (none if compiling failed) and what mypyc said."""
+    source = into / "src"
+    # sources only: a compiled module left in src/ by hand must not be taken for this one
+    shutil.copytree(root / "src", source, ignore=shutil.ignore_patterns(*_BUILT, "__pycache__"))
+    done = subprocess.run(
+        # the project's mypy settings (strict, the pydantic plugin), as `make typecheck`
+        [sys.executable, "-m", "mypyc", "--config-file", str(root / "pyproject.toml"), *COMPILED],
+        cwd=source,
+        capture_output=True,
+        text=True,
+    )
+    built = sorted(  # next to their sources (and the shared library at the top)
+        p
+        for pattern in _BUILT
+        for p in source.rglob(pattern)
+        if "build" not in p.relative_to(source).parts
+    )
+    return source, [] if done.returncode else built, done.stdout + done.stderr
+
+
 class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]  # (generic in hatchling)
     PLUGIN_NAME = "custom"
 
@@ -50,36 +72,16 @@ class CompiledCoreHook(BuildHookInterface):  # type: ignore[type-arg]  # (generi
             self.app.display_info("caseledger: CASELEDGER_PURE_PYTHON=1, a pure-Python wheel")
             return
         self._folder = tempfile.mkdtemp(prefix="caseledger-mypyc-")
-        source = Path(self._folder) / "src"
-        # sources only: a compiled module left in src/ by hand must not be taken for this one
-        shutil.copytree(
-            Path(self.root) / "src", source, ignore=shutil.ignore_patterns(*_BUILT, "__pycache__")
-        )
-        config = str(Path(self.root) / "pyproject.toml")
-        done = subprocess.run(
-            # the project's mypy settings (strict, the pydantic plugin), as `make typecheck`
-            [sys.executable, "-m", "mypyc", "--config-file", config, *COMPILED],
-            cwd=source,
-            capture_output=True,
-            text=True,
-        )
-        built = sorted(  # next to their sources (and the shared library at the top)
-            p
-            for pattern in _BUILT
-            for p in source.rglob(pattern)
-            if "build" not in p.relative_to(source).parts
-        )
-        if (done.returncode or not built) and os.environ.get("CASELEDGER_REQUIRE_COMPILED") == "1":
+        source, built, said = compile_core(Path(self.root), Path(self._folder))
+        if not built and os.environ.get("CASELEDGER_REQUIRE_COMPILED") == "1":
             raise RuntimeError(
                 "caseledger: CASELEDGER_REQUIRE_COMPILED=1, but the evaluation core could not "
-                "be compiled (is a C compiler installed?). mypyc said:\n"
-                + (done.stdout + done.stderr)[-4000:]
+                "be compiled (is a C compiler installed?). mypyc said:\n" + said[-4000:]
             )
-        if done.returncode or not built:
+        if not built:
             self.app.display_warning(
                 "caseledger: the compiled evaluation core could not be built, so this wheel "
-                "is pure Python (the same results, slower). mypyc said:\n"
-                + (done.stdout + done.stderr)[-2000:]
+                "is pure Python (the same results, slower). mypyc said:\n" + said[-2000:]
             )
             return
         build_data["pure_python"] = False

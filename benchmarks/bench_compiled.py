@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from caseledger.demo import demo_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from hatch_build import COMPILED  # noqa: E402 - the build hook's own list
+from hatch_build import compile_core  # noqa: E402 - the build hook's own compiling
 
 TIMED = """
 import hashlib, statistics, sys, time
@@ -50,18 +49,12 @@ with CaseLedger(f"sqlite:///{sys.argv[1]}") as ledger:
 """
 
 
-def compile_core(into: Path) -> Path:
-    """A copy of ``src/`` with the judging modules compiled next to their sources."""
-    source = into / "src"
-    shutil.copytree(ROOT / "src", source)
-    done = subprocess.run(
-        [sys.executable, "-m", "mypyc", "--config-file", str(ROOT / "pyproject.toml"), *COMPILED],
-        cwd=source,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        sys.exit(f"mypyc failed:\n{done.stdout}\n{done.stderr}")
+def compiled_copy(into: Path) -> Path:
+    """A copy of ``src/`` with the judging modules compiled next to their sources, as the
+    wheel build makes them."""
+    source, built, said = compile_core(ROOT, into)
+    if not built:
+        sys.exit(f"mypyc failed:\n{said}")
     return source
 
 
@@ -89,7 +82,7 @@ def main() -> None:
             commands = demo_commands(args.cases)
             for start in range(0, len(commands), 50_000):
                 ledger.record_batch(commands[start : start + 50_000])
-        compiled = compile_core(Path(folder))
+        compiled = compiled_copy(Path(folder))
         variants = {"pure Python": ROOT / "src", "compiled core": compiled}
         for workers in (2, 1):
             times: dict[str, list[float]] = {name: [] for name in variants}

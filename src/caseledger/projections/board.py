@@ -287,12 +287,11 @@ class BoardProjection:
     def _judge_stored(
         self,
         stored: list[LogRow],
-        packs: dict[str, RulePack] | None = None,
-        decode: Callable[[Any, int, bytes], dict[str, Any]] | None = None,
+        packs: dict[str, RulePack],
+        decode: Callable[[Any, int, bytes], dict[str, Any]],
     ) -> BoardRow:
         """The row of one case from its stored events (``decode``: the mapper's
         ``data_decoder()``, got once for many cases)."""
-        decode = decode or self.store.case_mapper.data_decoder()
         facts = [
             fact_from_state(version, topic, decode(case_no, version, data))
             for _, case_no, version, topic, data in stored

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
@@ -156,41 +157,19 @@ class CaseStore(Application[str]):
         """The number of every stream (cases and projects) begun at or before notification
         ``upto``, in the database's order of stream numbers: the order in which
         :class:`SpanReader` reads them."""
-        recorder: Any = self.recorder
-        table = recorder.events_table_name
-        if isinstance(self.factory, SQLiteFactory):
-            statement = (
-                f"SELECT originator_id FROM {table} WHERE originator_version = 1 "
-                "AND rowid <= ? ORDER BY originator_id"
-            )
-        else:
-            statement = (
-                f"SELECT originator_id FROM {_pg_table(recorder)} WHERE originator_version = 1 "
-                "AND notification_id <= %s ORDER BY originator_id"
-            )
-        try:
-            with recorder.datastore.transaction(commit=False) as cursor:
-                _plain_rows(cursor, isinstance(self.factory, SQLiteFactory))
-                cursor.execute(statement, (upto,))
-                return [str(row[0]) for row in cursor.fetchall()]
-        except PersistenceError as error:
-            raise StoreError(f"reading the stream numbers failed: {error}") from error
+        t = _events_table(self)
+        statement = (
+            f"SELECT originator_id FROM {t.name} WHERE originator_version = 1 "
+            f"AND {t.position} <= {t.p} ORDER BY originator_id"
+        )
+        rows = _select(self, statement, (upto,), "reading the stream numbers")
+        return [str(row[0]) for row in rows]
 
     def event_count(self, upto: int) -> int:
         """How many events are stored at or before notification ``upto``."""
-        recorder: Any = self.recorder
-        if isinstance(self.factory, SQLiteFactory):
-            statement = f"SELECT COUNT(*) FROM {recorder.events_table_name} WHERE rowid <= ?"
-        else:
-            statement = f"SELECT COUNT(*) FROM {_pg_table(recorder)} WHERE notification_id <= %s"
-        try:
-            with recorder.datastore.transaction(commit=False) as cursor:
-                _plain_rows(cursor, isinstance(self.factory, SQLiteFactory))
-                cursor.execute(statement, (upto,))
-                row = cursor.fetchone()
-        except PersistenceError as error:
-            raise StoreError(f"counting the events failed: {error}") from error
-        return int(row[0])
+        t = _events_table(self)
+        statement = f"SELECT COUNT(*) FROM {t.name} WHERE {t.position} <= {t.p}"
+        return int(_select(self, statement, (upto,), "counting the events")[0][0])
 
     def span_reader(self) -> SpanReader:
         """A reader of the stored events of spans of streams, usable in forked processes."""
@@ -217,45 +196,28 @@ class SpanReader:
         self._store = store
         self._owner = os.getpid()
         self._own: Any = None
-        recorder: Any = store.recorder
         self._sqlite = isinstance(store.factory, SQLiteFactory)
+        t = _events_table(store)
+        self._statement = (
+            f"SELECT {t.position}, originator_id, originator_version, topic, state FROM {t.name} "
+            f"WHERE originator_id >= {t.p} AND originator_id <= {t.p} AND {t.position} <= {t.p} "
+            "ORDER BY originator_id, originator_version"
+        )
         if self._sqlite:
-            pool = recorder.datastore.pool
+            pool = store.recorder.datastore.pool  # type: ignore[attr-defined]
             self._db_name: str = pool.db_name
             self._timeout = float(pool.lock_timeout or 5)
             # in memory, no other process can open the database; in a journal mode other
             # than WAL, a writer locks the readers out (and the rebuild reads as it writes)
-            self.forkable = not pool.is_sqlite_memory_mode and self._journal_mode() == "wal"
-            self._statement = (
-                "SELECT rowid, originator_id, originator_version, topic, state "
-                f"FROM {recorder.events_table_name} WHERE originator_id >= ? "
-                "AND originator_id <= ? AND rowid <= ? ORDER BY originator_id, originator_version"
-            )
+            mode = _select(store, "PRAGMA journal_mode", (), "reading the journal mode")
+            self.forkable = not pool.is_sqlite_memory_mode and str(mode[0][0]).lower() == "wal"
         else:  # psycopg's pool runs threads, whose locks a fork would copy
             self.forkable = False
-            self._statement = (
-                "SELECT notification_id, originator_id, originator_version, topic, state "
-                f"FROM {_pg_table(recorder)} WHERE originator_id >= %s AND originator_id <= %s "
-                "AND notification_id <= %s ORDER BY originator_id, originator_version"
-            )
-
-    def _journal_mode(self) -> str:
-        datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
-        try:
-            with datastore.transaction(commit=False) as cursor:
-                cursor.execute("PRAGMA journal_mode")
-                return str(cursor.fetchone()[0]).lower()
-        except PersistenceError as error:
-            raise StoreError(f"reading the journal mode failed: {error}") from error
 
     def __call__(self, first: str, last: str, upto: int) -> list[LogRow]:
         if os.getpid() == self._owner:
-            datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
-            try:
-                with datastore.transaction(commit=False) as cursor:
-                    return self._read(cursor, first, last, upto)
-            except PersistenceError as error:
-                raise StoreError(f"reading the event log failed: {error}") from error
+            with _plain_cursor(self._store, "reading the event log") as cursor:
+                return self._read(cursor, first, last, upto)
         import sqlite3  # forked processes read SQLite files only (see ``forkable``)
 
         try:
@@ -268,7 +230,6 @@ class SpanReader:
             raise StoreError(f"reading the event log failed: {error}") from error
 
     def _read(self, cursor: Any, first: str, last: str, upto: int) -> list[LogRow]:
-        _plain_rows(cursor, self._sqlite)
         cursor.execute(self._statement, (first, last, upto))
         rows: list[LogRow] = cursor.fetchall()
         if self._sqlite:
@@ -282,19 +243,46 @@ class SpanReader:
             own.close()
 
 
-def _pg_table(recorder: Any) -> str:
+class _Table(NamedTuple):
+    """The events table as its backend names it: table, log position column, placeholder."""
+
+    name: str
+    position: str
+    p: str
+
+
+def _events_table(store: CaseStore) -> _Table:
+    recorder: Any = store.recorder
+    if isinstance(store.factory, SQLiteFactory):
+        return _Table(recorder.events_table_name, "rowid", "?")
     schema = recorder.datastore.schema.replace('"', "")
-    return f'"{schema}"."{recorder.events_table_name}"'
+    return _Table(f'"{schema}"."{recorder.events_table_name}"', "notification_id", "%s")
 
 
-def _plain_rows(cursor: Any, sqlite: bool) -> None:
-    """Have ``cursor`` give plain tuples (eventsourcing's give mappings)."""
-    if sqlite:  # eventsourcing's cursor wraps sqlite3's
-        getattr(cursor, "sqlite_cursor", cursor).row_factory = None
-    else:
-        from psycopg.rows import tuple_row  # only needed for PostgreSQL
+@contextmanager
+def _plain_cursor(store: CaseStore, what: str) -> Iterator[Any]:
+    """A cursor of the store's that gives plain tuples (eventsourcing's give mappings), in a
+    read transaction; a failure is a :class:`StoreError` saying ``what``."""
+    datastore: Any = store.recorder.datastore  # type: ignore[attr-defined]
+    try:
+        with datastore.transaction(commit=False) as cursor:
+            if isinstance(store.factory, SQLiteFactory):  # eventsourcing's wraps sqlite3's
+                getattr(cursor, "sqlite_cursor", cursor).row_factory = None
+            else:
+                from psycopg.rows import tuple_row  # only needed for PostgreSQL
 
-        cursor.row_factory = tuple_row
+                cursor.row_factory = tuple_row
+            yield cursor
+    except PersistenceError as error:
+        raise StoreError(f"{what} failed: {error}") from error
+
+
+def _select(store: CaseStore, statement: str, params: tuple[Any, ...], what: str) -> list[Any]:
+    """The rows of ``statement``, as plain tuples (see :func:`_plain_cursor`)."""
+    with _plain_cursor(store, what) as cursor:
+        cursor.execute(statement, params)
+        rows: list[Any] = cursor.fetchall()
+    return rows
 
 
 def open_store(location: LedgerLocation) -> CaseStore:
