@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from caseledger import CaseLedger
+from caseledger import CaseLedger, Command
 
 CST = dt.timezone(dt.timedelta(hours=8))
 WINDOW_A = {"person": "A008", "role": "window_a", "department": "市市场监督管理局", "window": "W08"}
@@ -55,3 +58,24 @@ def snapshot(ledger: CaseLedger) -> list[tuple[str, int, str, bytes]]:
         (str(n.originator_id), n.originator_version, n.topic, n.state)
         for n in ledger.store.notifications()
     ]
+
+
+def as_cases(histories: Sequence[list[Command]]) -> list[Command]:
+    """Generated case histories as the cases P-0, P-1, ... (their commands renumbered)."""
+    return [
+        c.model_copy(update={"case_no": f"P-{n}", "command_id": f"P-{n}-{i}"})
+        for n, history in enumerate(histories)
+        for i, c in enumerate(history, start=1)
+    ]
+
+
+def write_pack(root: Path, name: str, body: str, extends: str, header: str) -> Path:
+    """A pack folder ``root/name`` whose pack.toml is ``header`` (with ``{name}`` and
+    ``{extends}``; an empty ``extends`` is left out) and ``body``."""
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    head = header.format(name=name, extends=extends)
+    if not extends:
+        head = head.replace('extends = ""\n', "")
+    (folder / "pack.toml").write_text(head + textwrap.dedent(body), encoding="utf-8")
+    return folder

@@ -16,6 +16,7 @@ from caseledger.projections.facts import Fact
 from caseledger.projections.rows import BoardRow, board_row, horizon
 from caseledger.testing.strategies import case_histories, packs
 from tests.conftest import fixed_clock
+from tests.helpers import as_cases
 
 
 def _row_from_full_evaluations(
@@ -52,17 +53,10 @@ def _assert_rows_agree(ledger: CaseLedger, histories: list[list[Command]]) -> No
             assert projection._row(case_no, facts[:n], {}) == expected
 
 
-def _renamed(history: list[Command], case_no: str) -> list[Command]:
-    return [
-        c.model_copy(update={"case_no": case_no, "command_id": f"{case_no}-{i}"})
-        for i, c in enumerate(history, start=1)
-    ]
-
-
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(histories=st.lists(case_histories(max_events=10), min_size=1, max_size=3))
 def test_board_rows_equal_the_rows_of_full_evaluations(histories: list[list[Command]]) -> None:
-    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    commands = as_cases(histories)
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
         ledger.record_batch(commands)
         _assert_rows_agree(ledger, histories)
@@ -80,7 +74,7 @@ def test_board_rows_equal_the_rows_of_full_evaluations_under_generated_packs(
         st.lists(case_histories(pack="generated", items=("ITEM-1", "ITEM-2"), max_events=8),
                  min_size=1, max_size=2)
     )  # fmt: skip
-    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    commands = as_cases(histories)
     with CaseLedger("sqlite:///:memory:", packs=registry, clock=fixed_clock) as ledger:
         ledger.record_batch(commands)
         _assert_rows_agree(ledger, histories)

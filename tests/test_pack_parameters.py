@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from caseledger.rules import Decision, Violation
 from caseledger.rules.scenarios import load_scenarios, run_scenario
 from caseledger.rules.testing import load_pack_folder, run_pack_scenarios
 from caseledger.rules.validation import check_pack
+from tests import helpers
 from tests.conftest import fixed_clock
 from tests.helpers import RECEIVED, command, snapshot
 
@@ -70,11 +70,7 @@ BUREAU = {"person": "S1", "role": "section_chief", "department": "审批局"}
 
 
 def write_pack(root: Path, name: str, body: str = "", extends: str = "national") -> Path:
-    folder = root / name
-    folder.mkdir(parents=True, exist_ok=True)
-    text = HEADER.format(name=name, extends=extends) + textwrap.dedent(body)
-    (folder / "pack.toml").write_text(text, encoding="utf-8")
-    return folder
+    return helpers.write_pack(root, name, body, extends, HEADER)
 
 
 def template_and_locality(root: Path, value: str = "2019-06-15") -> PackRegistry:

@@ -15,6 +15,7 @@ from caseledger.projections import parallel
 from caseledger.projections.judgement import Light
 from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
+from tests.helpers import as_cases
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -217,13 +218,6 @@ def test_sqlite_and_postgresql_read_models_hold_the_same_rows(
     assert rows[0] == rows[1]
 
 
-def _renamed(history: list[Command], case_no: str) -> list[Command]:
-    return [
-        c.model_copy(update={"case_no": case_no, "command_id": f"{case_no}-{i}"})
-        for i, c in enumerate(history, start=1)
-    ]
-
-
 many_histories = st.lists(case_histories(max_events=10), min_size=1, max_size=4)
 
 
@@ -249,7 +243,7 @@ def assert_board_matches_evaluations(
 def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
     histories: list[list[Command]], cuts: list[int]
 ) -> None:
-    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    commands = as_cases(histories)
     commands.sort(key=lambda c: c.at)
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
         start = 0
@@ -267,7 +261,7 @@ def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
 def test_the_board_shows_every_open_case_with_the_light_its_evaluation_gives(
     histories: list[list[Command]], days_after: list[int]
 ) -> None:
-    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    commands = as_cases(histories)
     last = max(c.at for c in commands).astimezone(CST).date()
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
         ledger.record_batch(commands)
@@ -339,7 +333,7 @@ def test_the_board_agrees_with_evaluations_under_generated_packs_with_thresholds
         st.lists(case_histories(pack="generated", items=("ITEM-1", "ITEM-2"), max_events=8),
                  min_size=1, max_size=3)
     )  # fmt: skip
-    commands = [c for i, h in enumerate(histories) for c in _renamed(h, f"P-{i}")]
+    commands = as_cases(histories)
     last = max(c.at for c in commands).astimezone(CST).date()
     with CaseLedger("sqlite:///:memory:", packs=registry, clock=fixed_clock) as ledger:
         ledger.record_batch(commands)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from caseledger import (
     UnknownRulePack,
 )
 from caseledger.rules import Decision, Violation
+from tests import helpers
 from tests.conftest import fixed_clock
 from tests.helpers import RECEIVED, at, command, snapshot
 
@@ -32,13 +32,7 @@ reference = "tests/test_rule_packs.py"
 
 
 def write_pack(root: Path, name: str, body: str = "", extends: str = "national") -> Path:
-    folder = root / name
-    folder.mkdir(parents=True, exist_ok=True)
-    header = HEADER.format(name=name, extends=extends)
-    if not extends:
-        header = header.replace('extends = ""\n', "")
-    (folder / "pack.toml").write_text(header + textwrap.dedent(body), encoding="utf-8")
-    return folder
+    return helpers.write_pack(root, name, body, extends, HEADER)
 
 
 def broken(registry: PackRegistry, name: str) -> PackError:
