@@ -32,7 +32,7 @@ $(CSTAMP): $(STAMP) hatch_build.py $(SOURCES)
 	$(CBIN)/python -m pip install --quiet --upgrade pip
 	$(CBIN)/python -m pip install --quiet -c requirements/constraints.txt "$$(ls $(WHEELS)/caseledger-*.whl)[dev]"
 	$(CBIN)/python -m pip install --quiet --no-deps -e examples/example-district-pack
-	$(CBIN)/python -c "import caseledger.projections.clock as c; assert not c.__file__.endswith('.py'), c.__file__"
+	$(CBIN)/python -c "import caseledger.judging.clock as c; assert not c.__file__.endswith('.py'), c.__file__"
 	touch $(CSTAMP)
 
 demo: $(STAMP)

@@ -27,11 +27,11 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 COMPILED = [
-    "caseledger/projections/clock.py",
-    "caseledger/projections/judgement.py",
-    "caseledger/projections/facts.py",
-    "caseledger/projections/evaluation.py",
-    "caseledger/projections/rows.py",
+    "caseledger/judging/clock.py",
+    "caseledger/judging/judgement.py",
+    "caseledger/judging/facts.py",
+    "caseledger/judging/evaluation.py",
+    "caseledger/judging/rows.py",
 ]
 """The modules compiled: everything that judges one case and makes its row, and nothing that
 opens a store."""

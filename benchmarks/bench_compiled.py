@@ -34,7 +34,7 @@ from hatch_build import compile_core  # noqa: E402 - the build hook's own compil
 TIMED = """
 import hashlib, statistics, sys, time
 from caseledger import CaseLedger
-import caseledger.projections.clock as clock
+import caseledger.judging.clock as clock
 with CaseLedger(f"sqlite:///{sys.argv[1]}") as ledger:
     projection = ledger.read_models
     projection.rebuild(workers=int(sys.argv[2]))  # warm the calendar and pack memos

@@ -29,9 +29,9 @@ import orjson
 
 from caseledger import CaseLedger
 from caseledger.demo import demo_commands
-from caseledger.projections.parallel import worker_count
-from caseledger.projections.reports import board
-from caseledger.projections.rows import COLUMNS
+from caseledger.judging.rows import COLUMNS
+from caseledger.readmodels.parallel import worker_count
+from caseledger.readmodels.reports import board
 
 AS_OF = dt.date(2026, 11, 23)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "src" / "caseledger"
 LAYERS = [
-    "errors", "domain", "calendar", "rules", "store", "audit", "projections",
+    "errors", "domain", "calendar", "rules", "store", "audit", "judging", "scenarios", "readmodels",
     "ledger", "interchange", "demo", "cli", "testing",
 ]  # fmt: skip
 

@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseledger import CaseLedger, Command, PackRegistry
-from caseledger.projections.board import BoardProjection
-from caseledger.projections.clock import run_clock
-from caseledger.projections.evaluation import CaseEvaluation, judge, pack_for
-from caseledger.projections.facts import Fact
-from caseledger.projections.rows import BoardRow, board_row, horizon
+from caseledger.judging.clock import run_clock
+from caseledger.judging.evaluation import CaseEvaluation, judge, pack_for
+from caseledger.judging.facts import Fact
+from caseledger.judging.rows import BoardRow, board_row, horizon
+from caseledger.readmodels.projection import BoardProjection
 from caseledger.testing.strategies import case_histories, packs
 from tests.conftest import fixed_clock
 from tests.helpers import as_cases

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from caseledger import CaseLedger, PackRegistry, RulePack
-from caseledger.projections.judgement import Light
-from caseledger.projections.scenario_case import check_case
-from caseledger.rules.scenarios import ScenarioFile, run_scenario
-from caseledger.rules.testing import load_pack_folder
+from caseledger.judging.judgement import Light
+from caseledger.scenarios.cases import check_case
+from caseledger.scenarios.files import ScenarioFile, run_scenario
+from caseledger.scenarios.folder import load_pack_folder
 from tests.helpers import CST
 from tests.test_cli import run
 from tests.test_projections import Story

@@ -51,9 +51,7 @@ def test_the_demo_ledgers_stored_events_are_byte_identical_to_the_golden_file(
     lines = []
     for n in demo_ledger.store.notifications():
         digest = hashlib.sha256(n.state).hexdigest()
-        lines.append(
-            orjson.dumps([n.id, n.originator_id, n.originator_version, n.topic, digest])
-        )
+        lines.append(orjson.dumps([n.id, n.originator_id, n.originator_version, n.topic, digest]))
     assert len(lines) > 700
     _compare("stored.jsonl", lines)
 

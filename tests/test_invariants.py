@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from caseledger import EVENT_TYPES, Case, CaseLedger, Command, PackRegistry, RecordedEvent
 from caseledger.domain.chain import GENESIS_HASH
-from caseledger.projections.clock import run_clock
-from caseledger.projections.evaluation import evaluate
-from caseledger.projections.facts import Fact, fact_from_event
+from caseledger.judging.clock import run_clock
+from caseledger.judging.evaluation import evaluate
+from caseledger.judging.facts import Fact, fact_from_event
 from caseledger.testing.strategies import case_histories, dates_near_holidays, packs
 from tests.conftest import fixed_clock
 from tests.helpers import snapshot

@@ -15,9 +15,9 @@ from caseledger import BatchRejected, CaseKind, CaseLedger, PackError, PackRegis
 from caseledger.domain.chain import canonical_json
 from caseledger.errors import CaseLedgerError, PackParameterMissing
 from caseledger.rules import Decision, Violation
-from caseledger.rules.scenarios import load_scenarios, run_scenario
-from caseledger.rules.testing import load_pack_folder, run_pack_scenarios
 from caseledger.rules.validation import check_pack
+from caseledger.scenarios.files import load_scenarios, run_scenario
+from caseledger.scenarios.folder import load_pack_folder, run_pack_scenarios
 from tests import helpers
 from tests.conftest import fixed_clock
 from tests.helpers import RECEIVED, command, snapshot

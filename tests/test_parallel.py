@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from caseledger.projections import parallel
-from caseledger.projections.parallel import (
+from caseledger.readmodels import parallel
+from caseledger.readmodels.parallel import (
     block_results_in_processes,
     map_in_processes,
     worker_count,

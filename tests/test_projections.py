@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from caseledger import CaseLedger, PackRegistry
-from caseledger.projections.judgement import Light
+from caseledger.judging.judgement import Light
 from caseledger.rules import Violation
-from caseledger.rules.testing import load_pack_folder
+from caseledger.scenarios.folder import load_pack_folder
 from tests.conftest import fixed_clock
 from tests.helpers import ACCEPTED, RECEIVED, at, command
 

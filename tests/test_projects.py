@@ -23,10 +23,10 @@ from caseledger import (
 )
 from caseledger.domain.chain import GENESIS_HASH
 from caseledger.interchange.jsonl import read_commands
-from caseledger.projections.facts import fact_from_event
-from caseledger.projections.judgement import Light
-from caseledger.projections.project import evaluate_project
-from caseledger.rules.testing import load_pack_folder
+from caseledger.judging.facts import fact_from_event
+from caseledger.judging.judgement import Light
+from caseledger.judging.project import evaluate_project
+from caseledger.scenarios.folder import load_pack_folder
 from tests.helpers import CST, RECEIVED, command, snapshot
 
 LEAD = {"kind": "department", "code": "市发改委"}

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from caseledger import CaseLedger, Command
 from caseledger.demo import demo_commands, demo_month
-from caseledger.projections import parallel
-from caseledger.projections.judgement import Light
+from caseledger.judging.judgement import Light
+from caseledger.readmodels import parallel
 from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
 from tests.helpers import as_cases

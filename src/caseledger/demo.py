@@ -23,11 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from caseledger.domain.moments import CHINA_TIME as CST
 from caseledger.domain.records import Command, ProjectCommand
 
 __all__ = ["DEMO_CITIES", "DEMO_LAST_DAY", "demo_commands", "demo_month"]
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
 DEMO_FIRST_DAY = dt.date(2026, 10, 12)
 DEMO_LAST_DAY = dt.date(2026, 11, 20)
 

@@ -27,6 +27,7 @@ from caseledger.audit.seal import Seal, take_seal
 from caseledger.audit.verify import VerificationReport, verify_store
 from caseledger.domain.case import Case
 from caseledger.domain.events import Accepted, CaseLinked, ProjectRegistered
+from caseledger.domain.moments import happened_by
 from caseledger.domain.project import Project
 from caseledger.domain.records import (
     Command,
@@ -46,11 +47,11 @@ from caseledger.errors import (
     ProjectNotFound,
     UnknownItem,
 )
-from caseledger.projections.board import BoardProjection
-from caseledger.projections.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
-from caseledger.projections.facts import fact_from_event
-from caseledger.projections.project import ProjectEvaluation, evaluate_project
-from caseledger.projections.reports import (
+from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
+from caseledger.judging.facts import fact_from_event
+from caseledger.judging.project import ProjectEvaluation, evaluate_project
+from caseledger.readmodels.projection import BoardProjection
+from caseledger.readmodels.reports import (
     Board,
     Grouping,
     ScoreRow,
@@ -278,8 +279,6 @@ class CaseLedger:
     def evaluate(self, case_no: str, as_of: dt.datetime) -> CaseEvaluation:
         """How the case stood at ``as_of`` under its pack: clock, light, violations, sanctions,
         and the explanation (``.explain()``, ``.as_dict()``)."""
-        if as_of.tzinfo is None:
-            raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
         case = self.case(case_no, as_of=as_of)
         facts = [fact_from_event(event) for event in case.events]
         return evaluate(case_no, facts, self.packs, as_of, default_pack=self.default_pack)
@@ -453,10 +452,7 @@ class CaseLedger:
 
 def _until(events: list[RecordedEvent], as_of: dt.datetime) -> list[RecordedEvent]:
     """The events that happened by business time ``as_of``."""
-    if as_of.tzinfo is None:
-        raise InvalidCommand([("as_of", "give a timezone-aware moment, e.g. +08:00")])
-    moment = as_of.astimezone(dt.UTC)
-    return [event for event in events if event.at.astimezone(dt.UTC) <= moment]
+    return list(happened_by(events, as_of))
 
 
 S = TypeVar("S", Case, Project)

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
 from caseledger.cli.common import (
+    CHINA,
     EXIT_TAMPERED,
     Settings,
     err,
@@ -140,9 +141,7 @@ def show(
 ) -> None:
     """Show a case's state and timeline."""
     if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(
-            hour=23, minute=59, second=59, tzinfo=dt.timezone(dt.timedelta(hours=8))
-        )
+        as_of = as_of.replace(hour=23, minute=59, second=59, tzinfo=CHINA)
     with _ledger(ctx) as ledger:
         case = ledger.case(case_no, as_of=as_of)
     if as_json:
@@ -233,9 +232,7 @@ def demo(
         out.print(render.verification(ledger.verify()))
         day = DEMO_LAST_DAY
         out.print(board_table(ledger.board(day)))
-        moment = dt.datetime.combine(
-            day, dt.time(23, 59), tzinfo=dt.timezone(dt.timedelta(hours=8))
-        )
+        moment = dt.datetime.combine(day, dt.time(23, 59), tzinfo=CHINA)
         out.print(projects_table(ledger.projects(moment), day.isoformat()))
         for table in stats_tables(ledger.statistics(day, by="pack"), [], "pack", day):
             out.print(table)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
+from caseledger.domain.moments import CHINA_TIME
 from caseledger.errors import BatchRejected, CaseLedgerError
 from caseledger.ledger import CaseLedger
 from caseledger.rules import PackRegistry
@@ -73,7 +74,7 @@ class Settings:
         return PackRegistry.discover(self.packs_dirs)
 
 
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+CHINA = CHINA_TIME
 
 
 def parse_as_of(text: str | None) -> dt.datetime:

@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 
 from caseledger.cli.common import EXIT_REFUSED, Settings, err, out, reports_errors
-from caseledger.projections.scenario_case import check_case
 from caseledger.rules import PackRegistry, RulePack
 from caseledger.rules.model import PackData
 from caseledger.rules.scaffold import scaffold_pack
-from caseledger.rules.testing import load_pack_folder, run_pack_scenarios
+from caseledger.scenarios.cases import check_case
+from caseledger.scenarios.folder import load_pack_folder, run_pack_scenarios
 
 __all__ = ["packs_app"]
 

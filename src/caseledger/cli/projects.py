@@ -10,7 +10,7 @@ from rich.text import Text
 
 from caseledger.cli.common import open_ledger, out, parse_as_of, reports_errors
 from caseledger.cli.supervision import STYLE, AsJson, AsOf, print_account, print_json
-from caseledger.projections.project import ProjectEvaluation
+from caseledger.judging.project import ProjectEvaluation
 
 __all__ = ["parallel_app", "projects_table"]
 

@@ -14,11 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 from caseledger.cli.common import err, open_ledger, out, parse_as_of, reports_errors
+from caseledger.judging.evaluation import CaseEvaluation
+from caseledger.judging.judgement import Light
+from caseledger.judging.project import ProjectEvaluation
 from caseledger.ledger import CaseLedger
-from caseledger.projections.evaluation import CaseEvaluation
-from caseledger.projections.judgement import Light
-from caseledger.projections.project import ProjectEvaluation
-from caseledger.projections.reports import GROUPINGS, Board, Grouping, ScoreRow, StatRow
+from caseledger.readmodels.reports import GROUPINGS, Board, Grouping, ScoreRow, StatRow
 
 __all__ = [
     "STYLE",

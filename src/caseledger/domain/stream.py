@@ -6,15 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
+from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
 
-__all__ = ["EventStream", "instant"]
-
-
-def instant(moment: dt.datetime) -> dt.datetime:
-    """Compare instants, not wall clocks: two times of one zone compare by wall clock."""
-    return moment.astimezone(dt.UTC)
+__all__ = ["EventStream"]
 
 
 class EventStream:

@@ -18,7 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from caseledger.rules.pack import RulePack
-    from caseledger.rules.scenarios import Scenario, ScenarioResult
+    from caseledger.scenarios.files import Scenario, ScenarioResult
 
 __all__ = ["ScenarioFailed", "ScenarioItem", "ScenarioModule", "pytest_collect_file"]
 
@@ -36,7 +36,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioMo
 
 @lru_cache(maxsize=64)
 def _pack(folder: Path) -> RulePack:
-    from caseledger.rules.testing import load_pack_folder
+    from caseledger.scenarios.folder import load_pack_folder
 
     return load_pack_folder(folder).pack
 
@@ -53,7 +53,7 @@ class ScenarioModule(pytest.File):
     """A scenario file: one test per scenario."""
 
     def collect(self) -> Iterator[ScenarioItem]:
-        from caseledger.rules.scenarios import load_scenarios
+        from caseledger.scenarios.files import load_scenarios
 
         for scenario in load_scenarios(self.path).scenarios:
             yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
@@ -67,8 +67,8 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
-        from caseledger.projections.scenario_case import check_case
-        from caseledger.rules.scenarios import run_scenario
+        from caseledger.scenarios.cases import check_case
+        from caseledger.scenarios.files import run_scenario
 
         pack = _pack(self.path.parent.parent)
         result = run_scenario(pack, self.scenario, file=str(self.path), case_check=check_case)

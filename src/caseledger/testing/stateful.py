@@ -26,10 +26,11 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precon
 
 from caseledger.domain.case import Case
 from caseledger.domain.events import EVENT_TYPES
+from caseledger.domain.moments import CHINA_TIME as CST
 from caseledger.domain.records import Command
 from caseledger.errors import CaseAlreadyExists, IllegalTransition
 from caseledger.ledger import CaseLedger
-from caseledger.testing.strategies import CST, STAFF, event_body
+from caseledger.testing.strategies import STAFF, event_body
 
 __all__ = ["LedgerMachine", "TestLedgerMachine"]
 

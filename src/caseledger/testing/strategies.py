@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from caseledger.calendar import CalendarDay, WorkingCalendar, calendar_for
 from caseledger.domain.case import Case
+from caseledger.domain.moments import CHINA_TIME as CST
 from caseledger.domain.records import Command
 from caseledger.domain.vocabulary import Stage
 from caseledger.rules.model import PackData
@@ -38,7 +39,6 @@ __all__ = [
     "working_days",
 ]
 
-CST = dt.timezone(dt.timedelta(hours=8))
 _FIRST, _LAST = dt.date(2024, 1, 1), dt.date(2026, 6, 30)
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from caseledger.projections.clock import DECISIONS, ClockReport
-from caseledger.projections.facts import Fact, case_kind
-from caseledger.projections.frozen import reduced
+from caseledger.judging.clock import DECISIONS, ClockReport
+from caseledger.judging.facts import Fact, case_kind
+from caseledger.judging.frozen import reduced
 from caseledger.rules.model import Decision, SanctionKind, Violation
 from caseledger.rules.pack import RulePack
 

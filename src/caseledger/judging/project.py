@@ -21,11 +21,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from caseledger.domain.moments import happened_by
 from caseledger.domain.values import Party
 from caseledger.domain.vocabulary import ProjectKind, ProjectStatus
-from caseledger.projections.evaluation import CaseEvaluation, pack_dict, pack_line
-from caseledger.projections.facts import Fact
-from caseledger.projections.judgement import (
+from caseledger.judging.evaluation import CaseEvaluation, pack_dict, pack_line
+from caseledger.judging.facts import Fact
+from caseledger.judging.judgement import (
     Finding,
     Light,
     SanctionDue,
@@ -190,9 +191,7 @@ def evaluate_project(
 ) -> ProjectEvaluation:
     """Judge the project made of ``facts`` as it stood at ``as_of``; ``cases`` holds the
     evaluation at ``as_of`` of each linked case (None if not received by then)."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
-    known = [f for f in facts if f.at <= as_of]
+    known = happened_by(facts, as_of)
     if not known or known[0].type != "project_registered":
         raise ValueError(f"project {project_no!r} was not registered by {as_of.isoformat()}")
     registered = known[0]

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 from caseledger.domain.vocabulary import Satisfaction
-from caseledger.projections.board import BoardProjection
-from caseledger.projections.judgement import Light
+from caseledger.judging.judgement import Light
+from caseledger.readmodels.projection import BoardProjection
 
 __all__ = [
     "GROUPINGS",

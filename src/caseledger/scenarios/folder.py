@@ -16,7 +16,7 @@ from caseledger.rules.registry import (
     _Plugin,
     entry_point_plugins,
 )
-from caseledger.rules.scenarios import CaseCheck, ScenarioResult, load_scenarios, run_scenario
+from caseledger.scenarios.files import CaseCheck, ScenarioResult, load_scenarios, run_scenario
 
 __all__ = ["PackUnderTest", "load_pack_folder", "run_pack_scenarios"]
 

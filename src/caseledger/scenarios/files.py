@@ -255,7 +255,7 @@ def load_scenarios(path: Path) -> ScenarioFile:
 
 CaseCheck = Callable[[RulePack, "Scenario"], list["Mismatch"]]
 """Checks the expectations of a scenario's case: records its events and judges it (the
-projections layer gives one: ``caseledger.projections.scenario_case.check_case``)."""
+projections layer gives one: ``caseledger.scenarios.cases.check_case``)."""
 
 
 def run_scenario(

@@ -13,10 +13,10 @@ import datetime as dt
 import math
 from typing import Any, NamedTuple
 
-from caseledger.projections.clock import ClockReport, pushed, run_clock
-from caseledger.projections.evaluation import CaseEvaluation, Findings, findings_of
-from caseledger.projections.facts import Fact
-from caseledger.projections.judgement import Light
+from caseledger.judging.clock import ClockReport, pushed, run_clock
+from caseledger.judging.evaluation import CaseEvaluation, Findings, findings_of
+from caseledger.judging.facts import Fact
+from caseledger.judging.judgement import Light
 from caseledger.rules.model import ClockEffect, SanctionKind
 from caseledger.rules.pack import PackIdentity, RulePack
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from caseledger.calendar import WorkingCalendar
+from caseledger.domain.moments import happened_by
 from caseledger.domain.vocabulary import CaseStatus, Satisfaction
-from caseledger.projections.clock import ClockReport, run_clock
-from caseledger.projections.facts import Fact
-from caseledger.projections.frozen import reduced
-from caseledger.projections.judgement import (
+from caseledger.judging.clock import ClockReport, run_clock
+from caseledger.judging.facts import Fact
+from caseledger.judging.frozen import reduced
+from caseledger.judging.judgement import (
     Finding,
     Holder,
     Light,
@@ -248,9 +249,7 @@ def evaluate(
 ) -> CaseEvaluation:
     """Judge the case made of ``facts`` as it stood at ``as_of`` (under ``default_pack`` while
     no acceptance names a pack)."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
-    known = [f for f in facts if f.at <= as_of]
+    known = list(happened_by(facts, as_of))
     pack = pack_for(known, packs, default_pack)
     return judge(case_no, known, pack, run_clock(known, pack, as_of, trace=trace), as_of)
 

@@ -16,11 +16,11 @@ from pydantic import ValidationError
 from caseledger.domain.case import Case
 from caseledger.domain.records import Command
 from caseledger.errors import CaseLedgerError
-from caseledger.projections.clock import run_clock
-from caseledger.projections.evaluation import CaseEvaluation, judge
-from caseledger.projections.facts import fact_from_event
+from caseledger.judging.clock import run_clock
+from caseledger.judging.evaluation import CaseEvaluation, judge
+from caseledger.judging.facts import fact_from_event
 from caseledger.rules.pack import RulePack
-from caseledger.rules.scenarios import Mismatch, Scenario
+from caseledger.scenarios.files import Mismatch, Scenario
 
 __all__ = ["SCENARIO_CASE_NO", "check_case", "scenario_evaluation"]
 

@@ -29,8 +29,8 @@ from typing import Any
 
 from caseledger.calendar import Counted, WorkingCalendar
 from caseledger.domain.vocabulary import CaseKind
-from caseledger.projections.facts import Fact, case_kind
-from caseledger.projections.frozen import reduced
+from caseledger.judging.facts import Fact, case_kind
+from caseledger.judging.frozen import reduced
 from caseledger.rules.model import ClockEffect
 from caseledger.rules.pack import RulePack
 

@@ -1,6 +1,6 @@
 """The supervision board read model: one row per case, kept up to date from the event log.
 
-Each row (:mod:`caseledger.projections.rows`) holds what the board and the statistics need,
+Each row (:mod:`caseledger.judging.rows`) holds what the board and the statistics need,
 with the dates from which the case is yellow and red, so a board query for any ``as_of`` is
 an index range scan, not an evaluation of every case. Rows and sanctions are written
 together with eventsourcing's tracking record (the position in the notification log) in one
@@ -17,31 +17,27 @@ from __future__ import annotations
 
 import functools
 import gc
-import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Tracking
-from eventsourcing.sqlite import SQLiteFactory, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteFactory
 
 from caseledger.domain.records import is_project_stream
 from caseledger.errors import StoreError
-from caseledger.projections.evaluation import pack_for
-from caseledger.projections.facts import Fact, fact_from_state
-from caseledger.projections.parallel import block_results_in_processes
-from caseledger.projections.rows import COLUMNS, SANCTION_COLUMNS, BoardRow, case_row
+from caseledger.judging.evaluation import pack_for
+from caseledger.judging.facts import Fact, fact_from_state
+from caseledger.judging.rows import BoardRow, case_row
+from caseledger.readmodels.parallel import block_results_in_processes
+from caseledger.readmodels.sqlite import SQLiteBoardRecorder
+from caseledger.readmodels.tables import UPSTREAM, BoardRecorder, BoardWriting
 from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, LogRow, SpanReader
 
-__all__ = ["UPSTREAM", "BoardProjection", "BoardRecorder"]
-
-BOARD_SCHEMA = 4
-"""The version of the board tables; a new version gets new tables and replays the log."""
-UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
-"""The tracking key of the board: the upstream application and the board's version."""
+__all__ = ["BoardProjection"]
 
 
 @contextmanager
@@ -58,109 +54,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-_BATCH = 1000
-"""How many rows a write sends to the database at once."""
-
-
-class _BoardSQL:
-    """The board's tables and statements; ``param`` formats a named placeholder."""
-
-    board = f"caseledger_board_v{BOARD_SCHEMA}"
-    sanctions = f"caseledger_board_v{BOARD_SCHEMA}_sanctions"
-
-    def __init__(self, param: str, positional: str) -> None:
-        self.param = param
-        q = positional  # writes pass tuples: positional parameters are the fastest
-        names = ", ".join(COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_no")
-        self.insert = f"INSERT INTO {self.board} ({names}) VALUES ({', '.join(q for _ in COLUMNS)})"
-        self.upsert = f"{self.insert} ON CONFLICT (case_no) DO UPDATE SET {updates}"
-        self.delete_sanctions = f"DELETE FROM {self.sanctions} WHERE case_no = {q}"
-        self.insert_sanction = (
-            f"INSERT INTO {self.sanctions} ({', '.join(SANCTION_COLUMNS)}) VALUES "
-            f"({', '.join(q for _ in SANCTION_COLUMNS)})"
-        )
-        self.create = [
-            f"CREATE TABLE IF NOT EXISTS {self.board} (case_no TEXT PRIMARY KEY, status TEXT, "
-            "closed_on INTEGER, received_on INTEGER, started_on INTEGER, decided_on INTEGER, "
-            "deadline INTEGER, statutory_deadline INTEGER, promised_deadline INTEGER, "
-            "yellow_from INTEGER, red_from INTEGER, paused INTEGER, "
-            "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
-            "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
-            "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
-            "deadline_wd INTEGER, paused_left INTEGER, watched_until INTEGER, rating TEXT)",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
-            "(red_from, deadline, case_no) WHERE watched_until IS NULL",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "
-            "(yellow_from, red_from) WHERE watched_until IS NULL",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
-            f"CREATE TABLE IF NOT EXISTS {self.sanctions} (case_no TEXT, day INTEGER, "
-            "violation TEXT, rule TEXT, sanction TEXT, label TEXT, points INTEGER, due INTEGER, "
-            "department TEXT, window_code TEXT)",
-            f"CREATE INDEX IF NOT EXISTS {self.sanctions}_case ON {self.sanctions} (case_no)",
-        ]
-
-
-class BoardRecorder(Protocol):
-    """What the projection needs of a board recorder."""
-
-    sql: _BoardSQL
-
-    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None: ...
-    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None: ...
-    def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
-    def max_tracking_id(self, application_name: str) -> int | None: ...
-
-
-class _BoardWriting:
-    """What both recorders share: writing rows with tracking."""
-
-    sql: _BoardSQL
-
-    def _write(
-        self, cursor: Any, rows: Iterable[BoardRow], tracking: Tracking, *, fresh: bool = False
-    ) -> None:
-        """Write ``rows`` of distinct cases, in their order, a batch at a time (``fresh``:
-        into tables just emptied, so plain inserts)."""
-        rows = iter(rows)
-        while batch := list(itertools.islice(rows, _BATCH)):
-            cursor.executemany(
-                self.sql.insert if fresh else self.sql.upsert, [r.values for r in batch]
-            )
-            if not fresh:
-                cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in batch])
-            sanctions = [s for r in batch for s in r.sanctions]
-            if sanctions:
-                cursor.executemany(self.sql.insert_sanction, sanctions)
-        self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
-
-
-class SQLiteBoardRecorder(_BoardWriting, SQLiteTrackingRecorder):
-    """The board tables in the ledger's SQLite database."""
-
-    sql = _BoardSQL(":{}", "?")
-
-    def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *self.sql.create]
-
-    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
-            self._write(cursor, rows, tracking)
-
-    def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None:
-        with self.datastore.transaction(commit=True) as cursor:
-            cursor.execute(f"DELETE FROM {self.sql.board}")
-            cursor.execute(f"DELETE FROM {self.sql.sanctions}")
-            cursor.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
-            if tracking is not None:
-                self._write(cursor, rows, tracking, fresh=True)
-
-    def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, params)
-            return [dict(row) for row in cursor.fetchall()]
-
-
 class BoardProjection:
     """Keeps the board read model of a store up to date, exactly once per event."""
 
@@ -172,11 +65,11 @@ class BoardProjection:
         if isinstance(store.factory, SQLiteFactory):
             kind = SQLiteBoardRecorder
         else:  # PostgreSQL, only importable with the postgres extra
-            from caseledger.projections.board_postgres import PostgresBoardRecorder
+            from caseledger.readmodels.postgres import PostgresBoardRecorder
 
             kind = PostgresBoardRecorder
         recorder = store.factory.tracking_recorder(kind)
-        assert isinstance(recorder, _BoardWriting)
+        assert isinstance(recorder, BoardWriting)
         self.recorder: BoardRecorder = recorder  # type: ignore[assignment]
 
     @property
@@ -246,7 +139,7 @@ class BoardProjection:
         """Clear the read model and replay the whole log; returns the events applied.
 
         The cases are cut in blocks of consecutive case numbers, spread over ``workers``
-        forked processes (default: one per core, see :mod:`caseledger.projections.parallel`;
+        forked processes (default: one per core, see :mod:`caseledger.readmodels.parallel`;
         the rows are the same whatever the number). Each process reads a block's events in
         one query, in case order, and judges each case once on its whole history; this
         process writes the rows as they come, with the tracking record, in one transaction.

@@ -9,16 +9,16 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL
 
-from caseledger.projections.board import UPSTREAM, _BoardSQL, _BoardWriting
-from caseledger.projections.rows import BoardRow
+from caseledger.judging.rows import BoardRow
+from caseledger.readmodels.tables import UPSTREAM, BoardTables, BoardWriting
 
 __all__ = ["PostgresBoardRecorder"]
 
 
-class PostgresBoardRecorder(_BoardWriting, PostgresTrackingRecorder):
+class PostgresBoardRecorder(BoardWriting, PostgresTrackingRecorder):
     """The board tables in the ledger's PostgreSQL schema."""
 
-    sql = _BoardSQL("%({})s", "%s")
+    sql = BoardTables("%({})s", "%s")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
