@@ -35,8 +35,10 @@ from caseledger.domain.records import (
     RecordedEvent,
     is_project_stream,
     parse_command,
+    project_stream,
 )
 from caseledger.domain.stream import EventStream
+from caseledger.domain.streams import stream_kind
 from caseledger.errors import (
     BatchItemError,
     BatchRejected,
@@ -48,7 +50,7 @@ from caseledger.errors import (
     UnknownItem,
 )
 from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
-from caseledger.judging.facts import fact_from_event
+from caseledger.judging.facts import Fact, facts_of
 from caseledger.judging.project import ProjectEvaluation, evaluate_project
 from caseledger.readmodels.projection import BoardProjection
 from caseledger.readmodels.reports import (
@@ -231,17 +233,11 @@ class CaseLedger:
     # -- reading -------------------------------------------------------------------------
     def case(self, case_no: str, *, as_of: dt.datetime | None = None) -> Case:
         """The case's state now, or as it stood at business time ``as_of``."""
-        if is_project_stream(case_no):
-            raise CaseNotFound(case_no, hint="that is a project's stream: use project()")
+        _not_a_project(case_no)
         case = self._store.load(case_no)
         if case is None:
             raise CaseNotFound(case_no)
-        if as_of is None:
-            return case
-        earlier = _until(case.events, as_of)
-        if not earlier:
-            raise CaseNotFound(case_no, hint=f"it was received after {as_of.isoformat()}")
-        return _replayed(Case, earlier)
+        return case if as_of is None else _as_of(case, as_of, _case_missing(case_no))
 
     def history(self, case_no: str) -> list[RecordedEvent]:
         """Every event of the case, in order."""
@@ -264,12 +260,7 @@ class CaseLedger:
         project = self._store.load_project(project_no)
         if project is None:
             raise ProjectNotFound(project_no)
-        if as_of is None:
-            return project
-        earlier = _until(project.events, as_of)
-        if not earlier:
-            raise ProjectNotFound(project_no, hint=f"it was registered after {as_of.isoformat()}")
-        return _replayed(Project, earlier)
+        return project if as_of is None else _as_of(project, as_of, _project_missing(project_no))
 
     def project_numbers(self) -> list[str]:
         """Every parallel-approval project's number, in the order they were registered."""
@@ -279,17 +270,17 @@ class CaseLedger:
     def evaluate(self, case_no: str, as_of: dt.datetime) -> CaseEvaluation:
         """How the case stood at ``as_of`` under its pack: clock, light, violations, sanctions,
         and the explanation (``.explain()``, ``.as_dict()``)."""
-        case = self.case(case_no, as_of=as_of)
-        facts = [fact_from_event(event) for event in case.events]
+        _not_a_project(case_no)
+        facts = self._facts(case_no, as_of, _case_missing(case_no))
         return evaluate(case_no, facts, self.packs, as_of, default_pack=self.default_pack)
 
     def evaluate_project(self, project_no: str, as_of: dt.datetime) -> ProjectEvaluation:
         """How the parallel-approval project stood at ``as_of``: its overall deadline, light,
         violations, sanctions, stages and the light of each of its cases, and why."""
-        project = self.project(project_no, as_of=as_of)
-        facts = [fact_from_event(event) for event in project.events]
+        facts = self._facts(project_stream(project_no), as_of, _project_missing(project_no))
         cases: dict[str, CaseEvaluation | None] = {}
-        for case_no in project.cases:
+        linked = (f.get("case_no") for f in facts if f.type == "case_linked")
+        for case_no in linked:
             try:
                 cases[case_no] = self.evaluate(case_no, as_of)
             except CaseNotFound:  # linked before it was received (or received later)
@@ -387,9 +378,18 @@ class CaseLedger:
             )
 
     def _load(self, command: AnyCommand) -> EventStream | None:
-        if isinstance(command, ProjectCommand):
-            return self._store.load_project(command.project_no)
-        return self._store.load(command.case_no)
+        return self._store.load_stream(command.stream_id)
+
+    def _facts(self, stream_id: str, as_of: dt.datetime, missing: Missing) -> list[Fact]:
+        """The facts of the stream that had happened by ``as_of``, from its stored rows (the
+        one road from stored bytes to judging, :func:`facts_of`)."""
+        facts = facts_of(stream_id, self._store.stream_rows(stream_id), self._store.decoder)
+        if not facts:
+            raise missing("")
+        known = list(happened_by(facts, as_of))
+        if not known:
+            raise missing(_began_after(facts[0].type, as_of))
+        return known
 
     def _apply(
         self,
@@ -406,27 +406,16 @@ class CaseLedger:
         current = 0 if stream is None else stream.version
         if expected_version is not None and expected_version != current:
             raise ConcurrencyConflict(command.stream_id, expected_version, current)
-        # the lifecycle first: a command that cannot happen now is refused for that, whatever
-        # its pack or item would say
-        if stream is not None:
+        # the lifecycle first, once: a command that cannot happen now is refused for that,
+        # whatever its pack or item would say
+        if stream is None:
+            kind: type[EventStream] = stream_kind(command.stream_id)
+            kind.check_start(command)
+            stream = kind.empty(command.stream_id)
+        else:
             stream.check(command)
-        elif isinstance(command, ProjectCommand):
-            Project.check_start(command)
-        else:
-            Case.check_start(command)
         self._check_rules(command, batch)
-        if isinstance(command, ProjectCommand):
-            if stream is None:
-                stream = Project.start(command, recorded_at=recorded_at)
-                return RecordResult.of(stream.events[-1], already_recorded=False), stream
-            assert isinstance(stream, Project)
-            event = stream.record(command, recorded_at=recorded_at)
-        elif stream is None:
-            stream = Case.start(command, recorded_at=recorded_at)
-            event = stream.events[-1]
-        else:
-            assert isinstance(stream, Case)
-            event = stream.record(command, recorded_at=recorded_at)
+        event = stream.append(command, recorded_at=recorded_at)
         return RecordResult.of(event, already_recorded=False), stream
 
     def _check_rules(self, command: AnyCommand, batch: Mapping[str, EventStream | None]) -> None:
@@ -450,19 +439,40 @@ class CaseLedger:
             raise UnknownItem(pack.name, body.item_code, on, near=near)
 
 
-def _until(events: list[RecordedEvent], as_of: dt.datetime) -> list[RecordedEvent]:
-    """The events that happened by business time ``as_of``."""
-    return list(happened_by(events, as_of))
-
-
 S = TypeVar("S", Case, Project)
+Missing = Callable[[str], CaseLedgerError]
+"""Makes the error for a stream that is not there (``CaseNotFound``...) with a hint."""
 
 
-def _replayed(kind: type[S], events: list[RecordedEvent]) -> S:
-    """The state ``events`` (at least one) fold into."""
-    replayed = kind.replay(None, events)
+def _as_of(stream: S, as_of: dt.datetime, missing: Missing) -> S:
+    """The stream as it stood at business time ``as_of``: its events that had happened by
+    then, folded again."""
+    earlier = happened_by(stream.events, as_of)
+    if earlier is stream.events:
+        return stream
+    if not earlier:
+        raise missing(_began_after(stream.events[0].type, as_of))
+    replayed = type(stream).replay(None, earlier)
     assert replayed is not None
     return replayed
+
+
+def _began_after(first_type: str, as_of: dt.datetime) -> str:
+    verb = "registered" if first_type == "project_registered" else "received"
+    return f"it was {verb} after {as_of.isoformat()}"
+
+
+def _case_missing(case_no: str) -> Missing:
+    return lambda hint: CaseNotFound(case_no, hint=hint)
+
+
+def _project_missing(project_no: str) -> Missing:
+    return lambda hint: ProjectNotFound(project_no, hint=hint)
+
+
+def _not_a_project(case_no: str) -> None:
+    if is_project_stream(case_no):
+        raise CaseNotFound(case_no, hint="that is a project's stream: use project()")
 
 
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:

@@ -9,7 +9,6 @@ state that accepted it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -78,31 +77,18 @@ class Case(EventStream):
         return self.case_no
 
     @classmethod
-    def replay(cls, case: Case | None, events: Iterable[RecordedEvent]) -> Case | None:
-        """Fold ``events`` into ``case`` (or into a new case); a projector for eventsourcing."""
-        for event in events:
-            if case is None:
-                case = cls(case_no=event.case_no)
-            case.apply(event)
-        return case
+    def empty(cls, stream_id: str) -> Case:
+        return cls(case_no=stream_id)
 
     # -- commands ----------------------------------------------------------------------------
-    @staticmethod
-    def check_start(command: Command) -> None:
+    @classmethod
+    def check_start(cls, command: Command) -> None:
         """Raise if ``command`` cannot open a case: only 'received' does."""
         if not isinstance(command.event, Received):
             raise CaseNotFound(
                 command.case_no,
                 hint=f"a case starts with a 'received' event, not {command.event.type!r}",
             )
-
-    @classmethod
-    def start(cls, command: Command, *, recorded_at: dt.datetime) -> Case:
-        """Open a new case with its 'received' event."""
-        cls.check_start(command)
-        case = cls(case_no=command.case_no)
-        case._append(command, recorded_at)
-        return case
 
     def check(self, command: Command) -> None:
         """Raise if the lifecycle refuses ``command`` now; record nothing."""
@@ -113,11 +99,6 @@ class Case(EventStream):
         if isinstance(command.event, Received):
             raise CaseAlreadyExists(self.case_no)
         self._check_transition(command)
-
-    def record(self, command: Command, *, recorded_at: dt.datetime) -> RecordedEvent:
-        """Record ``command`` as the next event, or raise and change nothing."""
-        self.check(command)
-        return self._append(command, recorded_at)
 
     def allowed_actions(self) -> list[str]:
         """Event types the lifecycle allows now, given what is outstanding."""

@@ -10,7 +10,7 @@ a stored state of the old version in place, as eventsourcing does.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field
 
@@ -74,6 +74,7 @@ __all__ = [
     "ServiceRated",
     "StageCompleted",
     "Transferred",
+    "upcast",
 ]
 
 
@@ -371,3 +372,31 @@ AnyStoredEvent = Annotated[_CaseEvent | _ProjectEvent, Field(discriminator="type
 
 STORED_EVENT_TYPES: dict[str, type[EventBody]] = {**EVENT_TYPES, **PROJECT_EVENT_TYPES}
 """Every stored event type (cases' and projects') by its fixed name and topic."""
+
+
+def upcast(topic: str, body: dict[str, Any], from_version: int) -> dict[str, Any]:
+    """The stored body of a ``topic`` event of class version ``from_version``, brought to the
+    body class's current version through its ``upcast_vN_vN+1`` steps (a copy; ``body`` itself
+    when it is current). The one upcaster: the mapper, building events, and the facts that
+    judging reads both call it. Raises ``ValueError`` saying what is wrong with the state."""
+    body_class = STORED_EVENT_TYPES.get(topic)
+    if body_class is None:
+        raise ValueError(f"unknown event topic {topic!r}; is caseledger too old?")
+    current = body_class.class_version
+    if from_version == current:
+        return body
+    if not isinstance(from_version, int) or from_version < 1:
+        raise ValueError("stored state is malformed (class_version)")
+    if from_version > current:
+        raise ValueError(
+            f"stored {topic!r} is class version {from_version}, newer than this caseledger "
+            f"knows ({current}); upgrade caseledger"
+        )
+    body = dict(body)  # upcast a copy, never the caller's state
+    try:
+        while from_version < current:
+            getattr(body_class, f"upcast_v{from_version}_v{from_version + 1}")(body)
+            from_version += 1
+    except Exception as error:
+        raise ValueError(f"upcasting the stored state failed: {error}") from error
+    return body

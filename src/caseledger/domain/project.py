@@ -10,7 +10,6 @@ event or raise a typed error and change nothing; ``apply`` folds without judging
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -69,17 +68,12 @@ class Project(EventStream):
         return self.id
 
     @classmethod
-    def replay(cls, project: Project | None, events: Iterable[RecordedEvent]) -> Project | None:
-        """Fold ``events`` into ``project`` (or a new one); a projector for eventsourcing."""
-        for event in events:
-            if project is None:
-                project = cls(project_no=event.case_no[len(PROJECT_PREFIX) :])
-            project.apply(event)
-        return project
+    def empty(cls, stream_id: str) -> Project:
+        return cls(project_no=stream_id[len(PROJECT_PREFIX) :])
 
     # -- commands ----------------------------------------------------------------------------
-    @staticmethod
-    def check_start(command: ProjectCommand) -> None:
+    @classmethod
+    def check_start(cls, command: ProjectCommand) -> None:
         """Raise if ``command`` cannot open a project: only 'project_registered' does."""
         if not isinstance(command.event, ProjectRegistered):
             raise ProjectNotFound(
@@ -88,14 +82,6 @@ class Project(EventStream):
                 f"{command.event.type!r}",
             )
 
-    @classmethod
-    def start(cls, command: ProjectCommand, *, recorded_at: dt.datetime) -> Project:
-        """Open a new project with its 'project_registered' event."""
-        cls.check_start(command)
-        project = cls(project_no=command.project_no)
-        project._append(command, recorded_at)
-        return project
-
     def check(self, command: ProjectCommand) -> None:
         """Raise if the lifecycle refuses ``command`` now; record nothing."""
         if command.project_no != self.project_no:
@@ -103,11 +89,6 @@ class Project(EventStream):
                 [("project_no", f"command is for {command.project_no!r}, not {self.project_no!r}")]
             )
         self._check_transition(command)
-
-    def record(self, command: ProjectCommand, *, recorded_at: dt.datetime) -> RecordedEvent:
-        """Record ``command`` as the next event, or raise and change nothing."""
-        self.check(command)
-        return self._append(command, recorded_at)
 
     def allowed_actions(self) -> list[str]:
         """Event types the project's lifecycle allows now."""

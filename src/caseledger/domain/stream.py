@@ -1,10 +1,17 @@
 """What every event stream (a case, a project) does the same way: idempotent retries, the
-hash chain, events in business-time order, handing new events over for saving."""
+hash chain, events in business-time order, handing new events over for saving.
+
+A command is recorded in two steps that callers may separate: the lifecycle's check
+(:meth:`EventStream.check`, or :meth:`EventStream.check_start` for a stream's first event),
+then :meth:`EventStream.append`, which records without checking again. ``start`` and
+``record`` do both; the ledger runs its rule-pack checks between them, so each command's
+lifecycle is checked once."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, Self
 
 from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
@@ -29,6 +36,25 @@ class EventStream:
     def stream_id(self) -> str:
         raise NotImplementedError
 
+    @classmethod
+    def empty(cls, stream_id: str) -> Self:
+        """A new stream with no event yet."""
+        raise NotImplementedError
+
+    @classmethod
+    def replay(cls, stream: Self | None, events: Iterable[RecordedEvent]) -> Self | None:
+        """Fold ``events`` into ``stream`` (or into a new one); a projector for eventsourcing."""
+        for event in events:
+            if stream is None:
+                stream = cls.empty(event.case_no)
+            stream.apply(event)
+        return stream
+
+    @classmethod
+    def check_start(cls, command: Any) -> None:
+        """Raise if ``command`` cannot be a new stream's first event; record nothing."""
+        raise NotImplementedError
+
     def apply(self, event: RecordedEvent) -> None:
         raise NotImplementedError
 
@@ -36,6 +62,19 @@ class EventStream:
         """Raise if the stream's lifecycle refuses ``command`` now (a ``Command`` of a case,
         a ``ProjectCommand`` of a project); record nothing."""
         raise NotImplementedError
+
+    @classmethod
+    def start(cls, command: Any, *, recorded_at: dt.datetime) -> Self:
+        """Open a new stream with its first event, or raise and create nothing."""
+        cls.check_start(command)
+        stream = cls.empty(command.stream_id)
+        stream.append(command, recorded_at=recorded_at)
+        return stream
+
+    def record(self, command: Any, *, recorded_at: dt.datetime) -> RecordedEvent:
+        """Record ``command`` as the next event, or raise and change nothing."""
+        self.check(command)
+        return self.append(command, recorded_at=recorded_at)
 
     def collect_events(self) -> list[RecordedEvent]:
         """Hand over the events recorded since the stream was loaded (for saving)."""
@@ -52,7 +91,11 @@ class EventStream:
             raise CommandIdReused(self.stream_id, command.command_id, recorded.version)
         return recorded
 
-    def _append(self, command: Command | ProjectCommand, recorded_at: dt.datetime) -> RecordedEvent:
+    def append(
+        self, command: Command | ProjectCommand, *, recorded_at: dt.datetime
+    ) -> RecordedEvent:
+        """Record ``command`` as the next event, its lifecycle already checked (``check`` or
+        ``check_start``); refuses only an event earlier than the stream's last."""
         if self.last_at is not None and instant(command.at) < instant(self.last_at):
             raise InvalidCommand(
                 [

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import gc
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from eventsourcing.sqlite import SQLiteFactory
 from caseledger.domain.records import is_project_stream
 from caseledger.errors import StoreError
 from caseledger.judging.evaluation import pack_for
-from caseledger.judging.facts import Fact, fact_from_state
+from caseledger.judging.facts import Decoder, Fact, facts_of
 from caseledger.judging.rows import BoardRow, case_row
 from caseledger.readmodels.parallel import block_results_in_processes
 from caseledger.readmodels.sqlite import SQLiteBoardRecorder
@@ -81,7 +81,7 @@ class BoardProjection:
         done = 0
         cache: dict[str, list[Fact]] = {}
         packs: dict[str, RulePack] = {}
-        mapper = self.store.case_mapper
+        decode = self.store.decoder
         position = self.position
         while True:
             notifications = self.store.recorder.select_notifications(
@@ -97,7 +97,7 @@ class BoardProjection:
                 facts = cache.get(case_no)
                 if facts is None:
                     facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
-                facts.append(fact_from_state(n.originator_version, n.topic, mapper.decode_bytes(n)))
+                facts += facts_of(case_no, [(n.originator_version, n.topic, n.state)], decode)
                 touched[case_no] = None
             rows = [self._row(case_no, cache[case_no], packs) for case_no in touched]
             try:
@@ -174,31 +174,23 @@ class BoardProjection:
                 f"the events of case {missing[0]!r} were not found where the log's index puts "
                 "them: check the events table for damage (caseledger verify), then rebuild"
             )
-        decode = self.store.case_mapper.data_decoder()
+        decode = self.store.decoder
         return [self._judge_stored(stored[case_no], packs, decode) for case_no in numbers]
 
     def _judge_stored(
-        self,
-        stored: list[LogRow],
-        packs: dict[str, RulePack],
-        decode: Callable[[Any, int, bytes], dict[str, Any]],
+        self, stored: list[LogRow], packs: dict[str, RulePack], decode: Decoder
     ) -> BoardRow:
-        """The row of one case from its stored events (``decode``: the mapper's
-        ``data_decoder()``, got once for many cases)."""
-        facts = [
-            fact_from_state(version, topic, decode(case_no, version, data))
-            for _, case_no, version, topic, data in stored
-        ]
-        return self._row(stored[0][1], facts, packs)
+        """The row of one case from its stored events (``decode``: the store's decoder, got
+        once for many cases)."""
+        case_no = stored[0][1]
+        facts = facts_of(case_no, [(row[2], row[3], row[4]) for row in stored], decode)
+        return self._row(case_no, facts, packs)
 
     def _earlier_facts(self, case_no: str, version: int) -> list[Fact]:
         if version == 1:
             return []
-        mapper = self.store.case_mapper
-        stored = self.store.recorder.select_events(case_no, lte=version - 1)
-        return [
-            fact_from_state(s.originator_version, s.topic, mapper.decode_bytes(s)) for s in stored
-        ]
+        rows = self.store.stream_rows(case_no)[: version - 1]
+        return facts_of(case_no, rows, self.store.decoder)
 
     def _row(
         self, case_no: str, facts: list[Fact], packs: dict[str, RulePack] | None = None

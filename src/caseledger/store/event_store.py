@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -28,15 +28,19 @@ from caseledger.domain.case import Case
 from caseledger.domain.project import Project
 from caseledger.domain.records import PROJECT_PREFIX, RecordedEvent, project_stream
 from caseledger.domain.stream import EventStream
+from caseledger.domain.streams import stream_kind
 from caseledger.errors import ConcurrencyConflict, StoreError
 from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
 
-__all__ = ["CaseStore", "LogRow", "SpanReader", "open_store"]
+__all__ = ["CaseStore", "LogRow", "SpanReader", "StreamRow", "open_store"]
 
 _PAGE = 1000
 
+
+StreamRow = tuple[int, str, bytes]
+"""One stored event of a known stream: version, topic and the stored bytes."""
 
 LogRow = tuple[int, str, int, str, bytes]
 """One stored event read straight from the table: position in the log, stream number,
@@ -66,26 +70,41 @@ class CaseStore(Application[str]):
         assert isinstance(self.mapper, CaseEventMapper)
         return self.mapper
 
-    def load(self, case_no: str, *, version: int | None = None) -> Case | None:
-        """The case rebuilt from its events (up to ``version``), or None if there is none."""
-        try:
-            case: Case = self.repository.get(case_no, version=version, projector_func=Case.replay)
-        except AggregateNotFoundError:
-            return None
-        except PersistenceError as error:
-            raise StoreError(f"reading case {case_no!r} failed: {error}") from error
-        return case
+    def load(self, case_no: str) -> Case | None:
+        """The case rebuilt from its events, or None if there is none."""
+        case = self.load_stream(case_no)
+        return case if isinstance(case, Case) else None
 
     def load_project(self, project_no: str) -> Project | None:
         """The project rebuilt from its events, or None if there is none."""
-        stream = project_stream(project_no)
+        project = self.load_stream(project_stream(project_no))
+        return project if isinstance(project, Project) else None
+
+    def load_stream(self, stream_id: str) -> Case | Project | None:
+        """The case or project (:func:`stream_kind`) rebuilt from its events, or None."""
+        kind = stream_kind(stream_id)
+        projector: Callable[[Any, Iterable[RecordedEvent]], Case | Project | None] = kind.replay
         try:
-            project: Project = self.repository.get(stream, projector_func=Project.replay)
+            stream: Case | Project = self.repository.get(stream_id, projector_func=projector)
         except AggregateNotFoundError:
             return None
         except PersistenceError as error:
-            raise StoreError(f"reading project {project_no!r} failed: {error}") from error
-        return project
+            raise StoreError(f"reading {kind.noun} {stream_id!r} failed: {error}") from error
+        return stream
+
+    def stream_rows(self, stream_id: str) -> list[StreamRow]:
+        """The stream's events as stored, in order: version, topic and bytes (decode them
+        with :attr:`decoder`)."""
+        try:
+            stored = self.recorder.select_events(stream_id)
+        except PersistenceError as error:
+            raise StoreError(f"reading {stream_id!r} failed: {error}") from error
+        return [(s.originator_version, s.topic, s.state) for s in stored]
+
+    @property
+    def decoder(self) -> Callable[[Any, int, bytes], dict[str, Any]]:
+        """The mapper's :meth:`~CaseEventMapper.data_decoder`: stored bytes to a state."""
+        return self.case_mapper.data_decoder()
 
     def save_cases(self, cases: Sequence[EventStream]) -> int:
         """Record the pending events of ``cases`` (and projects) in one transaction: all or
@@ -160,7 +179,7 @@ class CaseStore(Application[str]):
         t = _events_table(self)
         statement = (
             f"SELECT originator_id FROM {t.name} WHERE originator_version = 1 "
-            f"AND {t.position} <= {t.p} ORDER BY originator_id"
+            f"AND {t.position} <= {t.placeholder} ORDER BY originator_id"
         )
         rows = _select(self, statement, (upto,), "reading the stream numbers")
         return [str(row[0]) for row in rows]
@@ -168,7 +187,7 @@ class CaseStore(Application[str]):
     def event_count(self, upto: int) -> int:
         """How many events are stored at or before notification ``upto``."""
         t = _events_table(self)
-        statement = f"SELECT COUNT(*) FROM {t.name} WHERE {t.position} <= {t.p}"
+        statement = f"SELECT COUNT(*) FROM {t.name} WHERE {t.position} <= {t.placeholder}"
         return int(_select(self, statement, (upto,), "counting the events")[0][0])
 
     def span_reader(self) -> SpanReader:
@@ -198,9 +217,10 @@ class SpanReader:
         self._own: Any = None
         self._sqlite = isinstance(store.factory, SQLiteFactory)
         t = _events_table(store)
+        q = t.placeholder
         self._statement = (
             f"SELECT {t.position}, originator_id, originator_version, topic, state FROM {t.name} "
-            f"WHERE originator_id >= {t.p} AND originator_id <= {t.p} AND {t.position} <= {t.p} "
+            f"WHERE originator_id >= {q} AND originator_id <= {q} AND {t.position} <= {q} "
             "ORDER BY originator_id, originator_version"
         )
         if self._sqlite:
@@ -248,7 +268,7 @@ class _Table(NamedTuple):
 
     name: str
     position: str
-    p: str
+    placeholder: str
 
 
 def _events_table(store: CaseStore) -> _Table:

@@ -17,7 +17,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 from pydantic import ValidationError
 
-from caseledger.domain.events import STORED_EVENT_TYPES
+from caseledger.domain.events import upcast
 from caseledger.domain.records import RecordedEvent
 from caseledger.errors import StoreError
 from caseledger.store.transcoder import OrjsonTranscoder
@@ -106,26 +106,15 @@ class CaseEventMapper(Mapper[str]):
 def decode_state(case_no: str, version: int, topic: str, state: dict[str, Any]) -> RecordedEvent:
     """Build the :class:`RecordedEvent` from a stored state, upcasting old versions."""
     where = f"case {case_no!r} version {version}"
-    body_class = STORED_EVENT_TYPES.get(topic)
-    if body_class is None:
-        raise StoreError(f"{where}: unknown event topic {topic!r}; is caseledger too old?")
     state = dict(state)
     body = state.pop("event", {})
     from_version = state.pop("class_version", 1)
-    if not isinstance(body, dict) or not isinstance(from_version, int) or from_version < 1:
+    if not isinstance(body, dict) or not isinstance(from_version, int):
         raise StoreError(f"{where}: stored state is malformed (event or class_version)")
-    body = dict(body)
-    if from_version > body_class.class_version:
-        raise StoreError(
-            f"{where}: stored {topic!r} is class version {from_version}, newer than this "
-            f"caseledger knows ({body_class.class_version}); upgrade caseledger"
-        )
     try:
-        while from_version < body_class.class_version:
-            getattr(body_class, f"upcast_v{from_version}_v{from_version + 1}")(body)
-            from_version += 1
-    except Exception as error:
-        raise StoreError(f"{where}: upcasting the stored state failed: {error}") from error
+        body = upcast(topic, body, from_version)
+    except ValueError as error:
+        raise StoreError(f"{where}: {error}") from error
     try:
         return RecordedEvent.model_validate(
             {**state, "case_no": case_no, "version": version, "event": {**body, "type": topic}}
