@@ -18,6 +18,7 @@ from caseledger.domain.events import (
     CertificateIssued,
     ComplaintFiled,
     ComplaintResolved,
+    DecisionAltered,
     DocumentsRequested,
     DocumentsSupplemented,
     Received,
@@ -142,7 +143,10 @@ class Case(EventStream):
         elif isinstance(body, ComplaintResolved):
             self.open_complaints = self.open_complaints - {body.complaint_id}
         self.status = next_status(
-            self.status, body, documents_outstanding=bool(self.outstanding_documents)
+            self.status,
+            body.type,
+            documents_outstanding=bool(self.outstanding_documents),
+            alteration=body.alteration.value if isinstance(body, DecisionAltered) else None,
         )
         if self.holder is None:
             self.holder = Party(

@@ -9,7 +9,6 @@ certificate for a refused application, anything on a closed case.
 
 from __future__ import annotations
 
-from caseledger.domain.events import DecisionAltered, EventBody
 from caseledger.domain.vocabulary import CaseStatus, DecisionAlteration
 
 __all__ = ["ALLOWED_FROM", "OPEN_STATUSES", "TERMINAL_STATUSES", "allowed_actions", "next_status"]
@@ -51,11 +50,11 @@ ALLOWED_FROM: dict[str, frozenset[CaseStatus]] = {
 }
 """For each event type, the statuses in which it may be recorded."""
 
-_ALTERED_TO = {
-    DecisionAlteration.AMENDED: S.APPROVED,
-    DecisionAlteration.WITHDRAWN: S.DECISION_WITHDRAWN,
-    DecisionAlteration.REVOKED: S.DECISION_REVOKED,
-    DecisionAlteration.CANCELLED: S.DECISION_CANCELLED,
+_ALTERED_TO: dict[str, CaseStatus] = {
+    DecisionAlteration.AMENDED.value: S.APPROVED,
+    DecisionAlteration.WITHDRAWN.value: S.DECISION_WITHDRAWN,
+    DecisionAlteration.REVOKED.value: S.DECISION_REVOKED,
+    DecisionAlteration.CANCELLED.value: S.DECISION_CANCELLED,
 }
 
 _LEADS_TO: dict[str, CaseStatus] = {
@@ -75,15 +74,22 @@ def allowed_actions(status: CaseStatus) -> list[str]:
     return sorted(name for name, statuses in ALLOWED_FROM.items() if status in statuses)
 
 
-def next_status(status: CaseStatus, event: EventBody, *, documents_outstanding: bool) -> CaseStatus:
-    """The status after ``event``; ``documents_outstanding`` is after the event too."""
-    name = event.type
-    if name in _LEADS_TO:
-        return _LEADS_TO[name]
-    if name == "documents_requested" and status in _BEFORE_ACCEPTANCE:
+def next_status(
+    status: CaseStatus,
+    event_type: str,
+    *,
+    documents_outstanding: bool,
+    alteration: str | None = None,
+) -> CaseStatus:
+    """The status after an event of ``event_type``; ``documents_outstanding`` is after the
+    event too, and ``alteration`` is a ``decision_altered`` event's (its value). The one state
+    machine: the ``Case`` aggregate folds events with it, and judging folds facts with it."""
+    if event_type in _LEADS_TO:
+        return _LEADS_TO[event_type]
+    if event_type == "documents_requested" and status in _BEFORE_ACCEPTANCE:
         return S.AWAITING_DOCUMENTS
-    if name == "documents_supplemented" and status is S.AWAITING_DOCUMENTS:
+    if event_type == "documents_supplemented" and status is S.AWAITING_DOCUMENTS:
         return S.AWAITING_DOCUMENTS if documents_outstanding else S.RECEIVED
-    if isinstance(event, DecisionAltered):
-        return _ALTERED_TO[event.alteration]
+    if event_type == "decision_altered" and alteration is not None:
+        return _ALTERED_TO[alteration]
     return status

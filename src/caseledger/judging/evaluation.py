@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from caseledger.calendar import WorkingCalendar
+from caseledger.domain.lifecycle import next_status
 from caseledger.domain.moments import happened_by
 from caseledger.domain.vocabulary import CaseStatus, Satisfaction
 from caseledger.judging.clock import ClockReport, run_clock
@@ -48,42 +49,24 @@ DEFAULT_PACK = "national"
 """The pack that judges a case not (yet) accepted under a pack of its own, unless the ledger
 names another (a city's ledger names its city's pack)."""
 
-_ENDINGS = {
-    "approved": CaseStatus.APPROVED,
-    "denied": CaseStatus.DENIED,
-    "not_accepted": CaseStatus.NOT_ACCEPTED,
-    "application_withdrawn": CaseStatus.WITHDRAWN,
-}
-_ALTERED = {
-    "amended": CaseStatus.APPROVED,
-    "withdrawn": CaseStatus.DECISION_WITHDRAWN,
-    "revoked": CaseStatus.DECISION_REVOKED,
-    "cancelled": CaseStatus.DECISION_CANCELLED,
-}
-
 
 def status_of(facts: list[Fact]) -> CaseStatus:
-    """The lifecycle status after ``facts`` (the same as the Case aggregate's)."""
+    """The lifecycle status after ``facts``: the Case aggregate's state machine
+    (:func:`~caseledger.domain.lifecycle.next_status`), folded over facts."""
     status = CaseStatus.RECEIVED
     outstanding: set[str] = set()
     for fact in facts:
         kind = fact.type
-        if kind in _ENDINGS:
-            status = _ENDINGS[kind]
-        elif kind == "decision_altered":
-            status = _ALTERED[fact.get("alteration")]
-        elif kind == "accepted" or kind == "clock_resumed":
-            status = CaseStatus.ACCEPTED
-        elif kind == "clock_suspended":
-            status = CaseStatus.SUSPENDED
-        elif kind == "documents_requested":
+        if kind == "documents_requested":
             outstanding |= {m["name"] for m in fact.get("missing", [])}
-            if status in (CaseStatus.RECEIVED, CaseStatus.AWAITING_DOCUMENTS):
-                status = CaseStatus.AWAITING_DOCUMENTS
         elif kind == "documents_supplemented":
             outstanding -= set(fact.get("documents", []))
-            if status is CaseStatus.AWAITING_DOCUMENTS and not outstanding:
-                status = CaseStatus.RECEIVED
+        status = next_status(
+            status,
+            kind,
+            documents_outstanding=bool(outstanding),
+            alteration=fact.get("alteration"),
+        )
     return status
 
 

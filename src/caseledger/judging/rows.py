@@ -20,19 +20,71 @@ from caseledger.judging.judgement import Light
 from caseledger.rules.model import ClockEffect, SanctionKind
 from caseledger.rules.pack import PackIdentity, RulePack
 
-__all__ = ["COLUMNS", "SANCTION_COLUMNS", "BoardRow", "board_row", "case_row", "horizon"]
+__all__ = [
+    "COLUMNS",
+    "SANCTION_COLUMNS",
+    "BoardRow",
+    "BoardValues",
+    "SanctionValues",
+    "board_row",
+    "case_row",
+    "horizon",
+]
 
-COLUMNS = (
-    "case_no", "status", "closed_on", "received_on", "started_on", "decided_on", "deadline",
-    "statutory_deadline", "promised_deadline", "yellow_from", "red_from",
-    "paused", "provisional", "on_time", "early", "working_days_used", "item_code",
-    "case_kind", "rule_pack", "pack_hash", "department", "window_code", "violations", "points",
-    "received_month", "deadline_wd", "paused_left", "watched_until", "rating",
-)  # fmt: skip
-SANCTION_COLUMNS = (
-    "case_no", "day", "violation", "rule", "sanction", "label", "points", "due",
-    "department", "window_code",
-)  # fmt: skip
+
+class BoardValues(NamedTuple):
+    """The board table's columns, in order, with their types: the one definition of the
+    board row's schema (the table's DDL and statements are made from it,
+    ``caseledger.readmodels.tables``). Dates are ordinals (``date.toordinal()``), flags 0/1."""
+
+    case_no: str
+    status: str
+    closed_on: int | None
+    received_on: int | None
+    started_on: int | None
+    decided_on: int | None
+    deadline: int | None
+    statutory_deadline: int | None
+    promised_deadline: int | None
+    yellow_from: int | None
+    red_from: int | None
+    paused: int
+    provisional: int
+    on_time: int | None
+    early: int | None
+    working_days_used: int | None
+    item_code: str | None
+    case_kind: str | None
+    rule_pack: str
+    pack_hash: str
+    department: str
+    window_code: str | None
+    violations: str
+    points: int
+    received_month: str | None
+    deadline_wd: int | None
+    paused_left: int | None
+    watched_until: int | None
+    rating: str | None
+
+
+class SanctionValues(NamedTuple):
+    """The columns of the table of sanctions found on the board's cases, in order."""
+
+    case_no: str
+    day: int
+    violation: str
+    rule: str
+    sanction: str
+    label: str | None
+    points: int | None
+    due: int | None
+    department: str
+    window_code: str | None
+
+
+COLUMNS = BoardValues._fields
+SANCTION_COLUMNS = SanctionValues._fields
 
 
 def _ordinal(day: dt.date | None) -> int | None:
@@ -40,15 +92,14 @@ def _ordinal(day: dt.date | None) -> int | None:
 
 
 class BoardRow(NamedTuple):
-    """One case on the board: its values in the order of ``COLUMNS`` and its sanctions',
-    each in the order of ``SANCTION_COLUMNS``; dates are ordinals (``date.toordinal()``).
-    A named tuple: a rebuild makes one per case, and forked workers send them back."""
+    """One case on the board: its values and its sanctions'. A named tuple: a rebuild makes
+    one per case, and forked workers send them back."""
 
-    values: tuple[Any, ...]
-    sanctions: list[tuple[Any, ...]]
+    values: BoardValues
+    sanctions: list[SanctionValues]
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(zip(COLUMNS, self.values, strict=True))
+        return dict(self.values._asdict())
 
 
 def horizon(c: ClockReport) -> dt.date | None:
@@ -96,50 +147,50 @@ def _board_row(
     received = c.received_on
     holder = future.holder
     paused = c.paused
-    values = (  # in the order of COLUMNS
-        case_no,
-        future.status.value,
-        closed.toordinal() if closed else None,
-        received.toordinal() if received else None,
-        _ordinal(c.started_on),
-        _ordinal(c.decided_on),
-        deadline.toordinal() if deadline else None,
-        _ordinal(c.statutory_deadline),
-        _ordinal(c.promised_deadline),
-        yellow_from.toordinal() if yellow_from else None,
-        red_from.toordinal() if red_from else None,
-        int(paused),
-        int(bool(c.provisional)),
-        int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
-        int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
-        c.working_days_used,
-        c.item_code,
-        c.case_kind.value if c.case_kind else None,
-        identity.name,
-        identity.content_hash,
-        holder[0],
-        holder[1],
-        ",".join(sorted({f.violation.value for f in findings})) if findings else "",
-        sum(s.points or 0 for s in future.sanctions),
-        _month(received) if received else None,
-        pack.calendar.working_day_index(deadline) if deadline else None,
-        c.working_days_left if paused else None,
-        None if c.watched else _ordinal(c.certificate_issued_on or closed),
-        future.rating.value if future.rating else None,
+    values = BoardValues(
+        case_no=case_no,
+        status=future.status.value,
+        closed_on=closed.toordinal() if closed else None,
+        received_on=received.toordinal() if received else None,
+        started_on=_ordinal(c.started_on),
+        decided_on=_ordinal(c.decided_on),
+        deadline=deadline.toordinal() if deadline else None,
+        statutory_deadline=_ordinal(c.statutory_deadline),
+        promised_deadline=_ordinal(c.promised_deadline),
+        yellow_from=yellow_from.toordinal() if yellow_from else None,
+        red_from=red_from.toordinal() if red_from else None,
+        paused=int(paused),
+        provisional=int(bool(c.provisional)),
+        on_time=int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
+        early=int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
+        working_days_used=c.working_days_used,
+        item_code=c.item_code,
+        case_kind=c.case_kind.value if c.case_kind else None,
+        rule_pack=identity.name,
+        pack_hash=identity.content_hash,
+        department=holder[0],
+        window_code=holder[1],
+        violations=",".join(sorted({f.violation.value for f in findings})) if findings else "",
+        points=sum(s.points or 0 for s in future.sanctions),
+        received_month=_month(received) if received else None,
+        deadline_wd=pack.calendar.working_day_index(deadline) if deadline else None,
+        paused_left=c.working_days_left if paused else None,
+        watched_until=None if c.watched else _ordinal(c.certificate_issued_on or closed),
+        rating=future.rating.value if future.rating else None,
     )
     sanctions = [
-        (
-            case_no,
-            s.finding.day.toordinal(),
-            s.finding.violation.value,
-            s.rule,
-            s.sanction.value,
-            s.label,
-            s.points,
-            _ordinal(s.due),
-            s.finding.department,
-            s.finding.window,
-        )  # in the order of SANCTION_COLUMNS
+        SanctionValues(
+            case_no=case_no,
+            day=s.finding.day.toordinal(),
+            violation=s.finding.violation.value,
+            rule=s.rule,
+            sanction=s.sanction.value,
+            label=s.label,
+            points=s.points,
+            due=_ordinal(s.due),
+            department=s.finding.department,
+            window_code=s.finding.window,
+        )
         for s in future.sanctions
     ]
     return BoardRow(values, sanctions)

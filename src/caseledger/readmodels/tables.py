@@ -9,7 +9,13 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking
 
-from caseledger.judging.rows import COLUMNS, SANCTION_COLUMNS, BoardRow
+from caseledger.judging.rows import (
+    COLUMNS,
+    SANCTION_COLUMNS,
+    BoardRow,
+    BoardValues,
+    SanctionValues,
+)
 
 __all__ = ["BOARD_SCHEMA", "UPSTREAM", "BoardRecorder", "BoardTables", "BoardWriting"]
 
@@ -42,24 +48,26 @@ class BoardTables:
             f"({', '.join(q for _ in SANCTION_COLUMNS)})"
         )
         self.create = [
-            f"CREATE TABLE IF NOT EXISTS {self.board} (case_no TEXT PRIMARY KEY, status TEXT, "
-            "closed_on INTEGER, received_on INTEGER, started_on INTEGER, decided_on INTEGER, "
-            "deadline INTEGER, statutory_deadline INTEGER, promised_deadline INTEGER, "
-            "yellow_from INTEGER, red_from INTEGER, paused INTEGER, "
-            "provisional INTEGER, on_time INTEGER, early INTEGER, working_days_used INTEGER, "
-            "item_code TEXT, case_kind TEXT, rule_pack TEXT, pack_hash TEXT, department TEXT, "
-            "window_code TEXT, violations TEXT, points INTEGER, received_month TEXT, "
-            "deadline_wd INTEGER, paused_left INTEGER, watched_until INTEGER, rating TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {self.board} ({_columns(BoardValues, key='case_no')})",
             f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
             "(red_from, deadline, case_no) WHERE watched_until IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "
             "(yellow_from, red_from) WHERE watched_until IS NULL",
             f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
-            f"CREATE TABLE IF NOT EXISTS {self.sanctions} (case_no TEXT, day INTEGER, "
-            "violation TEXT, rule TEXT, sanction TEXT, label TEXT, points INTEGER, due INTEGER, "
-            "department TEXT, window_code TEXT)",
+            f"CREATE TABLE IF NOT EXISTS {self.sanctions} ({_columns(SanctionValues)})",
             f"CREATE INDEX IF NOT EXISTS {self.sanctions}_case ON {self.sanctions} (case_no)",
         ]
+
+
+def _columns(values: type[tuple[Any, ...]], *, key: str | None = None) -> str:
+    """The column definitions of a table whose rows are the named tuple ``values``: TEXT for
+    its ``str`` fields, INTEGER for the others, and ``key`` the primary key."""
+    annotations: dict[str, Any] = values.__annotations__
+    columns = []
+    for name in values._fields:  # type: ignore[attr-defined]
+        sql = "TEXT" if "str" in str(annotations[name]) else "INTEGER"
+        columns.append(f"{name} {sql}" + (" PRIMARY KEY" if name == key else ""))
+    return ", ".join(columns)
 
 
 class BoardRecorder(Protocol):
