@@ -170,178 +170,220 @@ class Holder:
 def find_violations(
     facts: list[Fact], clock: ClockReport, pack: RulePack, holder: Holder | None = None
 ) -> list[Finding]:
-    """Every violation of the case in ``facts`` (those known at the clock's moment)."""
-    known = facts
-    days = clock.days or {f.version: pack.local_date(f.at) for f in known}
-    holder = holder or Holder(known, pack, days)
-    found: list[Finding] = []
-
-    def held(
-        violation: Violation, day: dt.date, detail: str, ref: str, version: int | None
-    ) -> None:
-        department, window = holder.on(day)
-        found.append(Finding(violation, day, detail, ref, department, window, version))
-
-    def acted(violation: Violation, fact: Fact, detail: str, ref: str) -> None:
-        day = days[fact.version]
-        found.append(
-            Finding(violation, day, detail, ref, fact.department, fact.window, fact.version)
-        )
-
-    notice = pack.limit("acceptance_notice", clock.received_on) if clock.received_on else None
-    notice_ref = f"{notice.pack}: {notice.reference}" if notice else ""
-    # Art. 32: react within the notice limit, and tell everything missing at once.
-    if clock.deemed_accepted and clock.notice_due is not None:
-        reaction = clock.first_reaction
-        if reaction is None or reaction.type != "documents_requested":
-            late = (
-                "no reaction"
-                if reaction is None
-                else f"{reaction.type} only on {days[reaction.version]}"
-            )
-            detail = (
-                f"{late}: nothing done within the notice limit ending {clock.notice_due}; "
-                "deemed accepted on receipt"
-            )
-            version = reaction.version if reaction else None
-            held(
-                Violation.INACTION,
-                clock.notice_due + dt.timedelta(days=1),
-                detail,
-                notice_ref,
-                version,
-            )
-    accepted_version = next((f.version for f in known if f.type == "accepted"), None)
-    corrections = [  # Art. 32 governs every request before acceptance, whatever its mode
-        f
-        for f in known
-        if f.type == "documents_requested"
-        and (accepted_version is None or f.version < accepted_version)
-    ]
-    for index, fact in enumerate(corrections):
-        day = days[fact.version]
-        if index > 0:
-            acted(
-                Violation.MISSED_NOTICE,
-                fact,
-                "a second correction notice: everything missing must be told at once",
-                notice_ref,
-            )
-        elif clock.notice_due is not None and day > clock.notice_due:
-            acted(
-                Violation.MISSED_NOTICE,
-                fact,
-                f"correction notice on {day}, after the limit ending {clock.notice_due}",
-                notice_ref,
-            )
-    item, kind = clock.item_code, clock.case_kind
-    for fact in known:
-        day = days[fact.version]
-        if fact.type in DECISIONS and (accepted_version is None or fact.version < accepted_version):
-            acted(
-                Violation.OUTSIDE_SYSTEM,
-                fact,
-                f"{fact.type} with no acceptance on record",
-                OUTSIDE_SYSTEM_REFERENCE,
-            )
-        decision = _POWERS.get(fact.type)
-        if decision is not None:
-            if fact.type == "extended":
-                approver = fact.get("approver", {})
-                person, role = approver.get("person"), approver.get("role")
-                department, window = approver.get("department"), approver.get("window")
-            else:
-                person, role, department, window = (
-                    fact.person,
-                    fact.role,
-                    fact.department,
-                    fact.window,
-                )
-            the_kind = case_kind(fact.get("case_kind")) if fact.type == "accepted" else kind
-            the_item = fact.get("item_code") if fact.type == "accepted" else item
-            who = (role, department, window)
-            if pack.authorising_scope(who, decision, the_item, the_kind, day) is None:
-                found.append(
-                    Finding(
-                        Violation.ULTRA_VIRES,
-                        day,
-                        f"{fact.type} by {person} ({role}, {department}) outside "
-                        f"every scope allowed to {decision.value} on {day}",
-                        f"{pack.name}: authorisation scopes in force on {day}",
-                        department,
-                        window,
-                        fact.version,
-                    )
-                )
-        if fact.type == "clock_suspended":
-            # the rule version the clock used (the start day's), so that the effect and the
-            # notice it requires come from one rule
-            rule = pack.clock_rule("clock_suspended", fact.get("reason"), clock.started_on or day)
-            if rule is not None and rule.rule.requires_notice and not fact.get("notice"):
-                acted(
-                    Violation.PAUSE_WITHOUT_NOTICE,
-                    fact,
-                    f"{fact.get('reason')} suspension without the written notice",
-                    f"{rule.pack}: {rule.reference}",
-                )
-    for extension in clock.late_extensions:
-        detail = (
-            f"extension approved on {days[extension.version]}, after the deadline it "
-            "would extend; Art. 42 allows extending only within the limit"
-        )
-        acted(Violation.EXCESS_EXTENSION, extension, detail, "行政许可法 第四十二条")
-    if clock.extension_days > clock.extension_allowed:
-        last = next(f for f in known[::-1] if f.type == "extended")
-        acted(
-            Violation.EXCESS_EXTENSION,
-            last,
-            f"{clock.extension_days} working days of "
-            f"extension, more than the {clock.extension_allowed} allowed",
-            "",
-        )
-    _overtime(clock, pack, held)
+    """Every violation of the case in ``facts`` (those known at the clock's moment), in the
+    order of their day, event and kind."""
+    finder = _Finder(facts, clock, pack, holder)
+    finder.inaction()
+    finder.late_or_repeated_corrections()
+    for fact in facts:
+        finder.outside_system(fact)
+        finder.ultra_vires(fact)
+        finder.pause_without_notice(fact)
+    finder.excess_extensions()
+    finder.overtime()
+    found = finder.found
     if len(found) > 1:
         found.sort(key=lambda f: (f.day, f.version or 0, f.violation.value))
     return found
 
 
-def _overtime(clock: ClockReport, pack: RulePack, held: Any) -> None:
-    deadline = clock.deadline
-    if deadline is None:
-        return
-    which = clock.governing_limit
-    statutory = clock.statutory_deadline
-    if clock.decided_on is not None and clock.decided_on > deadline:
-        also = ""
-        if which == "promised" and statutory and clock.decided_on > statutory:
-            also = " and the statutory one"
-        detail = f"decided on {clock.decided_on}, after the {which} deadline {deadline}{also}"
-        held(
-            Violation.OVERTIME,
-            deadline + dt.timedelta(days=1),
+class _Finder:
+    """The violations of one case, one kind a method, gathered in :attr:`found`."""
+
+    def __init__(
+        self, facts: list[Fact], clock: ClockReport, pack: RulePack, holder: Holder | None
+    ) -> None:
+        self.facts = facts
+        self.clock = clock
+        self.pack = pack
+        self.days = clock.days or {f.version: pack.local_date(f.at) for f in facts}
+        self.holder = holder or Holder(facts, pack, self.days)
+        self.found: list[Finding] = []
+        self.accepted_version = next((f.version for f in facts if f.type == "accepted"), None)
+        notice = pack.limit("acceptance_notice", clock.received_on) if clock.received_on else None
+        self.notice_reference = f"{notice.pack}: {notice.reference}" if notice else ""
+
+    def held(
+        self, violation: Violation, day: dt.date, detail: str, ref: str, version: int | None
+    ) -> None:
+        """A finding against whoever held the case on ``day``."""
+        department, window = self.holder.on(day)
+        self.found.append(Finding(violation, day, detail, ref, department, window, version))
+
+    def acted(self, violation: Violation, fact: Fact, detail: str, ref: str) -> None:
+        """A finding against whoever recorded ``fact``, on its day."""
+        day = self.days[fact.version]
+        self.found.append(
+            Finding(violation, day, detail, ref, fact.department, fact.window, fact.version)
+        )
+
+    def before_acceptance(self, fact: Fact) -> bool:
+        return self.accepted_version is None or fact.version < self.accepted_version
+
+    def inaction(self) -> None:
+        """Art. 32: no reaction within the notice limit (the case is deemed accepted)."""
+        clock = self.clock
+        if not clock.deemed_accepted or clock.notice_due is None:
+            return
+        reaction = clock.first_reaction
+        if reaction is not None and reaction.type == "documents_requested":
+            return
+        late = (
+            "no reaction"
+            if reaction is None
+            else f"{reaction.type} only on {self.days[reaction.version]}"
+        )
+        detail = (
+            f"{late}: nothing done within the notice limit ending {clock.notice_due}; "
+            "deemed accepted on receipt"
+        )
+        version = reaction.version if reaction else None
+        self.held(
+            Violation.INACTION,
+            clock.notice_due + dt.timedelta(days=1),
             detail,
-            f"{pack.name}: {which} limit",
-            None,
+            self.notice_reference,
+            version,
         )
-    elif clock.closed_on is not None and clock.closed_on > deadline:
-        held(Violation.OVERTIME, deadline + dt.timedelta(days=1),
-             f"closed on {clock.closed_on} without a decision, past the {which} deadline "
-             f"{deadline}", f"{pack.name}: {which} limit", None)  # fmt: skip
-    elif clock.open and clock.as_of > deadline:
-        held(
-            Violation.OVERTIME,
-            deadline + dt.timedelta(days=1),
-            f"still open on {clock.as_of}, past the {which} deadline {deadline}",
-            f"{pack.name}: {which} limit",
-            None,
+
+    def late_or_repeated_corrections(self) -> None:
+        """Art. 32: everything missing told at once, within the notice limit; it governs
+        every request before acceptance, whatever its mode."""
+        corrections = [
+            f for f in self.facts if f.type == "documents_requested" and self.before_acceptance(f)
+        ]
+        notice_due = self.clock.notice_due
+        for index, fact in enumerate(corrections):
+            day = self.days[fact.version]
+            if index > 0:
+                self.acted(
+                    Violation.MISSED_NOTICE,
+                    fact,
+                    "a second correction notice: everything missing must be told at once",
+                    self.notice_reference,
+                )
+            elif notice_due is not None and day > notice_due:
+                self.acted(
+                    Violation.MISSED_NOTICE,
+                    fact,
+                    f"correction notice on {day}, after the limit ending {notice_due}",
+                    self.notice_reference,
+                )
+
+    def outside_system(self, fact: Fact) -> None:
+        """体外循环: a decision with no acceptance on record before it."""
+        if fact.type in DECISIONS and self.before_acceptance(fact):
+            self.acted(
+                Violation.OUTSIDE_SYSTEM,
+                fact,
+                f"{fact.type} with no acceptance on record",
+                OUTSIDE_SYSTEM_REFERENCE,
+            )
+
+    def ultra_vires(self, fact: Fact) -> None:
+        """越权: a power used outside every scope the pack allows on that day."""
+        decision = _POWERS.get(fact.type)
+        if decision is None:
+            return
+        if fact.type == "extended":
+            approver = fact.get("approver", {})
+            person, role = approver.get("person"), approver.get("role")
+            department, window = approver.get("department"), approver.get("window")
+        else:
+            person, role, department, window = (
+                fact.person,
+                fact.role,
+                fact.department,
+                fact.window,
+            )
+        accepting = fact.type == "accepted"
+        kind = case_kind(fact.get("case_kind")) if accepting else self.clock.case_kind
+        item = fact.get("item_code") if accepting else self.clock.item_code
+        day = self.days[fact.version]
+        who = (role, department, window)
+        if self.pack.authorising_scope(who, decision, item, kind, day) is not None:
+            return
+        self.found.append(
+            Finding(
+                Violation.ULTRA_VIRES,
+                day,
+                f"{fact.type} by {person} ({role}, {department}) outside "
+                f"every scope allowed to {decision.value} on {day}",
+                f"{self.pack.name}: authorisation scopes in force on {day}",
+                department,
+                window,
+                fact.version,
+            )
         )
-    due = clock.certificate_due
-    ended = clock.decision_ended_on
-    if due is not None and (ended is None or ended > due):
+
+    def pause_without_notice(self, fact: Fact) -> None:
+        """A suspension whose clock rule requires a written notice, without one."""
+        if fact.type != "clock_suspended":
+            return
+        # the rule version the clock used (the start day's), so that the effect and the
+        # notice it requires come from one rule
+        on = self.clock.started_on or self.days[fact.version]
+        rule = self.pack.clock_rule("clock_suspended", fact.get("reason"), on)
+        if rule is not None and rule.rule.requires_notice and not fact.get("notice"):
+            self.acted(
+                Violation.PAUSE_WITHOUT_NOTICE,
+                fact,
+                f"{fact.get('reason')} suspension without the written notice",
+                f"{rule.pack}: {rule.reference}",
+            )
+
+    def excess_extensions(self) -> None:
+        """Art. 42: an extension only within the limit, and no more days than allowed."""
+        clock = self.clock
+        for extension in clock.late_extensions:
+            detail = (
+                f"extension approved on {self.days[extension.version]}, after the deadline it "
+                "would extend; Art. 42 allows extending only within the limit"
+            )
+            self.acted(Violation.EXCESS_EXTENSION, extension, detail, "行政许可法 第四十二条")
+        if clock.extension_days > clock.extension_allowed:
+            last = next(f for f in self.facts[::-1] if f.type == "extended")
+            self.acted(
+                Violation.EXCESS_EXTENSION,
+                last,
+                f"{clock.extension_days} working days of "
+                f"extension, more than the {clock.extension_allowed} allowed",
+                "",
+            )
+
+    def overtime(self) -> None:
+        """超时: decided, closed or still open past the deadline; a certificate late."""
+        clock, pack = self.clock, self.pack
+        deadline = clock.deadline
+        if deadline is None:
+            return
+        which = clock.governing_limit
+        statutory = clock.statutory_deadline
+        after = deadline + dt.timedelta(days=1)
+        limit = f"{pack.name}: {which} limit"
+        if clock.decided_on is not None and clock.decided_on > deadline:
+            also = ""
+            if which == "promised" and statutory and clock.decided_on > statutory:
+                also = " and the statutory one"
+            detail = f"decided on {clock.decided_on}, after the {which} deadline {deadline}{also}"
+            self.held(Violation.OVERTIME, after, detail, limit, None)
+        elif clock.closed_on is not None and clock.closed_on > deadline:
+            detail = (
+                f"closed on {clock.closed_on} without a decision, past the {which} deadline "
+                f"{deadline}"
+            )
+            self.held(Violation.OVERTIME, after, detail, limit, None)
+        elif clock.open and clock.as_of > deadline:
+            detail = f"still open on {clock.as_of}, past the {which} deadline {deadline}"
+            self.held(Violation.OVERTIME, after, detail, limit, None)
+        due = clock.certificate_due
+        ended = clock.decision_ended_on
+        if due is None or (ended is not None and ended <= due):
+            return
         issued = clock.certificate_issued_on
         if (issued is not None and issued > due) or (issued is None and clock.as_of > due):
             when = f"issued on {issued}" if issued else f"not issued by {clock.as_of}"
-            held(
+            self.held(
                 Violation.OVERTIME,
                 (issued or due + dt.timedelta(days=1)),
                 f"certificate {when}, after its deadline {due}",
