@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from caseledger.readmodels import parallel
-from caseledger.readmodels.parallel import (
-    block_results_in_processes,
-    map_in_processes,
-    worker_count,
-)
+from caseledger.readmodels.parallel import block_results_in_processes, worker_count
+
+R = TypeVar("R")
 
 
 @pytest.fixture(autouse=True)
 def _small_shares(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+
+
+def map_in_processes(function: Callable[[int], R], items: list[int], workers: int) -> list[R]:
+    """``[function(x) for x in items]`` through the block runner."""
+    with block_results_in_processes(
+        lambda block: [function(x) for x in block], items, workers
+    ) as results:
+        return list(results)
 
 
 def _square(x: int) -> tuple[int, int]:

@@ -199,8 +199,8 @@ class _Run:
     ) -> None:
         self.trace = trace
         self.pack = pack
-        self.cal = calendar
-        self.r = report
+        self.calendar = calendar
+        self.report = report
         self.facts = facts
         if known_days is None:
             known_days = pack.local_dates((fact.version, fact.at) for fact in facts)
@@ -218,15 +218,15 @@ class _Run:
         return self._days[fact.version]
 
     def add(self, start: dt.date, days: int) -> dt.date:
-        counted = self.cal.add_working_days(start, days)
-        if counted.provisional and counted.provisional not in self.r.provisional:
-            self.r.provisional.append(counted.provisional)
+        counted = self.calendar.add_working_days(start, days)
+        if counted.provisional and counted.provisional not in self.report.provisional:
+            self.report.provisional.append(counted.provisional)
         return counted.value
 
     def count(self, after: dt.date, through: dt.date) -> int:
-        counted = self.cal.count_working_days(after, through)
-        if counted.provisional and counted.provisional not in self.r.provisional:
-            self.r.provisional.append(counted.provisional)
+        counted = self.calendar.count_working_days(after, through)
+        if counted.provisional and counted.provisional not in self.report.provisional:
+            self.report.provisional.append(counted.provisional)
         return counted.value
 
     def first(self, *types: str) -> Fact | None:
@@ -244,95 +244,95 @@ class _Run:
 
     # -- start -----------------------------------------------------------------------------
     def start(self) -> None:
-        r = self.r
+        report = self.report
         received = self.first("received")
         if received is None:
             return
-        r.received_on = self.day(received)
-        r.item_code = received.get("item_code")
-        notice = self.pack.limit("acceptance_notice", r.received_on)
+        report.received_on = self.day(received)
+        report.item_code = received.get("item_code")
+        notice = self.pack.limit("acceptance_notice", report.received_on)
         if notice is not None:
-            r.notice_due = self.add(r.received_on, notice.rule.working_days)
+            report.notice_due = self.add(report.received_on, notice.rule.working_days)
         reaction = self.first(*REACTIONS)
-        r.first_reaction = reaction
+        report.first_reaction = reaction
         accepted = self.first("accepted")
         if accepted is not None:
-            r.item_code = accepted.get("item_code")
-            r.case_kind = case_kind(accepted.get("case_kind"))
-        late = r.notice_due is not None and (
-            (reaction is None and r.as_of > r.notice_due)
-            or (reaction is not None and self.day(reaction) > r.notice_due)
+            report.item_code = accepted.get("item_code")
+            report.case_kind = case_kind(accepted.get("case_kind"))
+        late = report.notice_due is not None and (
+            (reaction is None and report.as_of > report.notice_due)
+            or (reaction is not None and self.day(reaction) > report.notice_due)
         )
         refused_in_time = reaction is not None and reaction.type == "not_accepted" and not late
         if late and not refused_in_time and notice is not None:
-            r.deemed_accepted = True
-            r.started_on = r.received_on
+            report.deemed_accepted = True
+            report.started_on = report.received_on
             if self.trace:
                 what = (
                     "no reaction"
                     if reaction is None
                     else f"{reaction.type} on {self.day(reaction)}"
                 )
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "start",
-                        f"deemed accepted on receipt, {r.received_on}: {what}, after the "
-                        f"{notice.rule.working_days}-working-day limit ending {r.notice_due}",
+                        f"deemed accepted on receipt, {report.received_on}: {what}, after the "
+                        f"{notice.rule.working_days}-working-day limit ending {report.notice_due}",
                         notice.reference,
-                        r.received_on,
+                        report.received_on,
                     )
                 )
         elif accepted is not None:
-            r.started_on = self.day(accepted)
+            report.started_on = self.day(accepted)
             if self.trace:
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "start",
-                        f"accepted on {r.started_on}; the limit runs from the next day",
+                        f"accepted on {report.started_on}; the limit runs from the next day",
                         "",
-                        r.started_on,
+                        report.started_on,
                     )
                 )
-        if r.case_kind is None and r.started_on is not None:
-            item = self.pack.item(r.item_code or "", r.started_on)
-            r.case_kind = item.rule.case_kind if item else CaseKind.PROMISED
+        if report.case_kind is None and report.started_on is not None:
+            item = self.pack.item(report.item_code or "", report.started_on)
+            report.case_kind = item.rule.case_kind if item else CaseKind.PROMISED
 
     # -- limits ----------------------------------------------------------------------------
     def limits(self) -> None:
-        r, pack = self.r, self.pack
-        assert r.started_on is not None and r.case_kind is not None
-        on, code = r.started_on, r.item_code or ""
-        statutory = pack.statutory_limit(code, r.case_kind, on)
+        report, pack = self.report, self.pack
+        assert report.started_on is not None and report.case_kind is not None
+        on, code = report.started_on, report.item_code or ""
+        statutory = pack.statutory_limit(code, report.case_kind, on)
         if statutory is not None:
-            r.statutory_limit = statutory[0]
+            report.statutory_limit = statutory[0]
             if self.trace:
                 refs = "; ".join(f"{x.pack}: {x.reference}" for x in statutory[1])
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "statutory limit",
-                        f"{r.statutory_limit} working days ({r.case_kind.zh})",
+                        f"{report.statutory_limit} working days ({report.case_kind.zh})",
                         refs,
                     )
                 )
         promised = pack.promised_limit(code, on)
         if promised is not None:
-            r.promised_limit = promised.rule.promised_limit
+            report.promised_limit = promised.rule.promised_limit
             if self.trace:
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "promised limit",
-                        f"{r.promised_limit} working days (item {code})",
+                        f"{report.promised_limit} working days (item {code})",
                         f"{promised.pack}: {promised.reference}",
                     )
                 )
-        extension = pack.extension_limit(r.case_kind, on)
-        r.extension_allowed = extension.rule.working_days if extension else 0
+        extension = pack.extension_limit(report.case_kind, on)
+        report.extension_allowed = extension.rule.working_days if extension else 0
         for fact in self.of_type("extended"):
             days = int(fact.get("working_days"))
-            r.extension_days += days
+            report.extension_days += days
             if self.trace:
                 reference = f"{extension.pack}: {extension.reference}" if extension else ""
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "extension",
                         f"+{days} working days approved by "
@@ -344,8 +344,8 @@ class _Run:
 
     # -- pauses and restarts -----------------------------------------------------------------
     def periods(self) -> None:
-        r = self.r
-        assert r.started_on is not None
+        report = self.report
+        assert report.started_on is not None
         pending: set[str] = set()  # requested since the document pause opened
         doc_period: tuple[Fact, ClockEffect, str] | None = None
         suspension: tuple[Fact, ClockEffect, str] | None = None
@@ -353,13 +353,13 @@ class _Run:
             return  # nothing stops or restarts the clock
         for fact in self.facts:
             day = self.day(fact)
-            if fact.type == "clock_suspended" and day >= r.started_on:
+            if fact.type == "clock_suspended" and day >= report.started_on:
                 suspension = self._opening(fact, "clock_suspended", fact.get("reason"))
             elif fact.type == "clock_resumed" and suspension is not None:
                 self._close(suspension, day)
                 suspension = None
             elif fact.type == "documents_requested":
-                after_start = day >= r.started_on and fact.version > self._start_version()
+                after_start = day >= report.started_on and fact.version > self._start_version()
                 if doc_period is None and after_start:
                     doc_period = self._opening(fact, "documents_requested", fact.get("mode"))
                 if doc_period is not None:
@@ -378,8 +378,8 @@ class _Run:
         return accepted.version if accepted is not None else 0
 
     def _opening(self, fact: Fact, event: str, detail: str) -> tuple[Fact, ClockEffect, str]:
-        assert self.r.started_on is not None
-        rule = self.pack.clock_rule(event, detail, self.r.started_on)
+        assert self.report.started_on is not None
+        rule = self.pack.clock_rule(event, detail, self.report.started_on)
         effect = rule.rule.effect if rule else ClockEffect.NONE
         reference = f"{rule.pack}: {rule.reference}" if rule else "no clock rule: the clock runs"
         return fact, effect, reference
@@ -388,7 +388,7 @@ class _Run:
         fact, effect, reference = opening
         if effect is ClockEffect.NONE:
             if self.trace:
-                self.r.steps.append(
+                self.report.steps.append(
                     Step(
                         "no pause",
                         f"{fact.type} ({fact.get('reason') or fact.get('mode')}) does "
@@ -399,17 +399,19 @@ class _Run:
                 )
             return
         why = f"{fact.type} ({fact.get('reason') or fact.get('mode')})"
-        self.r.periods.append(Period(self.day(fact), last, effect, why, reference, fact.version))
+        self.report.periods.append(
+            Period(self.day(fact), last, effect, why, reference, fact.version)
+        )
 
     # -- deadlines -------------------------------------------------------------------------
     def measure_pauses(self) -> None:
         """Working days each pause excludes (overlapping pauses counted once)."""
-        r = self.r
-        if not r.periods:
+        report = self.report
+        if not report.periods:
             return
         covered: dt.date | None = None
         measured = []
-        for period in sorted(r.periods, key=lambda p: (p.first, p.version)):
+        for period in sorted(report.periods, key=lambda p: (p.first, p.version)):
             if period.effect is ClockEffect.RESTART and period.open:
                 # the limit will start again when the period ends; until then the clock
                 # stands, or the case would run out of time waiting for what restarts it
@@ -420,7 +422,7 @@ class _Run:
                 measured.append(period)
                 continue
             first = period.first if covered is None else max(period.first, covered)
-            last = period.last or max(r.as_of, period.first)
+            last = period.last or max(report.as_of, period.first)
             excluded = self.count(first, last) if last > first else 0
             covered = max(covered or last, last)
             measured.append(
@@ -434,9 +436,9 @@ class _Run:
                     excluded,
                 )
             )
-            until = f"to {period.last}" if period.last else f"still open on {r.as_of}"
+            until = f"to {period.last}" if period.last else f"still open on {report.as_of}"
             if self.trace:
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "pause",
                         f"{period.why} from {period.first} {until}: {excluded} working "
@@ -445,18 +447,18 @@ class _Run:
                         period.first,
                     )
                 )
-        r.periods = measured
+        report.periods = measured
 
     def deadlines(self) -> None:
-        r = self.r
-        assert r.started_on is not None
+        report = self.report
+        assert report.started_on is not None
         self.measure_pauses()
-        base = r.started_on
-        for period in r.periods:
-            if period.effect is ClockEffect.RESTART and period.last and period.last <= r.as_of:
+        base = report.started_on
+        for period in report.periods:
+            if period.effect is ClockEffect.RESTART and period.last and period.last <= report.as_of:
                 base = max(base, period.last)
                 if self.trace:
-                    r.steps.append(
+                    report.steps.append(
                         Step(
                             "restart",
                             f"the limit starts again after {period.last} ({period.why})",
@@ -464,100 +466,104 @@ class _Run:
                             period.last,
                         )
                     )
-        r.limit_base = base
-        if r.statutory_limit is not None:
-            self.timely_extensions(base, r.statutory_limit)
-            extended = f" + {r.extension_days} extension" if r.extension_days else ""
-            r.statutory_deadline = self.pushed(base, r.statutory_limit + r.extension_days)
+        report.limit_base = base
+        if report.statutory_limit is not None:
+            self.timely_extensions(base, report.statutory_limit)
+            extended = f" + {report.extension_days} extension" if report.extension_days else ""
+            report.statutory_deadline = self.pushed(
+                base, report.statutory_limit + report.extension_days
+            )
             if self.trace:
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "statutory deadline",
-                        f"{r.statutory_deadline}: {r.statutory_limit}{extended}"
+                        f"{report.statutory_deadline}: {report.statutory_limit}{extended}"
                         f" working days after {base}, moved by the pauses before it",
                         "",
-                        r.statutory_deadline,
+                        report.statutory_deadline,
                     )
                 )
-        if r.promised_limit is not None:
-            r.promised_deadline = self.pushed(base, r.promised_limit)
+        if report.promised_limit is not None:
+            report.promised_deadline = self.pushed(base, report.promised_limit)
             if self.trace:
-                r.steps.append(
+                report.steps.append(
                     Step(
                         "promised deadline",
-                        f"{r.promised_deadline}: {r.promised_limit} working "
+                        f"{report.promised_deadline}: {report.promised_limit} working "
                         f"days after {base}, moved by the pauses before it",
                         "",
-                        r.promised_deadline,
+                        report.promised_deadline,
                     )
                 )
 
     def timely_extensions(self, base: dt.date, limit: int) -> None:
         """Art. 42: an extension is decided within the limit it extends. One recorded after
         the deadline moves nothing; supervision flags it."""
-        r = self.r
+        report = self.report
         granted = 0
         for fact in self.of_type("extended"):
             if self.day(fact) <= self.pushed(base, limit + granted):
                 granted += int(fact.get("working_days"))
             else:
-                r.late_extensions.append(fact)
+                report.late_extensions.append(fact)
                 if self.trace:
-                    r.steps.append(
+                    report.steps.append(
                         Step("late extension", f"+{fact.get('working_days')} working days "
                              "approved after the deadline: not counted", "", self.day(fact))
                     )  # fmt: skip
-        r.extension_days = granted
+        report.extension_days = granted
 
     def pushed(self, base: dt.date, days: int) -> dt.date:
-        result = pushed(self.cal, base, days, self.r.periods)
-        if result.provisional and result.provisional not in self.r.provisional:
-            self.r.provisional.append(result.provisional)
+        result = pushed(self.calendar, base, days, self.report.periods)
+        if result.provisional and result.provisional not in self.report.provisional:
+            self.report.provisional.append(result.provisional)
         return result.value
 
     # -- outcome ---------------------------------------------------------------------------
     def outcome(self) -> None:
-        r = self.r
+        report = self.report
         decision = self.first(*DECISIONS)
         if decision is not None:
-            r.decided_on, r.decision = self.day(decision), decision.type
+            report.decided_on, report.decision = self.day(decision), decision.type
         closing = self.first(*CLOSING)
         if closing is not None and decision is None:
-            r.closed_on = self.day(closing)
+            report.closed_on = self.day(closing)
         if decision is not None and decision.type == "approved":
             limit = self.pack.limit("certificate", self.day(decision))
             if limit is not None:
-                r.certificate_due = self.add(self.day(decision), limit.rule.working_days)
+                report.certificate_due = self.add(self.day(decision), limit.rule.working_days)
                 if self.trace:
-                    r.steps.append(
+                    report.steps.append(
                         Step(
                             "certificate deadline",
-                            f"{r.certificate_due} ({limit.rule.working_days}"
+                            f"{report.certificate_due} ({limit.rule.working_days}"
                             f" working days after approval)",
                             f"{limit.pack}: {limit.reference}",
-                            r.certificate_due,
+                            report.certificate_due,
                         )
                     )
             issued = self.first("certificate_issued")
             if issued is not None:
-                r.certificate_issued_on = self.day(issued)
+                report.certificate_issued_on = self.day(issued)
             for fact in self.of_type("decision_altered"):  # a withdrawn, revoked or
                 if fact.get("alteration") != "amended":  # cancelled decision owes nothing
-                    r.decision_ended_on = self.day(fact)
+                    report.decision_ended_on = self.day(fact)
                     break
 
     def usage(self) -> None:
-        r = self.r
-        if r.started_on is None or r.deadline is None:
+        report = self.report
+        if report.started_on is None or report.deadline is None:
             return
-        base = r.limit_base or r.started_on
-        end = max(r.decided_on or r.closed_on or r.as_of, base)
+        base = report.limit_base or report.started_on
+        end = max(report.decided_on or report.closed_on or report.as_of, base)
         excluded = sum(
-            p.working_days for p in r.periods if p.effect is ClockEffect.PAUSE and p.first >= base
+            p.working_days
+            for p in report.periods
+            if p.effect is ClockEffect.PAUSE and p.first >= base
         )
-        r.working_days_used = max(0, self.count(base, end) - excluded)
-        if r.open:
-            if r.as_of <= r.deadline:
-                r.working_days_left = self.count(r.as_of, r.deadline)
+        report.working_days_used = max(0, self.count(base, end) - excluded)
+        if report.open:
+            if report.as_of <= report.deadline:
+                report.working_days_left = self.count(report.as_of, report.deadline)
             else:
-                r.working_days_left = -self.count(r.deadline, r.as_of)
+                report.working_days_left = -self.count(report.deadline, report.as_of)

@@ -100,28 +100,30 @@ class CaseEvaluation:
     @property
     def non_working_days(self) -> list[tuple[dt.date, str]]:
         """Weekdays off between the start and the deadline, with their names."""
-        c = self.clock
-        if c.started_on is None or c.deadline is None:
+        clock = self.clock
+        if clock.started_on is None or clock.deadline is None:
             return []
         return [
             (day, self.calendar.day_name(day) or "day off")
-            for day in self.calendar.non_working_days_in(c.started_on, c.deadline)
+            for day in self.calendar.non_working_days_in(clock.started_on, clock.deadline)
             if day.weekday() < 5
         ]
 
     @property
     def make_up_days(self) -> list[dt.date]:
         """Weekend days counted as working days between the start and the deadline."""
-        c = self.clock
-        if c.started_on is None or c.deadline is None:
+        clock = self.clock
+        if clock.started_on is None or clock.deadline is None:
             return []
         return [
-            d for d in self.calendar.working_days_in(c.started_on, c.deadline) if d.weekday() >= 5
+            d
+            for d in self.calendar.working_days_in(clock.started_on, clock.deadline)
+            if d.weekday() >= 5
         ]
 
     def as_dict(self) -> dict[str, Any]:
         """A deterministic, JSON-ready account."""
-        c = self.clock
+        clock = self.clock
 
         def iso(day: dt.date | None) -> str | None:
             return day.isoformat() if day else None
@@ -139,20 +141,20 @@ class CaseEvaluation:
             "light_label": self.light.zh,
             "reasons": self.reasons,
             "clock": {
-                "received_on": iso(c.received_on),
-                "notice_due": iso(c.notice_due),
-                "started_on": iso(c.started_on),
-                "deemed_accepted": c.deemed_accepted,
-                "item_code": c.item_code,
-                "case_kind": c.case_kind.value if c.case_kind else None,
-                "statutory_limit": c.statutory_limit,
-                "promised_limit": c.promised_limit,
-                "extension_days": c.extension_days,
-                "statutory_deadline": iso(c.statutory_deadline),
-                "promised_deadline": iso(c.promised_deadline),
-                "deadline": iso(c.deadline),
-                "governing_limit": c.governing_limit if c.deadline else None,
-                "paused": c.paused,
+                "received_on": iso(clock.received_on),
+                "notice_due": iso(clock.notice_due),
+                "started_on": iso(clock.started_on),
+                "deemed_accepted": clock.deemed_accepted,
+                "item_code": clock.item_code,
+                "case_kind": clock.case_kind.value if clock.case_kind else None,
+                "statutory_limit": clock.statutory_limit,
+                "promised_limit": clock.promised_limit,
+                "extension_days": clock.extension_days,
+                "statutory_deadline": iso(clock.statutory_deadline),
+                "promised_deadline": iso(clock.promised_deadline),
+                "deadline": iso(clock.deadline),
+                "governing_limit": clock.governing_limit if clock.deadline else None,
+                "paused": clock.paused,
                 "periods": [
                     {
                         "from": iso(p.first),
@@ -162,17 +164,17 @@ class CaseEvaluation:
                         "working_days": p.working_days,
                         "reference": p.reference,
                     }
-                    for p in c.periods
+                    for p in clock.periods
                 ],
-                "decided_on": iso(c.decided_on),
-                "decision": c.decision,
-                "closed_on": iso(c.closed_on),
-                "certificate_due": iso(c.certificate_due),
-                "certificate_issued_on": iso(c.certificate_issued_on),
-                "working_days_used": c.working_days_used,
-                "working_days_left": c.working_days_left,
-                "provisional": c.provisional,
-                "steps": [s.as_dict() for s in c.steps],
+                "decided_on": iso(clock.decided_on),
+                "decision": clock.decision,
+                "closed_on": iso(clock.closed_on),
+                "certificate_due": iso(clock.certificate_due),
+                "certificate_issued_on": iso(clock.certificate_issued_on),
+                "working_days_used": clock.working_days_used,
+                "working_days_left": clock.working_days_left,
+                "provisional": clock.provisional,
+                "steps": [s.as_dict() for s in clock.steps],
                 "non_working_days": [[iso(d), name] for d, name in self.non_working_days],
                 "make_up_working_days": [iso(d) for d in self.make_up_days],
             },
@@ -182,7 +184,7 @@ class CaseEvaluation:
 
     def explain(self) -> list[str]:
         """A human-readable account of how every deadline and the light were reached."""
-        c = self.clock
+        clock = self.clock
         lines = [
             f"case {self.case_no} as of {self.as_of.isoformat()}",
             pack_line(self.pack),
@@ -193,7 +195,7 @@ class CaseEvaluation:
         ]
         lines += [f"  because {reason}" for reason in self.reasons]
         lines.append("clock:")
-        for step in c.steps:
+        for step in clock.steps:
             ref = f" [{step.reference}]" if step.reference else ""
             lines.append(f"  - {step.what}: {step.detail}{ref}")
         if self.non_working_days:
@@ -203,10 +205,10 @@ class CaseEvaluation:
             lines.append(
                 "  make-up working days counted: " + ", ".join(str(d) for d in self.make_up_days)
             )
-        if c.working_days_used is not None:
-            left = "" if c.working_days_left is None else f", {c.working_days_left} left"
-            lines.append(f"  working days used: {c.working_days_used}{left}")
-        for reason in c.provisional:
+        if clock.working_days_used is not None:
+            left = "" if clock.working_days_left is None else f", {clock.working_days_left} left"
+            lines.append(f"  working days used: {clock.working_days_used}{left}")
+        for reason in clock.provisional:
             lines.append(f"  PROVISIONAL: {reason}")
         return lines + account_lines(self.findings, self.sanctions)
 

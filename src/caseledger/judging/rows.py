@@ -102,32 +102,32 @@ class BoardRow(NamedTuple):
         return dict(self.values._asdict())
 
 
-def horizon(c: ClockReport) -> dt.date | None:
+def horizon(clock: ClockReport) -> dt.date | None:
     """The day by which every finding that time alone can bring (overtime, inaction, a late
     certificate) has appeared, if nothing else happens; None if time can bring none."""
     days = []
-    if c.open and c.deadline is not None:
-        days.append(c.deadline)
-    if c.started_on is None and c.notice_due is not None and c.closed_on is None:
-        days.append(c.notice_due)
-    if c.certificate_due is not None and c.certificate_issued_on is None and c.watched:
-        days.append(c.certificate_due)
+    if clock.open and clock.deadline is not None:
+        days.append(clock.deadline)
+    if clock.started_on is None and clock.notice_due is not None and clock.closed_on is None:
+        days.append(clock.notice_due)
+    if clock.certificate_due is not None and clock.certificate_issued_on is None and clock.watched:
+        days.append(clock.certificate_due)
     return max(days) + dt.timedelta(days=1) if days else None
 
 
-def board_row(c: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRow:
-    """The row of a case: ``c`` its clock at its last event, ``future`` its evaluation at its
+def board_row(clock: ClockReport, future: CaseEvaluation, pack: RulePack) -> BoardRow:
+    """The row of a case: ``clock`` its clock at its last event, ``future`` its evaluation at its
     horizon (or at its last event), so that findings time will bring are dated in advance."""
     found = Findings(future.status, future.findings, future.sanctions, future.holder, future.rating)
-    return _board_row(c, future.case_no, future.pack, found, pack)
+    return _board_row(clock, future.case_no, future.pack, found, pack)
 
 
 def _board_row(
-    c: ClockReport, case_no: str, identity: PackIdentity, future: Findings, pack: RulePack
+    clock: ClockReport, case_no: str, identity: PackIdentity, future: Findings, pack: RulePack
 ) -> BoardRow:
     """:func:`board_row` from what the evaluation at the horizon found (the light of that
     evaluation is not needed: a row's lights come from its findings' days)."""
-    closed = c.decided_on or c.closed_on
+    closed = clock.decided_on or clock.closed_on
     findings = future.findings
     yellow_from = red_from = None
     if findings:
@@ -138,34 +138,34 @@ def _board_row(
     else:
         yellow_days = []
     if closed is None:
-        near = _yellow_from(c, pack)
+        near = _yellow_from(clock, pack)
         if near is not None:
             yellow_days.append(near)
         yellow_from = min(yellow_days) if yellow_days else None
-    deadline = c.deadline
-    decided = c.decided_on is not None and deadline is not None
-    received = c.received_on
+    deadline = clock.deadline
+    decided = clock.decided_on is not None and deadline is not None
+    received = clock.received_on
     holder = future.holder
-    paused = c.paused
+    paused = clock.paused
     values = BoardValues(
         case_no=case_no,
         status=future.status.value,
         closed_on=closed.toordinal() if closed else None,
         received_on=received.toordinal() if received else None,
-        started_on=_ordinal(c.started_on),
-        decided_on=_ordinal(c.decided_on),
+        started_on=_ordinal(clock.started_on),
+        decided_on=_ordinal(clock.decided_on),
         deadline=deadline.toordinal() if deadline else None,
-        statutory_deadline=_ordinal(c.statutory_deadline),
-        promised_deadline=_ordinal(c.promised_deadline),
+        statutory_deadline=_ordinal(clock.statutory_deadline),
+        promised_deadline=_ordinal(clock.promised_deadline),
         yellow_from=yellow_from.toordinal() if yellow_from else None,
         red_from=red_from.toordinal() if red_from else None,
         paused=int(paused),
-        provisional=int(bool(c.provisional)),
-        on_time=int(c.decided_on <= deadline) if decided else None,  # type: ignore[operator]
-        early=int(c.decided_on < deadline) if decided else None,  # type: ignore[operator]
-        working_days_used=c.working_days_used,
-        item_code=c.item_code,
-        case_kind=c.case_kind.value if c.case_kind else None,
+        provisional=int(bool(clock.provisional)),
+        on_time=int(clock.decided_on <= deadline) if decided else None,  # type: ignore[operator]
+        early=int(clock.decided_on < deadline) if decided else None,  # type: ignore[operator]
+        working_days_used=clock.working_days_used,
+        item_code=clock.item_code,
+        case_kind=clock.case_kind.value if clock.case_kind else None,
         rule_pack=identity.name,
         pack_hash=identity.content_hash,
         department=holder[0],
@@ -174,8 +174,8 @@ def _board_row(
         points=sum(s.points or 0 for s in future.sanctions),
         received_month=_month(received) if received else None,
         deadline_wd=pack.calendar.working_day_index(deadline) if deadline else None,
-        paused_left=c.working_days_left if paused else None,
-        watched_until=None if c.watched else _ordinal(c.certificate_issued_on or closed),
+        paused_left=clock.working_days_left if paused else None,
+        watched_until=None if clock.watched else _ordinal(clock.certificate_issued_on or closed),
         rating=future.rating.value if future.rating else None,
     )
     sanctions = [
@@ -213,27 +213,29 @@ def _month(day: dt.date) -> str:
     return day.strftime("%Y-%m")
 
 
-def _yellow_from(c: ClockReport, pack: RulePack) -> dt.date | None:
+def _yellow_from(clock: ClockReport, pack: RulePack) -> dt.date | None:
     """The first day the open case is yellow (its threshold reached), or None."""
-    base = c.limit_base or c.started_on
-    if base is None or c.deadline is None:
+    base = clock.limit_base or clock.started_on
+    if base is None or clock.deadline is None:
         return None
-    threshold = pack.yellow_threshold(c.started_on or c.as_of)
+    threshold = pack.yellow_threshold(clock.started_on or clock.as_of)
     if threshold is None:
         return None
     rule = threshold.rule
     total = (
-        (c.promised_limit or 0)
-        if c.promised_deadline
-        else (c.statutory_limit or 0) + c.extension_days
+        (clock.promised_limit or 0)
+        if clock.promised_deadline
+        else (clock.statutory_limit or 0) + clock.extension_days
     )
     if rule.working_days_left is not None:
         used = max(0, total - rule.working_days_left)
     else:
         used = math.ceil((rule.share_used or 0) * total)
-    day = pushed(pack.calendar, base, used, c.periods).value if used else base
-    if c.paused:
-        pause_start = min(p.first for p in c.periods if p.open and p.effect is ClockEffect.PAUSE)
+    day = pushed(pack.calendar, base, used, clock.periods).value if used else base
+    if clock.paused:
+        pause_start = min(
+            p.first for p in clock.periods if p.open and p.effect is ClockEffect.PAUSE
+        )
         return day if day <= pause_start else None
     return day
 

@@ -1,11 +1,10 @@
 """Spreading pure, per-item work over forked processes (rebuilding read models).
 
-``map_in_processes(function, items)`` returns ``[function(x) for x in items]``, in order,
-whatever the number of workers: each item's result depends on that item alone, so the
-answer is the same byte for byte. ``results_in_processes`` gives the same results as they
-come, in order, so the caller can use (write) the first while the rest are computed;
-``block_results_in_processes`` does the same with a function of a block of consecutive
-items (which can read all their data at once). The items are cut in blocks that this
+``block_results_in_processes(function, items)`` gives the results of ``function`` over
+blocks of consecutive items (which can read all their data at once), item by item, in
+order, whatever the number of workers, as they come, so the caller can use (write) the first
+while the rest are computed: each item's result depends on that item alone, so the answer
+is the same byte for byte. The items are cut in blocks that this
 process and its forked workers (POSIX) take in turn, so the workers share the parent's
 loaded packs without pickling them; only results travel back, a block at a time, through
 pipes wide enough that a worker seldom waits for this process to read them. It runs in
@@ -33,8 +32,6 @@ except ImportError:  # not on Windows, where no fork is either
 __all__ = [
     "MIN_ITEMS_PER_WORKER",
     "block_results_in_processes",
-    "map_in_processes",
-    "results_in_processes",
     "worker_count",
 ]
 
@@ -57,29 +54,6 @@ def worker_count(items: int, workers: int | None = None) -> int:
     return max(1, min(wanted, items // MIN_ITEMS_PER_WORKER))
 
 
-def map_in_processes(
-    function: Callable[[T], R], items: Sequence[T], workers: int | None = None
-) -> list[R]:
-    """``[function(x) for x in items]``, computed by up to ``workers`` processes."""
-    with results_in_processes(function, items, workers) as results:
-        return list(results)
-
-
-@contextmanager
-def results_in_processes(
-    function: Callable[[T], R], items: Sequence[T], workers: int | None = None
-) -> Iterator[Iterator[R]]:
-    """``function(x) for x in items``, in order, computed by this process and up to
-    ``workers - 1`` forked ones, started on entry (so before the caller opens anything a
-    fork should not copy) and stopped on exit; with one, computed here as they are read."""
-    with block_results_in_processes(_each(function), items, workers) as results:
-        yield results
-
-
-def _each(function: Callable[[T], R]) -> Callable[[Sequence[T]], list[R]]:
-    return lambda block: [function(x) for x in block]
-
-
 @contextmanager
 def block_results_in_processes(
     function: Callable[[Sequence[T]], list[R]],
@@ -88,7 +62,7 @@ def block_results_in_processes(
     *,
     finish: Callable[[], None] | None = None,
 ) -> Iterator[Iterator[R]]:
-    """:func:`results_in_processes` for a ``function`` of a block of consecutive items,
+    """``function(x) for x in items`` for a ``function`` of a block of consecutive items,
     which returns their results in order (one read of the database for many items, say).
     ``finish`` is called in each forked process when it has no block left to take (to
     close what it opened there)."""
