@@ -8,11 +8,9 @@ state that accepted it.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
-from caseledger.domain.chain import GENESIS_HASH
 from caseledger.domain.events import (
     Accepted,
     CertificateIssued,
@@ -50,10 +48,7 @@ class Case(EventStream):
     noun: ClassVar[str] = "case"
 
     case_no: str
-    version: int = 0
     status: CaseStatus = CaseStatus.RECEIVED
-    last_hash: str = GENESIS_HASH
-    last_at: dt.datetime | None = None
     applicant: str | None = None
     channel: Channel | None = None
     item_code: str | None = None
@@ -64,9 +59,6 @@ class Case(EventStream):
     stages_completed: tuple[Stage, ...] = ()
     certificate_no: str | None = None
     open_complaints: frozenset[str] = frozenset()
-    events: list[RecordedEvent] = field(default_factory=list)
-    _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
-    _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
 
     # -- eventsourcing's aggregate protocol ------------------------------------------------
     @property

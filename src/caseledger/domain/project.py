@@ -9,11 +9,9 @@ event or raise a typed error and change nothing; ``apply`` folds without judging
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from caseledger.domain.chain import GENESIS_HASH
 from caseledger.domain.events import (
     CaseLinked,
     ProjectCompleted,
@@ -42,10 +40,7 @@ class Project(EventStream):
     noun: ClassVar[str] = "project"
 
     project_no: str
-    version: int = 0
     status: ProjectStatus = ProjectStatus.OPEN
-    last_hash: str = GENESIS_HASH
-    last_at: dt.datetime | None = None
     title: str | None = None
     kind: ProjectKind | None = None
     lead: Party | None = None
@@ -55,9 +50,6 @@ class Project(EventStream):
     cases: dict[str, int] = field(default_factory=dict)
     """Linked case numbers and the stage (from 1) each belongs to."""
     stages_completed: tuple[int, ...] = ()
-    events: list[RecordedEvent] = field(default_factory=list)
-    _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
-    _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
 
     @property
     def id(self) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from caseledger.domain.chain import GENESIS_HASH
 from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
@@ -20,17 +22,18 @@ from caseledger.errors import CommandIdReused, InvalidCommand
 __all__ = ["EventStream"]
 
 
+@dataclass(kw_only=True)
 class EventStream:
-    """Mixed into the aggregates (``Case``, ``Project``), whose dataclass fields it uses."""
+    """The base of the aggregates (``Case``, ``Project``): the chain's head and the events."""
 
     noun: ClassVar[str] = "stream"
     """What the stream is, in messages ("case", "project")."""
-    version: int
-    last_hash: str
-    last_at: dt.datetime | None
-    events: list[RecordedEvent]
-    _by_command: dict[str, RecordedEvent]
-    _pending: list[RecordedEvent]
+    version: int = 0
+    last_hash: str = GENESIS_HASH
+    last_at: dt.datetime | None = None
+    events: list[RecordedEvent] = field(default_factory=list)
+    _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
+    _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
 
     @property
     def stream_id(self) -> str:
