@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import functools
 import inspect
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,25 @@ def _returned_classes(cls: type) -> set[type]:
     return {c for c in found if c.__module__.split(".")[0] == "caseledger"}
 
 
+def _field_annotations(cls: type) -> dict[str, Any]:
+    """The annotations of a dataclass's fields, as written: from its source when mypyc
+    compiled it (a compiled class keeps ``list`` for ``list[Finding]``)."""
+    module = sys.modules[cls.__module__]
+    if str(module.__file__).endswith(".py"):
+        return typing.get_type_hints(cls)
+    source = Path(str(module.__file__)).with_name(cls.__module__.rpartition(".")[2] + ".py")
+    [node] = [
+        n
+        for n in ast.parse(source.read_text(encoding="utf-8")).body
+        if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+    ]
+    return {
+        item.target.id: eval(ast.unparse(item.annotation), vars(module))
+        for item in node.body
+        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+    }
+
+
 def _unexported(classes: set[type]) -> list[str]:
     return sorted(
         f"{c.__module__}.{c.__qualname__}"
@@ -121,7 +141,7 @@ def test_every_class_the_ledgers_public_methods_return_is_exported() -> None:
     fields: set[type] = set()
     for cls in returned:
         if dataclasses.is_dataclass(cls):
-            hints = typing.get_type_hints(cls)
+            hints = _field_annotations(cls)
             for field in dataclasses.fields(cls):
                 fields |= _classes_named(hints[field.name])
     fields = {c for c in fields if c.__module__.split(".")[0] == "caseledger"}

@@ -346,6 +346,8 @@ if not TYPE_CHECKING:  # (a module __getattr__ would make every misspelt name An
         module = _MODULE_OF.get(name)
         if module is not None:
             value = getattr(importlib.import_module(module), name)
+            if isinstance(value, type) and not value.__doc__:
+                value.__doc__ = _source_docstring(value)
             globals()[name] = value  # imported once: later look-ups do not come here
             return value
         if not name.startswith("_"):  # a subpackage after a bare `import caseledger`
@@ -358,3 +360,19 @@ if not TYPE_CHECKING:  # (a module __getattr__ would make every misspelt name An
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *__all__})
+
+    def _source_docstring(cls: type) -> str | None:
+        """The docstring of a class compiled by mypyc (which keeps only its signature), read
+        from the Python source the wheel carries beside the compiled module."""
+        import ast
+        import sys
+        from pathlib import Path
+
+        compiled = getattr(sys.modules[cls.__module__], "__file__", None) or ""
+        source = Path(compiled).with_name(cls.__module__.rpartition(".")[2] + ".py")
+        if compiled.endswith(".py") or not source.is_file():
+            return None
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+                return ast.get_docstring(node, clean=False)
+        return None
