@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= demo.db
 
-# The wheel users get, built with its compiled evaluation core (hatch_build.py) and installed
-# in a second environment: the tests run against it too.
+# The wheels users get, both built into build/wheels: the compiled one (cp311-...-linux_x86_64,
+# its judging core compiled by mypyc, hatch_build.py), installed in a second environment where
+# the tests run again, and the pure-Python one (py3-none-any), for any CPython from 3.11.
 CVENV ?= .venv-wheel
 CBIN := $(CVENV)/bin
 CSTAMP := $(CVENV)/.installed-stamp
@@ -20,7 +21,8 @@ SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o 
 $(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-pack/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	# the package with its extras, and the development tools (pyproject.toml's dependency group)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[postgres,testing]' --group dev
 	# a third-party rule pack, installed as a user would, for the tests that discover it
 	$(BIN)/python -m pip install --quiet --no-deps -e examples/example-district-pack
 	touch $(STAMP)
@@ -28,11 +30,15 @@ $(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-
 $(CSTAMP): $(STAMP) hatch_build.py $(SOURCES)
 	rm -rf $(CVENV) $(WHEELS)
 	CASELEDGER_REQUIRE_COMPILED=1 $(BIN)/python -m pip wheel --quiet --no-build-isolation --no-deps -w $(WHEELS) .
+	CASELEDGER_PURE_PYTHON=1 $(BIN)/python -m pip wheel --quiet --no-build-isolation --no-deps -w $(WHEELS) .
+	$(BIN)/python -c "import glob, zipfile; [w] = glob.glob('$(WHEELS)/caseledger-*-py3-none-any.whl'); built = [n for n in zipfile.ZipFile(w).namelist() if n.endswith(('.so', '.pyd'))]; assert not built, built"
 	$(PYTHON) -m venv $(CVENV)
 	$(CBIN)/python -m pip install --quiet --upgrade pip
-	$(CBIN)/python -m pip install --quiet -c requirements/constraints.txt "$$(ls $(WHEELS)/caseledger-*.whl)[dev]"
+	$(CBIN)/python -m pip install --quiet -c requirements/constraints.txt "$$(ls $(WHEELS)/caseledger-*-cp3*.whl)[postgres,testing]" --group dev
 	$(CBIN)/python -m pip install --quiet --no-deps -e examples/example-district-pack
 	$(CBIN)/python -c "import caseledger.judging.clock as c; assert not c.__file__.endswith('.py'), c.__file__"
+	# and every other module of the judging folder
+	$(CBIN)/python -c "import importlib, pkgutil, caseledger.judging as j; py = [m.name for m in pkgutil.iter_modules(j.__path__) if importlib.import_module(f'caseledger.judging.{m.name}').__file__.endswith('.py')]; assert not py, py"
 	touch $(CSTAMP)
 
 demo: $(STAMP)

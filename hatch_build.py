@@ -1,15 +1,19 @@
 """Build hook: the wheel's compiled evaluation core (mypyc), with pure Python as fallback.
 
-The modules that judge a case and make its board row (``COMPILED``) are pure Python and stay
-the reference; a standard wheel also carries them compiled by mypyc (part of mypy), which
-Python imports in their place: rebuilding the read models judges every case of the ledger,
+The judging core (``COMPILED_PACKAGE``, every module of ``src/caseledger/judging/``: what
+judges a case or a project and makes a board row) is pure Python, and stays the reference;
+a standard wheel also carries it compiled by mypyc (part of mypy), which Python imports in
+its place: rebuilding the read models judges every case of the ledger,
 and runs faster so (``benchmarks/bench_compiled.py`` measures by how much). The full test
 suite runs against both (``make test``).
 
 - Editable installs (``pip install -e``, what ``make`` gives developers) are never
   compiled, so an edited source is what runs.
-- ``CASELEDGER_PURE_PYTHON=1`` builds a pure-Python wheel; ``CASELEDGER_REQUIRE_COMPILED=1``
-  makes a failure to compile an error, with mypyc's output (``make test`` sets it).
+- ``CASELEDGER_PURE_PYTHON=1`` builds a pure-Python wheel, tagged ``py3-none-any`` (any
+  CPython from 3.11 installs it; ``make test`` builds it beside the compiled one, which is
+  tagged for this interpreter and platform, e.g. ``cp311-cp311-linux_x86_64``);
+  ``CASELEDGER_REQUIRE_COMPILED=1`` makes a failure to compile an error, with mypyc's output
+  (``make test`` sets it).
 - Where compiling fails (no C compiler, say), the wheel is pure Python, with a warning: the
   results are the same, only slower.
 """
@@ -26,28 +30,36 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-COMPILED = [
-    "caseledger/judging/clock.py",
-    "caseledger/judging/judgement.py",
-    "caseledger/judging/facts.py",
-    "caseledger/judging/evaluation.py",
-    "caseledger/judging/rows.py",
-]
-"""The modules compiled: everything that judges one case and makes its row, and nothing that
-opens a store."""
+COMPILED_PACKAGE = "caseledger/judging"
+"""The folder compiled, every module of it (the judging core: everything that judges a case or
+a project and makes a board row, and nothing that opens a store). A module added there is
+compiled too; one mypyc cannot compile makes ``CASELEDGER_REQUIRE_COMPILED=1`` fail."""
 _BUILT = ("*.so", "*.pyd")
 """What compiled modules are called (Linux and macOS; Windows)."""
 
 
+def compiled_modules(src: Path) -> list[str]:
+    """The modules of ``COMPILED_PACKAGE`` under ``src``, as paths relative to it (its
+    ``__init__.py`` files, which only document their folders, stay Python)."""
+    folder = src / COMPILED_PACKAGE
+    return [
+        path.relative_to(src).as_posix()
+        for path in sorted(folder.rglob("*.py"))
+        if path.name != "__init__.py"
+    ]
+
+
 def compile_core(root: Path, into: Path) -> tuple[Path, list[Path], str]:
-    """Copy ``root/src`` into ``into/src`` and compile ``COMPILED`` there, next to their
-    sources: that copy, the compiled modules (none if compiling failed) and what mypyc said."""
-    source = into / "src"
+    """Copy ``root/src`` into ``into/src`` and compile ``compiled_modules`` there, next to
+    their sources: that copy, the compiled modules (none if compiling failed) and what mypyc
+    said."""
+    root, source = root.resolve(), into / "src"
     # sources only: a compiled module left in src/ by hand must not be taken for this one
     shutil.copytree(root / "src", source, ignore=shutil.ignore_patterns(*_BUILT, "__pycache__"))
+    modules = compiled_modules(source)
     done = subprocess.run(
         # the project's mypy settings (strict, the pydantic plugin), as `make typecheck`
-        [sys.executable, "-m", "mypyc", "--config-file", str(root / "pyproject.toml"), *COMPILED],
+        [sys.executable, "-m", "mypyc", "--config-file", str(root / "pyproject.toml"), *modules],
         cwd=source,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """What the compiled evaluation core gives the rebuild (run on demand, not by ``make``).
 
-The modules a wheel carries compiled (``hatch_build.COMPILED``: the clock, violations and
-sanctions, facts, evaluation) are compiled with mypyc, as the wheel build does, into a
+The modules a wheel carries compiled (``hatch_build.compiled_modules``: every module of
+``src/caseledger/judging/``) are compiled with mypyc, as the wheel build does, into a
 temporary copy of ``src/``. Then the same rebuild of the read models, over the same
 SQLite ledger of M sample cases, is timed alternately with the pure and the compiled
 modules, each in a fresh process (the median of three rebuilds after one to warm up), and

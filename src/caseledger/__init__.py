@@ -4,85 +4,225 @@ Every case is an immutable, hash-chained stream of events, and so is every paral
 project. Embed :class:`CaseLedger`, record :class:`Command` and :class:`ProjectCommand`
 objects (or their JSON form), read :class:`Case` and :class:`Project` states and histories,
 and verify the chains.
+
+The names are imported when first used (PEP 562), so importing ``caseledger`` (or the pytest
+plugin, ``caseledger.testing.plugin``) costs almost nothing; type checkers and IDEs read them
+from the imports under ``TYPE_CHECKING`` below, which name the same modules as ``_EXPORTS``
+(a test keeps the two alike).
 """
 
-from caseledger.audit.seal import CaseHead, Seal, load_seal
-from caseledger.audit.verify import ChainBreak, VerificationReport
-from caseledger.calendar import WorkingCalendar
-from caseledger.domain.case import Case
-from caseledger.domain.events import (
-    EVENT_TYPES,
-    PROJECT_EVENT_TYPES,
-    Accepted,
-    ApplicationWithdrawn,
-    Approved,
-    CaseLinked,
-    CertificateIssued,
-    ClockResumed,
-    ClockSuspended,
-    ComplaintFiled,
-    ComplaintResolved,
-    DecisionAltered,
-    Denied,
-    DocumentsRequested,
-    DocumentsSupplemented,
-    Escalated,
-    EventBody,
-    Extended,
-    NotAccepted,
-    ProjectCompleted,
-    ProjectRegistered,
-    ProjectStageCompleted,
-    ProjectWithdrawn,
-    Received,
-    ServiceRated,
-    StageCompleted,
-    Transferred,
-)
-from caseledger.domain.project import Project
-from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
-from caseledger.domain.values import Actor, MissingDocument, Party, ProjectStage, WrittenNotice
-from caseledger.domain.vocabulary import (
-    CaseKind,
-    CaseStatus,
-    Channel,
-    ComplaintOutcome,
-    DecisionAlteration,
-    DocumentRequestMode,
-    EscalationTarget,
-    PartyKind,
-    ProjectKind,
-    ProjectStatus,
-    RatingSource,
-    Satisfaction,
-    Stage,
-    SuspensionReason,
-)
-from caseledger.errors import (
-    BatchItemError,
-    BatchRejected,
-    CalendarRangeError,
-    CaseAlreadyExists,
-    CaseLedgerError,
-    CaseNotFound,
-    CommandIdReused,
-    ConcurrencyConflict,
-    IllegalTransition,
-    InvalidCommand,
-    LedgerURLError,
-    PackError,
-    PackParameterMissing,
-    PackProblem,
-    ProjectNotFound,
-    SealError,
-    StoreError,
-    UnknownItem,
-    UnknownRulePack,
-)
-from caseledger.ledger import BatchResult, CaseLedger, RecordResult
-from caseledger.rules import PackRegistry, PackSource, RulePack, hookimpl
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from caseledger.audit.seal import CaseHead, Seal, load_seal
+    from caseledger.audit.verify import ChainBreak, VerificationReport
+    from caseledger.calendar import CalendarDay, WorkingCalendar
+    from caseledger.domain.case import Case
+    from caseledger.domain.events import (
+        EVENT_TYPES,
+        PROJECT_EVENT_TYPES,
+        Accepted,
+        ApplicationWithdrawn,
+        Approved,
+        CaseLinked,
+        CertificateIssued,
+        ClockResumed,
+        ClockSuspended,
+        ComplaintFiled,
+        ComplaintResolved,
+        DecisionAltered,
+        Denied,
+        DocumentsRequested,
+        DocumentsSupplemented,
+        Escalated,
+        EventBody,
+        Extended,
+        NotAccepted,
+        ProjectCompleted,
+        ProjectRegistered,
+        ProjectStageCompleted,
+        ProjectWithdrawn,
+        Received,
+        ServiceRated,
+        StageCompleted,
+        Transferred,
+    )
+    from caseledger.domain.project import Project
+    from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
+    from caseledger.domain.values import Actor, MissingDocument, Party, ProjectStage, WrittenNotice
+    from caseledger.domain.vocabulary import (
+        CaseKind,
+        CaseStatus,
+        Channel,
+        ComplaintOutcome,
+        DecisionAlteration,
+        DocumentRequestMode,
+        EscalationTarget,
+        PartyKind,
+        ProjectKind,
+        ProjectStatus,
+        RatingSource,
+        Satisfaction,
+        Stage,
+        SuspensionReason,
+    )
+    from caseledger.errors import (
+        BatchItemError,
+        BatchRejected,
+        CalendarRangeError,
+        CaseAlreadyExists,
+        CaseLedgerError,
+        CaseNotFound,
+        CommandIdReused,
+        ConcurrencyConflict,
+        IllegalTransition,
+        InvalidCommand,
+        LedgerURLError,
+        PackError,
+        PackParameterMissing,
+        PackProblem,
+        ProjectNotFound,
+        SealError,
+        StoreError,
+        UnknownItem,
+        UnknownRulePack,
+    )
+    from caseledger.judging.clock import ClockReport
+    from caseledger.judging.evaluation import CaseEvaluation
+    from caseledger.judging.judgement import Finding, Light, SanctionDue
+    from caseledger.judging.project import LinkedCase, ProjectEvaluation, StageState
+    from caseledger.ledger import BatchResult, CaseLedger, RecordResult
+    from caseledger.readmodels.projection import BoardProjection
+    from caseledger.readmodels.reports import Board, BoardEntry, ScoreRow, StatRow
+    from caseledger.rules import PackRegistry, PackSource, RulePack, hookimpl
+    from caseledger.rules.model import (
+        CaseKindRule,
+        ClockRule,
+        ItemVersion,
+        LimitRule,
+        PromiseCutRule,
+        SanctionKind,
+        SanctionRule,
+        ScopeRule,
+        ThresholdRule,
+        Version,
+        Violation,
+    )
+    from caseledger.rules.pack import PackIdentity, Parameter, Resolved
+    from caseledger.store.event_store import CaseStore
 
 __version__ = "0.1.0"
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "caseledger.audit.seal": ("CaseHead", "Seal", "load_seal"),
+    "caseledger.audit.verify": ("ChainBreak", "VerificationReport"),
+    "caseledger.calendar": ("CalendarDay", "WorkingCalendar"),
+    "caseledger.domain.case": ("Case",),
+    "caseledger.domain.events": (
+        "EVENT_TYPES",
+        "PROJECT_EVENT_TYPES",
+        "Accepted",
+        "ApplicationWithdrawn",
+        "Approved",
+        "CaseLinked",
+        "CertificateIssued",
+        "ClockResumed",
+        "ClockSuspended",
+        "ComplaintFiled",
+        "ComplaintResolved",
+        "DecisionAltered",
+        "Denied",
+        "DocumentsRequested",
+        "DocumentsSupplemented",
+        "Escalated",
+        "EventBody",
+        "Extended",
+        "NotAccepted",
+        "ProjectCompleted",
+        "ProjectRegistered",
+        "ProjectStageCompleted",
+        "ProjectWithdrawn",
+        "Received",
+        "ServiceRated",
+        "StageCompleted",
+        "Transferred",
+    ),
+    "caseledger.domain.project": ("Project",),
+    "caseledger.domain.records": ("Command", "ProjectCommand", "RecordedEvent"),
+    "caseledger.domain.values": (
+        "Actor",
+        "MissingDocument",
+        "Party",
+        "ProjectStage",
+        "WrittenNotice",
+    ),
+    "caseledger.domain.vocabulary": (
+        "CaseKind",
+        "CaseStatus",
+        "Channel",
+        "ComplaintOutcome",
+        "DecisionAlteration",
+        "DocumentRequestMode",
+        "EscalationTarget",
+        "PartyKind",
+        "ProjectKind",
+        "ProjectStatus",
+        "RatingSource",
+        "Satisfaction",
+        "Stage",
+        "SuspensionReason",
+    ),
+    "caseledger.errors": (
+        "BatchItemError",
+        "BatchRejected",
+        "CalendarRangeError",
+        "CaseAlreadyExists",
+        "CaseLedgerError",
+        "CaseNotFound",
+        "CommandIdReused",
+        "ConcurrencyConflict",
+        "IllegalTransition",
+        "InvalidCommand",
+        "LedgerURLError",
+        "PackError",
+        "PackParameterMissing",
+        "PackProblem",
+        "ProjectNotFound",
+        "SealError",
+        "StoreError",
+        "UnknownItem",
+        "UnknownRulePack",
+    ),
+    "caseledger.judging.clock": ("ClockReport",),
+    "caseledger.judging.evaluation": ("CaseEvaluation",),
+    "caseledger.judging.judgement": ("Finding", "Light", "SanctionDue"),
+    "caseledger.judging.project": ("LinkedCase", "ProjectEvaluation", "StageState"),
+    "caseledger.ledger": ("BatchResult", "CaseLedger", "RecordResult"),
+    "caseledger.readmodels.projection": ("BoardProjection",),
+    "caseledger.readmodels.reports": ("Board", "BoardEntry", "ScoreRow", "StatRow"),
+    "caseledger.rules": ("PackRegistry", "PackSource", "RulePack", "hookimpl"),
+    "caseledger.rules.model": (
+        "CaseKindRule",
+        "ClockRule",
+        "ItemVersion",
+        "LimitRule",
+        "PromiseCutRule",
+        "SanctionKind",
+        "SanctionRule",
+        "ScopeRule",
+        "ThresholdRule",
+        "Version",
+        "Violation",
+    ),
+    "caseledger.rules.pack": ("PackIdentity", "Parameter", "Resolved"),
+    "caseledger.store.event_store": ("CaseStore",),
+}
+"""Where each public name is defined: the module imported the first time the name is used."""
+
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "EVENT_TYPES",
@@ -94,20 +234,29 @@ __all__ = [
     "BatchItemError",
     "BatchRejected",
     "BatchResult",
+    "Board",
+    "BoardEntry",
+    "BoardProjection",
+    "CalendarDay",
     "CalendarRangeError",
     "Case",
     "CaseAlreadyExists",
+    "CaseEvaluation",
     "CaseHead",
     "CaseKind",
+    "CaseKindRule",
     "CaseLedger",
     "CaseLedgerError",
     "CaseLinked",
     "CaseNotFound",
     "CaseStatus",
+    "CaseStore",
     "CertificateIssued",
     "ChainBreak",
     "Channel",
+    "ClockReport",
     "ClockResumed",
+    "ClockRule",
     "ClockSuspended",
     "Command",
     "CommandIdReused",
@@ -125,21 +274,29 @@ __all__ = [
     "EscalationTarget",
     "EventBody",
     "Extended",
+    "Finding",
     "IllegalTransition",
     "InvalidCommand",
+    "ItemVersion",
     "LedgerURLError",
+    "Light",
+    "LimitRule",
+    "LinkedCase",
     "MissingDocument",
     "NotAccepted",
     "PackError",
+    "PackIdentity",
     "PackParameterMissing",
     "PackProblem",
     "PackRegistry",
     "PackSource",
+    "Parameter",
     "Party",
     "PartyKind",
     "Project",
     "ProjectCommand",
     "ProjectCompleted",
+    "ProjectEvaluation",
     "ProjectKind",
     "ProjectNotFound",
     "ProjectRegistered",
@@ -147,26 +304,75 @@ __all__ = [
     "ProjectStageCompleted",
     "ProjectStatus",
     "ProjectWithdrawn",
+    "PromiseCutRule",
     "RatingSource",
     "Received",
     "RecordResult",
     "RecordedEvent",
+    "Resolved",
     "RulePack",
+    "SanctionDue",
+    "SanctionKind",
+    "SanctionRule",
     "Satisfaction",
+    "ScopeRule",
+    "ScoreRow",
     "Seal",
     "SealError",
     "ServiceRated",
     "Stage",
     "StageCompleted",
+    "StageState",
+    "StatRow",
     "StoreError",
     "SuspensionReason",
+    "ThresholdRule",
     "Transferred",
     "UnknownItem",
     "UnknownRulePack",
     "VerificationReport",
+    "Version",
+    "Violation",
     "WorkingCalendar",
     "WrittenNotice",
     "__version__",
     "hookimpl",
     "load_seal",
 ]
+
+if not TYPE_CHECKING:  # (a module __getattr__ would make every misspelt name Any to mypy)
+
+    def __getattr__(name: str) -> Any:
+        module = _MODULE_OF.get(name)
+        if module is not None:
+            value = getattr(importlib.import_module(module), name)
+            if isinstance(value, type) and not value.__doc__:
+                value.__doc__ = _source_docstring(value)
+            globals()[name] = value  # imported once: later look-ups do not come here
+            return value
+        if not name.startswith("_"):  # a subpackage after a bare `import caseledger`
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as error:
+                if error.name != f"{__name__}.{name}":
+                    raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
+
+    def _source_docstring(cls: type) -> str | None:
+        """The docstring of a class compiled by mypyc (which keeps only its signature), read
+        from the Python source the wheel carries beside the compiled module."""
+        import ast
+        import sys
+        from pathlib import Path
+
+        compiled = getattr(sys.modules[cls.__module__], "__file__", None) or ""
+        source = Path(compiled).with_name(cls.__module__.rpartition(".")[2] + ".py")
+        if compiled.endswith(".py") or not source.is_file():
+            return None
+        for node in ast.parse(source.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+                return ast.get_docstring(node, clean=False)
+        return None
