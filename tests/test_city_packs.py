@@ -16,8 +16,9 @@ import pytest
 from caseledger import CaseLedger, PackRegistry, RulePack
 from caseledger.judging.judgement import Light
 from caseledger.scenarios.cases import check_case
-from caseledger.scenarios.files import ScenarioFile, run_scenario
+from caseledger.scenarios.files import ScenarioFile
 from caseledger.scenarios.folder import load_pack_folder
+from caseledger.scenarios.runner import run_scenario
 from tests.helpers import CST
 from tests.test_cli import run
 from tests.test_projections import Story
@@ -226,7 +227,7 @@ def test_a_limit_expected_with_no_day_to_judge_it_on_fails_instead_of_passing() 
     (scenario,) = ScenarioFile.model_validate(
         {"scenarios": [{"name": "A limit with no day.", "expect": {"statutory_limit": 999}}]}
     ).scenarios
-    result = run_scenario(haiyang(), scenario, case_check=check_case)
+    result = run_scenario(haiyang(), scenario)
     assert not result.passed
     assert [m.what for m in result.mismatches] == ["statutory_limit"]
 

@@ -16,8 +16,9 @@ from caseledger.domain.chain import canonical_json
 from caseledger.errors import CaseLedgerError, PackParameterMissing
 from caseledger.rules import Decision, Violation
 from caseledger.rules.validation import check_pack
-from caseledger.scenarios.files import load_scenarios, run_scenario
+from caseledger.scenarios.files import load_scenarios
 from caseledger.scenarios.folder import load_pack_folder, run_pack_scenarios
+from caseledger.scenarios.runner import run_scenario
 from tests import helpers
 from tests.conftest import fixed_clock
 from tests.helpers import RECEIVED, command, snapshot

@@ -38,7 +38,7 @@ def test_packs_list_includes_a_directory_given_with_packs_dir(tmp_path: Path) ->
         toml.read_text(encoding="utf-8").replace('name = "example_district"', 'name = "copy_town"'),
         encoding="utf-8",
     )
-    code, out, _ = run("--packs-dir", str(tmp_path), "packs", "list")
+    code, out, _ = run("--packs-dir", str(tmp_path), "--allow-pack-code", "packs", "list")
     assert code == 0 and "copy_town" in out
 
 

@@ -15,7 +15,7 @@ from caseledger import (
     UnknownItem,
     UnknownRulePack,
 )
-from caseledger.rules import Decision, Violation
+from caseledger.rules import Decision, PackPlugin, Violation
 from tests import helpers
 from tests.conftest import fixed_clock
 from tests.helpers import RECEIVED, at, command, snapshot
@@ -105,9 +105,7 @@ def test_a_pack_from_a_directory_given_explicitly_is_used(tmp_path: Path) -> Non
 def test_loading_does_not_depend_on_the_order_plug_ins_are_found_in(tmp_path: Path) -> None:
     write_pack(tmp_path, "a_town")
     write_pack(tmp_path, "b_town", extends="a_town")
-    from caseledger.rules.registry import _directory_plugin
-
-    plugins = [_directory_plugin(tmp_path / "a_town"), _directory_plugin(tmp_path / "b_town")]
+    plugins = [PackPlugin.folder(tmp_path / "a_town"), PackPlugin.folder(tmp_path / "b_town")]
     forward = PackRegistry.from_plugins(_with_national(plugins))
     backward = PackRegistry.from_plugins(_with_national(plugins[::-1])[::-1])
     assert forward.names() == backward.names()
@@ -115,12 +113,10 @@ def test_loading_does_not_depend_on_the_order_plug_ins_are_found_in(tmp_path: Pa
         assert forward.get(name).content_hash == backward.get(name).content_hash
 
 
-def _with_national(plugins: list[object]) -> list[object]:
+def _with_national(plugins: list[PackPlugin]) -> list[PackPlugin]:
     import caseledger_pack_national
 
-    from caseledger.rules.registry import _Plugin
-
-    return [_Plugin("national", "entry point national", caseledger_pack_national), *plugins]
+    return [PackPlugin("national", "entry point national", caseledger_pack_national), *plugins]
 
 
 @pytest.mark.parametrize(
@@ -307,7 +303,7 @@ def test_a_hook_that_is_not_a_caseledger_hook_is_refused(tmp_path: Path) -> None
         "@hookimpl\ndef caseledger_deadline_magic():\n    return 1\n",
         encoding="utf-8",
     )
-    error = broken(PackRegistry.discover([tmp_path]), "hooky_town")
+    error = broken(PackRegistry.discover([tmp_path], allow_code=True), "hooky_town")
     assert "caseledger_deadline_magic" in str(error) and "not a caseledger hook" in str(error)
 
 
@@ -319,7 +315,7 @@ def test_a_packs_own_check_hook_can_refuse_it(tmp_path: Path) -> None:
         "    return ['every item needs a scope; add one']\n",
         encoding="utf-8",
     )
-    error = broken(PackRegistry.discover([tmp_path]), "picky_town")
+    error = broken(PackRegistry.discover([tmp_path], allow_code=True), "picky_town")
     assert error.problems[0].where == "caseledger_check_pack"
 
 

@@ -77,8 +77,17 @@ def _root(
             help="A folder of rule packs (or one pack) to use besides the installed ones.",
         ),
     ] = None,
+    allow_pack_code: Annotated[
+        bool,
+        typer.Option(
+            "--allow-pack-code",
+            envvar="CASELEDGER_ALLOW_PACK_CODE",
+            help="Run the Python code (hooks.py, __init__.py) of pack folders given with "
+            "--packs-dir; without it such a folder is refused. Installed packs always load.",
+        ),
+    ] = False,
 ) -> None:
-    ctx.obj = Settings(db, tuple(packs_dir or ()))
+    ctx.obj = Settings(db, tuple(packs_dir or ()), allow_pack_code)
 
 
 @contextmanager

@@ -69,9 +69,10 @@ def reports_errors(command: F) -> F:
 class Settings:
     db: str
     packs_dirs: tuple[Path, ...]
+    allow_pack_code: bool = False
 
     def registry(self) -> PackRegistry:
-        return PackRegistry.discover(self.packs_dirs)
+        return PackRegistry.discover(self.packs_dirs, allow_code=self.allow_pack_code)
 
 
 CHINA = CHINA_TIME

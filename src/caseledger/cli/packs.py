@@ -14,17 +14,18 @@ from caseledger.cli.common import EXIT_REFUSED, Settings, err, out, reports_erro
 from caseledger.rules import PackRegistry, RulePack
 from caseledger.rules.model import PackData
 from caseledger.rules.scaffold import scaffold_pack
-from caseledger.scenarios.cases import check_case
-from caseledger.scenarios.folder import load_pack_folder, run_pack_scenarios
+from caseledger.scenarios.folder import PackUnderTest, load_pack_folder, run_pack_scenarios
 
 __all__ = ["packs_app"]
 
 packs_app = typer.Typer(help="Rule packs: list, show, validate, test.", no_args_is_help=True)
 
 
-def _packs_dirs(ctx: typer.Context) -> tuple[Path, ...]:
+def _pack_folder(ctx: typer.Context, path: Path) -> PackUnderTest:
+    """The pack folder ``path``, with the packs of ``--packs-dir``; its code (if any) runs
+    only with ``--allow-pack-code`` (or if it is an installed pack's)."""
     settings: Settings = ctx.find_root().obj
-    return settings.packs_dirs
+    return load_pack_folder(path, settings.packs_dirs, allow_code=settings.allow_pack_code)
 
 
 def _registry(ctx: typer.Context) -> PackRegistry:
@@ -141,8 +142,7 @@ def validate_pack(
     path: Annotated[Path, typer.Argument(help="A pack folder, or its pack.toml.")],
 ) -> None:
     """Check a pack folder: schema, dates, overrides, scopes; exit 1 naming each problem."""
-    under_test = load_pack_folder(path, _packs_dirs(ctx))
-    pack = under_test.pack
+    pack = _pack_folder(ctx, path).pack
     out.print(f"{pack.name} {pack.version} is valid (content hash {pack.content_hash[:12]})")
 
 
@@ -156,8 +156,7 @@ def test_pack(
     ] = None,
 ) -> None:
     """Run a pack's scenario files; exit 1 if any scenario fails."""
-    under_test = load_pack_folder(path, _packs_dirs(ctx))
-    results = run_pack_scenarios(under_test, scenarios, case_check=check_case)
+    results = run_pack_scenarios(_pack_folder(ctx, path), scenarios)
     for result in results:
         mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
         out.print(f"{mark} {result.name}", soft_wrap=True)

@@ -1,10 +1,12 @@
 """The hooks a rule pack implements (pluggy), each prefixed ``caseledger_``.
 
 A rule pack is a plug-in: a module, registered under the entry-point group
-``caseledger.rulepacks`` (or found in a directory given explicitly), that implements
-:func:`caseledger_rulepack` with the ``hookimpl`` marker. Its hooks apply to its own pack
-only: caseledger calls each plug-in's implementations for the pack that plug-in provides,
-so nothing depends on the order plug-ins were registered in.
+``caseledger.rulepacks`` (or the ``hooks.py`` or ``__init__.py`` of a pack folder given
+explicitly, run only where pack code is allowed), that implements :func:`caseledger_rulepack`
+with the ``hookimpl`` marker. Its hooks apply to its own pack only: caseledger calls each
+plug-in's implementations (through pluggy, the other plug-ins left out) for the pack that
+plug-in provides, so nothing depends on the order plug-ins were registered in. A function
+named like a hook but not marked is refused, as is a marked one that is not a hook here.
 
 Example (``my_pack/__init__.py``)::
 
@@ -44,7 +46,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def caseledger_rulepack() -> PackSource:  # type: ignore[empty-body]
-    """Return this plug-in's pack: where its ``pack.toml`` (and its scenarios) are.
+    """Return this plug-in's pack: where its ``pack.toml`` is (its scenario files are the
+    ``scenarios/`` folder beside it).
 
     Required. Called once when packs are discovered.
     """

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -42,12 +42,26 @@ from caseledger.rules.model import (
     Violation,
 )
 
-__all__ = ["GIVEN", "PackIdentity", "Parameter", "Resolved", "RulePack", "in_force", "version_span"]
+__all__ = [
+    "GIVEN",
+    "MEMO_SIZE",
+    "Memo",
+    "PackIdentity",
+    "Parameter",
+    "Resolved",
+    "RulePack",
+    "in_force",
+    "version_span",
+]
 
 V = TypeVar("V", bound=Version)
+K = TypeVar("K", bound=Hashable)
+A = TypeVar("A")
 
-_MEMO_SIZE = 100_000
-"""How many answers of each kind a pack keeps (a bound on its memory)."""
+MEMO_SIZE = 100_000
+"""How many answers of each kind (each :class:`Memo`) a pack keeps: a bound on its memory.
+A rebuild asks the same few thousand questions (an item, a kind and a day) for every case;
+past the bound, answers are computed each time and nothing is dropped."""
 
 GIVEN = "(given)"
 """``Parameter.set_in`` of a value given with :meth:`RulePack.with_parameters`."""
@@ -110,6 +124,25 @@ def in_force(versions: Sequence[V], on: dt.date) -> V | None:
     return None
 
 
+class Memo(dict[K, A]):
+    """Answers by question, each computed once by ``compute`` on first asking, at most
+    :data:`MEMO_SIZE` of them kept. A pack is immutable once loaded, and judging asks the
+    same questions for every case. Asking is indexing: ``memo[key]`` (a plain dict lookup
+    when the answer is kept)."""
+
+    __slots__ = ("_compute",)
+
+    def __init__(self, compute: Callable[[K], A]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: K) -> A:
+        answer = self._compute(key)
+        if len(self) < MEMO_SIZE:
+            self[key] = answer
+        return answer
+
+
 class _Section(Generic[V]):
     """One section of every pack of the lineage, child first. Answers are memoised: a pack
     is immutable once loaded, and projections ask the same questions for every case."""
@@ -123,27 +156,30 @@ class _Section(Generic[V]):
         for _, rules in self.layers:
             seen.update(dict.fromkeys(rules))
         self._names = list(seen)
-        self._answers: dict[tuple[str, dt.date], Resolved[V] | None] = {}
+        self.answers: Memo[tuple[str, dt.date], Resolved[V] | None] = Memo(self._find)
+        """``answers[key, day]``: the version filed under ``key`` in force on ``day``, from the
+        most specific pack that has one (None: none is)."""
 
     def names(self) -> list[str]:
         return list(self._names)
 
     def resolve(self, key: str, on: dt.date) -> Resolved[V] | None:
-        try:
-            return self._answers[key, on]
-        except KeyError:
-            pass
-        answer = None
+        """The version filed under ``key`` in force on ``on`` (``answers[key, on]``)."""
+        return self.answers[key, on]
+
+    def _find(self, question: tuple[str, dt.date]) -> Resolved[V] | None:
+        key, on = question
         for pack, rules in self.layers:
             versions = rules.get(key)
             if versions:
                 found = in_force(versions, on)
                 if found is not None:
-                    answer = Resolved(found, key, pack)
-                    break
-        if len(self._answers) < _MEMO_SIZE:
-            self._answers[key, on] = answer
-        return answer
+                    return Resolved(found, key, pack)
+        return None
+
+
+_AuthorityQuestion = tuple[str, str, str | None, Decision, str | None, CaseKind | None, dt.date]
+"""Role, department, window, decision, item code, case kind and day: may they decide?"""
 
 
 @dataclass(eq=False)
@@ -369,68 +405,61 @@ class RulePack:
 
     def item(self, code: str, on: dt.date) -> Resolved[ItemVersion] | None:
         """The catalogue entry of ``code`` on ``on``."""
-        return self.items.resolve(code, on)
+        return self.items.answers[code, on]
 
     def knows_item(self, code: str, on: dt.date) -> bool:
         return self.open_catalogue or self.item(code, on) is not None
 
     def case_kind_rule(self, kind: CaseKind, on: dt.date) -> Resolved[CaseKindRule] | None:
-        return self.case_kinds.resolve(kind.value, on)
+        return self.case_kinds.answers[kind.value, on]
 
     def limit(self, name: str, on: dt.date) -> Resolved[LimitRule] | None:
-        return self.limits.resolve(name, on)
+        return self.limits.answers[name, on]
 
     def statutory_limit(
         self, item_code: str, kind: CaseKind, on: dt.date
     ) -> tuple[int, list[Resolved[Version]]] | None:
-        """The statutory limit in working days and the rules it rests on."""
-        key = (item_code, kind, on)
-        try:
-            cached = self._statutory[key]
-        except KeyError:
-            cached = self._statutory_limit(item_code, kind, on)
-            if len(self._statutory) < _MEMO_SIZE:
-                self._statutory[key] = cached
-        return None if cached is None else (cached[0], list(cached[1]))
+        """The statutory limit in working days and the rules it rests on (a new list each
+        time)."""
+        found = self._statutory[item_code, kind, on]
+        return None if found is None else (found[0], list(found[1]))
 
     @cached_property
-    def _statutory(self) -> dict[tuple[str, CaseKind, dt.date], Any]:
-        return {}
+    def _statutory(
+        self,
+    ) -> Memo[tuple[str, CaseKind, dt.date], tuple[int, tuple[Resolved[Version], ...]] | None]:
+        return Memo(self._find_statutory_limit)
 
-    def _statutory_limit(
-        self, item_code: str, kind: CaseKind, on: dt.date
-    ) -> tuple[int, list[Resolved[Version]]] | None:
+    def _find_statutory_limit(
+        self, question: tuple[str, CaseKind, dt.date]
+    ) -> tuple[int, tuple[Resolved[Version], ...]] | None:
+        item_code, kind, on = question
         item = self.item(item_code, on)
         if item is not None and item.rule.statutory_limit is not None:
-            return item.rule.statutory_limit, [item]  # type: ignore[list-item]
+            return item.rule.statutory_limit, (item,)  # type: ignore[return-value]
         kind_rule = self.case_kind_rule(kind, on)
         if kind_rule is None:
             return None
         limit = self.limit(kind_rule.rule.limit, on)
         if limit is None:
             return None
-        return limit.rule.working_days, [kind_rule, limit]  # type: ignore[list-item]
+        return limit.rule.working_days, (kind_rule, limit)  # type: ignore[return-value]
 
     def promised_limit(self, item_code: str, on: dt.date) -> Resolved[ItemVersion] | None:
         item = self.item(item_code, on)
         return item if item is not None and item.rule.promised_limit is not None else None
 
     def extension_limit(self, kind: CaseKind, on: dt.date) -> Resolved[LimitRule] | None:
-        key = (kind, on)
-        try:
-            return self._extension[key]
-        except KeyError:
-            pass
-        answer = self._extension_limit(kind, on)
-        if len(self._extension) < _MEMO_SIZE:
-            self._extension[key] = answer
-        return answer
+        return self._extension[kind, on]
 
     @cached_property
-    def _extension(self) -> dict[tuple[CaseKind, dt.date], Resolved[LimitRule] | None]:
-        return {}
+    def _extension(self) -> Memo[tuple[CaseKind, dt.date], Resolved[LimitRule] | None]:
+        return Memo(self._find_extension_limit)
 
-    def _extension_limit(self, kind: CaseKind, on: dt.date) -> Resolved[LimitRule] | None:
+    def _find_extension_limit(
+        self, question: tuple[CaseKind, dt.date]
+    ) -> Resolved[LimitRule] | None:
+        kind, on = question
         kind_rule = self.case_kind_rule(kind, on)
         if kind_rule is None or kind_rule.rule.extension is None:
             return None
@@ -438,30 +467,28 @@ class RulePack:
 
     def clock_rule(self, event_type: str, detail: str, on: dt.date) -> Resolved[ClockRule] | None:
         """What ``event_type`` (with its reason or mode ``detail``) does to the clock."""
-        return self.clock.resolve(f"{event_type}.{detail}", on)
+        return self.clock.answers[f"{event_type}.{detail}", on]
 
     def yellow_threshold(self, on: dt.date) -> Resolved[ThresholdRule] | None:
-        return self.thresholds.resolve("yellow", on)
+        return self.thresholds.answers["yellow", on]
 
     def largest_promise_cut(self, on: dt.date) -> Resolved[PromiseCutRule] | None:
         """How far an item's promise may cut its statutory limit, from ``on`` (None: no cap)."""
-        return self.promise_cuts.resolve("largest", on)
+        return self.promise_cuts.answers["largest", on]
 
     def scopes_on(self, on: dt.date) -> list[Resolved[ScopeRule]]:
-        """Every scope in force on ``on``, after transfers of power (``supersedes``)."""
-        cached = self._scopes_on.get(on)
-        if cached is None:
-            cached = self._scopes_on[on] = self._active_scopes(on)
-        return cached
+        """Every scope in force on ``on``, after transfers of power (``supersedes``); a new
+        list each time."""
+        return list(self._scopes_on[on])
 
     @cached_property
-    def _scopes_on(self) -> dict[dt.date, list[Resolved[ScopeRule]]]:
-        return {}
+    def _scopes_on(self) -> Memo[dt.date, tuple[Resolved[ScopeRule], ...]]:
+        return Memo(self._find_active_scopes)
 
-    def _active_scopes(self, on: dt.date) -> list[Resolved[ScopeRule]]:
-        active = [r for key in self.scopes.names() if (r := self.scopes.resolve(key, on))]
-        superseded = {name for r in active for name in r.rule.supersedes}
-        return [r for r in active if r.key not in superseded]
+    def _find_active_scopes(self, on: dt.date) -> tuple[Resolved[ScopeRule], ...]:
+        active = [rule for key in self.scopes.names() if (rule := self.scopes.answers[key, on])]
+        superseded = {name for scope in active for name in scope.rule.supersedes}
+        return tuple(scope for scope in active if scope.key not in superseded)
 
     def authorising_scope(
         self,
@@ -477,31 +504,15 @@ class RulePack:
             role, department, window = actor.role, actor.department, actor.window
         else:
             role, department, window = actor
-        key = (role, department, window, decision, item_code, kind, on)
-        try:
-            return self._authorising[key]
-        except KeyError:
-            pass
-        answer = self._authorise(role, department, window, decision, item_code, kind, on)
-        if len(self._authorising) < _MEMO_SIZE:
-            self._authorising[key] = answer
-        return answer
+        return self._authorising[role, department, window, decision, item_code, kind, on]
 
     @cached_property
-    def _authorising(self) -> dict[tuple[Any, ...], Resolved[ScopeRule] | None]:
-        return {}
+    def _authorising(self) -> Memo[_AuthorityQuestion, Resolved[ScopeRule] | None]:
+        return Memo(self._find_authorising_scope)
 
-    def _authorise(
-        self,
-        role: str,
-        department: str,
-        window: str | None,
-        decision: Decision,
-        item_code: str | None,
-        kind: CaseKind | None,
-        on: dt.date,
-    ) -> Resolved[ScopeRule] | None:
-        for scope in self.scopes_on(on):
+    def _find_authorising_scope(self, question: _AuthorityQuestion) -> Resolved[ScopeRule] | None:
+        role, department, window, decision, item_code, kind, on = question
+        for scope in self._scopes_on[on]:
             rule = scope.rule
             holder = rule.holder
             if decision not in rule.decisions:
@@ -529,19 +540,21 @@ class RulePack:
 
     def sanction_rules(self, violation: Violation, on: dt.date) -> list[Resolved[SanctionRule]]:
         """The sanction rules in force on ``on`` for ``violation`` (a new list each time)."""
-        cached = self._sanction_rules.get((violation, on))
-        if cached is None:
-            found = [r for key in self.sanctions.names() if (r := self.sanctions.resolve(key, on))]
-            cached = tuple(r for r in found if r.rule.violation is violation)
-            if len(self._sanction_rules) < _MEMO_SIZE:
-                self._sanction_rules[violation, on] = cached
-        return list(cached)
+        return list(self._sanction_rules[violation, on])
 
     @cached_property
     def _sanction_rules(
         self,
-    ) -> dict[tuple[Violation, dt.date], tuple[Resolved[SanctionRule], ...]]:
-        return {}
+    ) -> Memo[tuple[Violation, dt.date], tuple[Resolved[SanctionRule], ...]]:
+        return Memo(self._find_sanction_rules)
+
+    def _find_sanction_rules(
+        self, question: tuple[Violation, dt.date]
+    ) -> tuple[Resolved[SanctionRule], ...]:
+        violation, on = question
+        sanctions = self.sanctions
+        in_force_then = [rule for key in sanctions.names() if (rule := sanctions.answers[key, on])]
+        return tuple(rule for rule in in_force_then if rule.rule.violation is violation)
 
     # -- calendar ------------------------------------------------------------------------
     def calendar_days(self) -> list[CalendarDay]:

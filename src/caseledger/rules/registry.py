@@ -10,6 +10,24 @@ with its problems: asking for it raises its :class:`PackError`, and the other pa
 usable. A pack whose parameters lack values loads (it can be listed, shown, validated and
 tested), but :meth:`PackRegistry.get` refuses it for judging with
 :class:`PackParameterMissing`: whatever records or judges a case asks through ``get``.
+
+Code in pack folders: a folder's ``pack.toml`` and scenarios are data, read without running
+anything. Its ``hooks.py`` (or ``__init__.py``) is Python, run as soon as the pack is loaded,
+so a folder that carries one is loaded only where the operator allows pack code
+(``allow_code=True``; ``--allow-pack-code`` or ``CASELEDGER_ALLOW_PACK_CODE=1`` on the command
+line). Elsewhere it is refused with :class:`PackCodeNotAllowed`, naming the file, and none
+of it is used: its data without its code could judge otherwise than its author meant. An
+installed pack (an entry point) is code the operator installed, and always loads.
+
+Every plug-in is registered in one pluggy ``PluginManager``, which checks its hook
+implementations against :mod:`caseledger.rules.hookspecs`; each hook is called through
+``subset_hook_caller`` with the other plug-ins left out, so that a plug-in's hooks apply to
+its own pack only. The entry points are read with :mod:`importlib.metadata` rather than
+``PluginManager.load_setuptools_entrypoints``, which cannot give what a registry needs: it
+stops at the first plug-in that fails to import (so one broken pack would take the others
+down, where it must be set aside with its :class:`PackError`), it skips silently a second
+entry point of a name already registered, and it does not tell which entry point a plug-in
+came from (which every problem of a plug-in names).
 """
 
 from __future__ import annotations
@@ -20,9 +38,9 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -34,35 +52,273 @@ from caseledger.rules.model import PackData
 from caseledger.rules.pack import RulePack
 from caseledger.rules.validation import check_pack
 
-__all__ = ["ENTRY_POINT_GROUP", "PackRegistry", "PackSource"]
+__all__ = [
+    "CODE_FILES",
+    "ENTRY_POINT_GROUP",
+    "PackCodeNotAllowed",
+    "PackPlugin",
+    "PackRegistry",
+    "PackSource",
+]
 
 ENTRY_POINT_GROUP = "caseledger.rulepacks"
+
+CODE_FILES = ("hooks.py", "__init__.py")
+"""The files of a pack folder that hold its hooks, run when the pack is loaded (the first
+found of them)."""
+
+_ALLOW = (
+    "if you trust this code, allow pack code: caseledger --allow-pack-code ..., or "
+    "CASELEDGER_ALLOW_PACK_CODE=1, or PackRegistry.discover(..., allow_code=True) in Python; "
+    "or remove the file to use the pack as data only"
+)
+
+
+class PackCodeNotAllowed(PackError):
+    """A pack folder that carries Python code, found where pack code is not allowed: the
+    code was not run and nothing of the pack is used, its ``pack.toml`` included."""
+
+    def __init__(self, folder: Path, code_file: Path, pack: str | None) -> None:
+        self.folder = folder
+        self.code_file = code_file
+        self.pack = pack
+        """The name its ``pack.toml`` gives, if it can be read."""
+        named = f"pack {pack!r}" if pack else "its pack"
+        super().__init__(
+            [
+                PackProblem(
+                    str(code_file),
+                    "",
+                    f"the pack folder {folder} carries Python code, which would run as soon as "
+                    f"the pack is loaded; it was not run, and {named} is not loaded (not its "
+                    "pack.toml either: without its code it could judge otherwise)",
+                    _ALLOW,
+                )
+            ]
+        )
 
 
 @dataclass(frozen=True)
 class PackSource:
-    """Where a plug-in's pack is: its ``pack.toml`` and its scenario files."""
+    """Where a plug-in's pack is: its ``pack.toml``. Its scenario files are always the
+    ``scenarios/`` folder beside it, where ``caseledger packs test`` and the pytest plugin
+    look; ``scenarios`` is accepted only to name that folder, as packs written before did
+    (the bundled packs among them, whose source is part of their content hash)."""
 
     path: Path
-    scenarios: Path | None = None
+    scenarios: InitVar[Path | None] = None
 
-    @property
-    def scenario_dir(self) -> Path:
-        return self.scenarios or self.path.parent / "scenarios"
+    def __post_init__(self, scenarios: Path | None) -> None:
+        if scenarios is not None and Path(scenarios) != Path(self.path).parent / "scenarios":
+            raise ValueError(
+                f"scenarios {scenarios} is not the scenarios folder beside {self.path}: "
+                "scenario files are found there only (move them, and give the path alone)"
+            )
 
 
-@dataclass(frozen=True)
-class _Plugin:
+@dataclass(frozen=True, eq=False)
+class PackPlugin:
+    """A plug-in: the object holding its hook implementations (a module, mostly), where it
+    comes from (named in every problem of it), and the name it goes by until its pack is
+    read (its entry point's name, or its folder's)."""
+
     name: str
     origin: str
-    module: object
+    hooks: object
+
+    @classmethod
+    def installed(cls) -> tuple[list[PackPlugin], dict[str, PackError]]:
+        """The plug-ins of the entry-point group, and (by entry-point name) those that cannot
+        be imported: a broken plug-in must not break the others."""
+        plugins: list[PackPlugin] = []
+        failures: dict[str, PackError] = {}
+        for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            origin = f"entry point {point.name} = {point.value}"
+            try:
+                plugins.append(cls(point.name, origin, point.load()))
+            except Exception as error:
+                failures[point.name] = PackError(
+                    [PackProblem(origin, "", f"cannot be imported: {error}", "reinstall it")]
+                )
+        return plugins, failures
+
+    @classmethod
+    def folder(cls, pack_dir: Path, *, allow_code: bool = False) -> PackPlugin:
+        """The plug-in of a pack folder: its ``pack.toml``, and its hooks if it carries code,
+        which is run only if ``allow_code`` (:class:`PackCodeNotAllowed` otherwise)."""
+        origin = f"directory {pack_dir}"
+        code_file = code_file_of(pack_dir)
+        if code_file is None:
+            return cls(pack_dir.name, origin, _DataFolder(pack_dir))
+        if not allow_code:
+            raise PackCodeNotAllowed(pack_dir, code_file, _pack_name(pack_dir))
+        module = _import_hooks(pack_dir, code_file)
+        if not hasattr(module, "caseledger_rulepack"):
+
+            @hookspecs.hookimpl
+            def caseledger_rulepack() -> PackSource:
+                return PackSource(pack_dir / "pack.toml")
+
+            module.caseledger_rulepack = caseledger_rulepack  # type: ignore[attr-defined]
+        return cls(pack_dir.name, origin, module)
+
+
+def code_file_of(pack_dir: Path) -> Path | None:
+    """The file of ``pack_dir`` that holds its hooks (run when it is loaded), if any."""
+    return next((pack_dir / n for n in CODE_FILES if (pack_dir / n).is_file()), None)
+
+
+class _DataFolder:
+    """The one hook of a pack folder that carries no code: its pack is its ``pack.toml``."""
+
+    def __init__(self, pack_dir: Path) -> None:
+        self.pack_dir = pack_dir
+
+    @hookspecs.hookimpl
+    def caseledger_rulepack(self) -> PackSource:
+        return PackSource(self.pack_dir / "pack.toml")
+
+
+def _import_hooks(pack_dir: Path, code_file: Path) -> ModuleType:
+    name = f"caseledger_dirpack_{hashlib.sha256(str(pack_dir).encode()).hexdigest()[:12]}"
+    spec = importlib.util.spec_from_file_location(name, code_file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise PackError(
+            [PackProblem(str(code_file), "", f"cannot be imported: {error}", "fix the code")]
+        ) from error
+    return module
+
+
+def _pack_name(pack_dir: Path) -> str | None:
+    try:
+        return read_pack_file(pack_dir / "pack.toml").pack.name
+    except PackError:
+        return None
 
 
 @dataclass(frozen=True)
 class _Loaded:
-    plugin: _Plugin
+    plugin: PackPlugin
     source: PackSource
     data: PackData
+
+
+class _Hooks:
+    """The plug-ins of one registry in a pluggy ``PluginManager``, each one's hooks called
+    for its own pack only (the others left out of the call)."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        self.plugins: list[PackPlugin] = []
+
+    def register(self, plugin: PackPlugin) -> None:
+        """Register ``plugin``, or raise its :class:`PackError` (a hook that is not one of
+        caseledger's, a signature that does not match, no ``caseledger_rulepack``)."""
+        try:
+            self.manager.register(plugin.hooks, name=f"{plugin.name} ({plugin.origin})")
+        except (ValueError, pluggy.PluginValidationError) as error:
+            message = getattr(error, "message", str(error))
+            raise PackError(
+                [PackProblem(plugin.origin, "", message, "fix the hook's name or signature")]
+            ) from None
+        problem = self._problem_of(plugin)
+        if problem is not None:
+            self.manager.unregister(plugin.hooks)
+            raise PackError([problem])
+        self.plugins.append(plugin)
+
+    def _problem_of(self, plugin: PackPlugin) -> PackProblem | None:
+        callers = self.manager.get_hookcallers(plugin.hooks) or []
+        known = sorted(n for n in dir(hookspecs) if n.startswith("caseledger_"))
+        unknown = sorted(c.name for c in callers if not c.has_spec())
+        if unknown:
+            message = (
+                f"hook {unknown[0]!r} is not a caseledger hook; known hooks: {', '.join(known)}"
+            )
+            return PackProblem(plugin.origin, "", message, "fix the hook's name")
+        marker = f"{hookspecs.PROJECT}_impl"
+        for name in dir(plugin.hooks):
+            value = getattr(plugin.hooks, name, None)
+            if not name.startswith("caseledger_") or not inspect.isroutine(value):
+                continue
+            if name not in known:
+                message = f"hook {name!r} is not a caseledger hook; known hooks: {', '.join(known)}"
+                return PackProblem(plugin.origin, "", message, "fix the hook's name")
+            if not hasattr(value, marker):
+                return PackProblem(
+                    plugin.origin,
+                    name,
+                    "is not marked as a hook, so caseledger would never call it",
+                    "decorate it with @caseledger.rules.hookimpl",
+                )
+        if not any(c.name == "caseledger_rulepack" for c in callers):
+            return PackProblem(
+                plugin.origin,
+                "",
+                "a rule pack plug-in must implement caseledger_rulepack()",
+                "add it, marked with @caseledger.rules.hookimpl",
+            )
+        return None
+
+    def call(self, plugin: PackPlugin, hook: str, **kwargs: Any) -> list[Any]:
+        """The results of ``plugin``'s implementations of ``hook``; an exception raised by
+        one is the plug-in's :class:`PackError`."""
+        others = [p.hooks for p in self.plugins if p is not plugin]
+        caller = self.manager.subset_hook_caller(hook, remove_plugins=others)
+        try:
+            results: list[Any] = caller(**kwargs)
+        except Exception as error:
+            raise PackError(
+                [PackProblem(plugin.origin, hook, f"raised {error!r}", "fix the hook's code")]
+            ) from error
+        return results
+
+    def read(self, plugin: PackPlugin) -> _Loaded:
+        """The pack of ``plugin``: its ``pack.toml``, with the items its hooks give."""
+        sources = self.call(plugin, "caseledger_rulepack")
+        source = sources[0] if len(sources) == 1 else None
+        if not isinstance(source, PackSource):
+            got = f"{len(sources)} results" if len(sources) != 1 else type(source).__name__
+            raise PackError(
+                [
+                    PackProblem(
+                        plugin.origin,
+                        "caseledger_rulepack",
+                        f"returned {got}, not one PackSource",
+                        "return caseledger.rules.PackSource(path_to_pack_toml), once",
+                    )
+                ]
+            )
+        data = read_pack_file(source.path)
+        extra: dict[str, Any] = {}
+        for items in self.call(plugin, "caseledger_items", pack=data.pack):
+            twice = sorted(set(extra) & set(items))
+            if twice:
+                raise PackError(
+                    [
+                        PackProblem(
+                            plugin.origin, f"items.{code}",
+                            "given by two caseledger_items hooks", "give it in one",
+                        )
+                        for code in twice
+                    ]
+                )  # fmt: skip
+            extra.update(items)
+        if extra:
+            data = read_pack_file(source.path, extra_items=extra)
+        return _Loaded(plugin, source, data)
+
+    def check(self, plugin: PackPlugin, pack: RulePack, file: str) -> list[PackProblem]:
+        """The problems ``plugin``'s ``caseledger_check_pack`` hooks find in its pack."""
+        messages = [m for found in self.call(plugin, "caseledger_check_pack", pack=pack)
+                    for m in found or []]  # fmt: skip
+        return [PackProblem(file, "caseledger_check_pack", str(m)) for m in messages]
 
 
 class PackRegistry:
@@ -84,53 +340,100 @@ class PackRegistry:
     # -- discovery -----------------------------------------------------------------------
     @classmethod
     def discover(
-        cls, directories: Iterable[Path] = (), *, entry_points: bool = True
+        cls,
+        directories: Iterable[Path] = (),
+        *,
+        entry_points: bool = True,
+        allow_code: bool = False,
     ) -> PackRegistry:
-        """Every pack installed (entry points) and in ``directories``."""
-        plugins: list[_Plugin] = []
-        failures: dict[str, PackError] = {}
-        if entry_points:
-            plugins, failures = entry_point_plugins()
+        """Every pack installed (entry points) and in ``directories``; a pack folder that
+        carries code is loaded only if ``allow_code`` (else set aside with
+        :class:`PackCodeNotAllowed`, by its pack's name where that is free)."""
+        plugins, failures = PackPlugin.installed() if entry_points else ([], {})
+        refused: list[PackCodeNotAllowed] = []
         for directory in directories:
             for pack_dir in _pack_dirs(Path(directory)):
                 try:
-                    plugins.append(_directory_plugin(pack_dir))
+                    plugins.append(PackPlugin.folder(pack_dir, allow_code=allow_code))
+                except PackCodeNotAllowed as error:
+                    refused.append(error)
                 except PackError as error:
                     failures[str(pack_dir)] = error
         registry = cls.from_plugins(plugins)
         registry.broken.update(failures)
+        for refusal in refused:
+            name = refusal.pack
+            taken = name is None or name in registry or name in registry.broken
+            registry.broken[str(refusal.folder) if taken or name is None else name] = refusal
         return registry
 
     @classmethod
-    def from_plugins(cls, plugins: Sequence[_Plugin]) -> PackRegistry:
-        manager = pluggy.PluginManager(hookspecs.PROJECT)
-        manager.add_hookspecs(hookspecs)
+    def for_folder(
+        cls, folder: Path, packs_dirs: Sequence[Path] = (), *, allow_code: bool = False
+    ) -> PackRegistry:
+        """The packs to test the pack folder ``folder`` with: its own, and the installed ones
+        (and those of ``packs_dirs``) it may extend; another pack of the same name is set
+        aside. A folder that carries code loads only if ``allow_code``, or if it is the folder
+        of an installed plug-in (code the operator installed); the pack under test raises its
+        :class:`PackError` here, while another broken pack is kept aside in ``broken``."""
+        folder = Path(folder)
+        name = read_pack_file(folder / "pack.toml").pack.name
+        installed, failures = PackPlugin.installed()
+        here = folder.resolve()
+        plugins = list(installed)
+        for directory in packs_dirs:
+            for pack_dir in _pack_dirs(Path(directory)):
+                if pack_dir.resolve() == here:
+                    continue
+                try:
+                    plugins.append(PackPlugin.folder(pack_dir, allow_code=allow_code))
+                except PackError as error:
+                    failures[str(pack_dir)] = error
+        own_code = allow_code or any(_lives_in(p, here) for p in installed)
+        found = PackPlugin.folder(folder, allow_code=own_code)
+        under_test = PackPlugin(name, found.origin, found.hooks)  # its problems by its name
+        registry = cls._assemble([*plugins, under_test], under_test)
+        failures.pop(name, None)  # whatever else went by the name, this folder is the pack
+        registry.broken.update(failures)
+        registry.get(name, judging=False)
+        return registry
+
+    @classmethod
+    def from_plugins(cls, plugins: Sequence[PackPlugin]) -> PackRegistry:
+        """The packs of ``plugins``, each plug-in's hooks applied to its own pack."""
+        return cls._assemble(plugins)
+
+    @classmethod
+    def _assemble(
+        cls, plugins: Sequence[PackPlugin], under_test: PackPlugin | None = None
+    ) -> PackRegistry:
+        hooks = _Hooks()
         broken: dict[str, PackError] = {}
-        usable: list[_Plugin] = []
         for plugin in plugins:
             try:
-                manager.register(plugin.module, name=f"{plugin.name} ({plugin.origin})")
-                _check_hook_names(plugin)
-                usable.append(plugin)
-            except (ValueError, pluggy.PluginValidationError) as error:
-                message = getattr(error, "message", str(error))
-                broken[plugin.name] = PackError(
-                    [PackProblem(plugin.origin, "", message, "fix the hook's name or signature")]
-                )
-        loaded: dict[str, _Loaded] = {}
-        for plugin in usable:
-            try:
-                item = _load(plugin)
+                hooks.register(plugin)
             except PackError as error:
                 broken[plugin.name] = error
-                continue
+        items: list[_Loaded] = []
+        for plugin in hooks.plugins:
+            try:
+                items.append(hooks.read(plugin))
+            except PackError as error:
+                broken[plugin.name] = error
+        if under_test is not None:
+            tested = next((i.data.pack.name for i in items if i.plugin is under_test), None)
+            items = [i for i in items if i.plugin is under_test or i.data.pack.name != tested]
+            if tested is not None:
+                broken.pop(tested, None)
+        loaded: dict[str, _Loaded] = {}
+        for item in items:
             name = item.data.pack.name
             if name in loaded:
                 first = loaded.pop(name).plugin.origin
                 broken[name] = PackError(
                     [
                         PackProblem(
-                            plugin.origin,
+                            item.plugin.origin,
                             "pack.name",
                             f"pack {name!r} is also provided by {first}",
                             "uninstall one of them, or rename one pack",
@@ -141,7 +444,7 @@ class PackRegistry:
             if name in broken:
                 continue
             loaded[name] = item
-        packs = _build(loaded, broken)
+        packs = _build(loaded, broken, hooks)
         return cls(
             packs,
             {n: loaded[n].source for n in packs},
@@ -197,20 +500,10 @@ class PackRegistry:
         return self._origins[name]
 
 
-def entry_point_plugins() -> tuple[list[_Plugin], dict[str, PackError]]:
-    """The installed plug-ins, and those that cannot be imported (a broken plug-in must not
-    break the others)."""
-    plugins: list[_Plugin] = []
-    failures: dict[str, PackError] = {}
-    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        origin = f"entry point {point.name} = {point.value}"
-        try:
-            plugins.append(_Plugin(point.name, origin, point.load()))
-        except Exception as error:
-            failures[point.name] = PackError(
-                [PackProblem(origin, "", f"cannot be imported: {error}", "reinstall it")]
-            )
-    return plugins, failures
+def _lives_in(plugin: PackPlugin, folder: Path) -> bool:
+    """Whether ``plugin`` is a module whose file is in ``folder``."""
+    file = getattr(plugin.hooks, "__file__", None)
+    return isinstance(file, str) and Path(file).resolve().parent == folder
 
 
 def _pack_dirs(directory: Path) -> list[Path]:
@@ -226,83 +519,19 @@ def _pack_dirs(directory: Path) -> list[Path]:
     return found
 
 
-def _directory_plugin(pack_dir: Path) -> _Plugin:
-    origin = f"directory {pack_dir}"
-    hooks_file = next(
-        (f for f in (pack_dir / "hooks.py", pack_dir / "__init__.py") if f.is_file()), pack_dir
-    )
-    module: Any
-    if hooks_file.is_file():
-        name = f"caseledger_dirpack_{hashlib.sha256(str(pack_dir).encode()).hexdigest()[:12]}"
-        spec = importlib.util.spec_from_file_location(name, hooks_file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as error:
-            raise PackError(
-                [PackProblem(str(hooks_file), "", f"cannot be imported: {error}", "fix the code")]
-            ) from error
-    else:
-        module = SimpleNamespace(__name__=f"pack directory {pack_dir}")
-    if not hasattr(module, "caseledger_rulepack"):
-
-        @hookspecs.hookimpl
-        def caseledger_rulepack() -> PackSource:
-            return PackSource(pack_dir / "pack.toml")
-
-        module.caseledger_rulepack = caseledger_rulepack
-    return _Plugin(pack_dir.name, origin, module)
-
-
-def _check_hook_names(plugin: _Plugin) -> None:
-    known = {n for n in dir(hookspecs) if n.startswith("caseledger_")}
-    for name in dir(plugin.module):
-        if name.startswith("caseledger_") and name not in known:
-            raise ValueError(
-                f"hook {name!r} is not a caseledger hook; known hooks: {', '.join(sorted(known))}"
-            )
-    if not hasattr(plugin.module, "caseledger_rulepack"):
-        raise ValueError("a rule pack plug-in must implement caseledger_rulepack()")
-
-
-def _call(plugin: _Plugin, hook: str, **kwargs: Any) -> Any:
-    function = getattr(plugin.module, hook, None)
-    return None if function is None else function(**kwargs)
-
-
-def _load(plugin: _Plugin) -> _Loaded:
-    source = _call(plugin, "caseledger_rulepack")
-    if not isinstance(source, PackSource):
-        raise PackError(
-            [
-                PackProblem(
-                    plugin.origin,
-                    "caseledger_rulepack",
-                    f"returned {type(source).__name__}, not a PackSource",
-                    "return caseledger.rules.PackSource(path_to_pack_toml)",
-                )
-            ]
-        )
-    data = read_pack_file(source.path)
-    extra = _call(plugin, "caseledger_items", pack=data.pack)
-    if extra:
-        data = read_pack_file(source.path, extra_items=extra)
-    return _Loaded(plugin, source, data)
-
-
-def _hooks_digest(plugin: _Plugin) -> str:
-    if not isinstance(plugin.module, ModuleType):
+def _hooks_digest(plugin: PackPlugin) -> str:
+    if not isinstance(plugin.hooks, ModuleType):
         return ""
     try:
-        path = inspect.getsourcefile(plugin.module)
+        path = inspect.getsourcefile(plugin.hooks)
     except TypeError:
         return ""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else ""
 
 
-def _build(loaded: dict[str, _Loaded], broken: dict[str, PackError]) -> dict[str, RulePack]:
+def _build(
+    loaded: dict[str, _Loaded], broken: dict[str, PackError], hooks: _Hooks
+) -> dict[str, RulePack]:
     packs: dict[str, RulePack] = {}
 
     def build(name: str, chain: tuple[str, ...]) -> RulePack | None:
@@ -341,9 +570,10 @@ def _build(loaded: dict[str, _Loaded], broken: dict[str, PackError]) -> dict[str
                 )
                 return None
         pack = RulePack(item.data, file, parent, hooks_digest=_hooks_digest(item.plugin))
-        problems = check_pack(pack)
-        for message in _call(item.plugin, "caseledger_check_pack", pack=pack) or []:
-            problems.append(PackProblem(file, "caseledger_check_pack", str(message)))
+        try:
+            problems = check_pack(pack) + hooks.check(item.plugin, pack, file)
+        except PackError as error:
+            problems = error.problems
         if problems:
             broken[name] = PackError(problems)
             return None

@@ -52,7 +52,7 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def caseledger_rulepack() -> PackSource:
-    return PackSource(HERE / "pack.toml", HERE / "scenarios")
+    return PackSource(HERE / "pack.toml")
 '''
 
 _PACK = """\

@@ -62,16 +62,16 @@ def scenario_evaluation(pack: RulePack, scenario: Scenario) -> CaseEvaluation:
 
 def check_case(pack: RulePack, scenario: Scenario) -> list[Mismatch]:
     """Every mismatch between the scenario's case, as judged, and what it expects."""
-    e = scenario.expect
+    expect = scenario.expect
     try:
         evaluation = scenario_evaluation(pack, scenario)
     except (CaseLedgerError, ValidationError) as error:
         message = _reason(error)
-        if e.refused is not None and e.refused in message:
+        if expect.refused is not None and expect.refused in message:
             return []
-        return [Mismatch("events", e.refused or "events the ledger records", message)]
-    if e.refused is not None:
-        return [Mismatch("refused", e.refused, "every event recorded")]
+        return [Mismatch("events", expect.refused or "events the ledger records", message)]
+    if expect.refused is not None:
+        return [Mismatch("refused", expect.refused, "every event recorded")]
     actual: dict[str, Any] = {
         "light": evaluation.light.value,
         "violations": sorted({f.violation.value for f in evaluation.findings}),
@@ -80,7 +80,7 @@ def check_case(pack: RulePack, scenario: Scenario) -> list[Mismatch]:
         "working_days_left": evaluation.clock.working_days_left,
         "status": evaluation.status.value,
     }
-    expected: dict[str, Any] = e.of_events()
+    expected: dict[str, Any] = expect.of_events()
     for key in ("violations", "case_sanctions"):
         if key in expected:
             expected[key] = sorted({str(v) for v in expected[key]})

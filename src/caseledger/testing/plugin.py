@@ -38,7 +38,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioMo
 def _pack(folder: Path) -> RulePack:
     from caseledger.scenarios.folder import load_pack_folder
 
-    return load_pack_folder(folder).pack
+    return load_pack_folder(folder, allow_code=True).pack  # pytest runs the folder's code anyway
 
 
 class ScenarioFailed(AssertionError):
@@ -67,11 +67,10 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self) -> None:
-        from caseledger.scenarios.cases import check_case
-        from caseledger.scenarios.files import run_scenario
+        from caseledger.scenarios.runner import run_scenario
 
         pack = _pack(self.path.parent.parent)
-        result = run_scenario(pack, self.scenario, file=str(self.path), case_check=check_case)
+        result = run_scenario(pack, self.scenario, file=str(self.path))
         if not result.passed:
             raise ScenarioFailed(result)
 
