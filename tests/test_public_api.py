@@ -25,8 +25,9 @@ PUBLIC = [
     "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
     "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
     "IllegalTransition", "InvalidCommand", "ItemVersion", "LedgerURLError", "Light", "LimitRule",
-    "LinkedCase", "MissingDocument", "NotAccepted", "PackError", "PackIdentity",
-    "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource", "Parameter", "Party",
+    "LinkedCase", "MissingDocument", "NotAccepted", "PackCodeNotAllowed", "PackError",
+    "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource",
+    "Parameter", "Party",
     "PartyKind", "Project", "ProjectCommand", "ProjectCompleted", "ProjectEvaluation",
     "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage", "ProjectStageCompleted",
     "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule", "RatingSource", "Received",
@@ -55,7 +56,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 17
+    assert len(exceptions) == 18
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

@@ -17,6 +17,7 @@ in, so ``except ValueError`` still catches a bad input::
     ├── SealError (ValueError)               a seal file that cannot be read
     ├── CalendarRangeError (ValueError)      a date outside the known calendar
     ├── PackError (ValueError)               a broken rule pack (file, field or line, fix)
+    │   └── PackCodeNotAllowed               a pack folder with code, not allowed to run
     ├── PackParameterMissing (ValueError)    a rule pack judging with a parameter not given
     ├── UnknownRulePack (LookupError)        a case names a rule pack that is not installed
     └── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
@@ -29,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "BatchItemError",
@@ -42,6 +44,7 @@ __all__ = [
     "IllegalTransition",
     "InvalidCommand",
     "LedgerURLError",
+    "PackCodeNotAllowed",
     "PackError",
     "PackParameterMissing",
     "PackProblem",
@@ -252,6 +255,37 @@ class PackError(CaseLedgerError, ValueError):
         shown = "; ".join(str(p) for p in self.problems[:5])
         more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
         super().__init__(f"broken rule pack: {shown}{more}")
+
+
+_ALLOW_PACK_CODE = (
+    "if you trust this code, allow pack code: caseledger --allow-pack-code ..., or "
+    "CASELEDGER_ALLOW_PACK_CODE=1, or PackRegistry.discover(..., allow_code=True) in "
+    "Python; or remove the file to use the pack as data only"
+)
+
+
+class PackCodeNotAllowed(PackError):
+    """A pack folder that carries Python code, found where pack code is not allowed: the
+    code was not run and nothing of the pack is used, its ``pack.toml`` included."""
+
+    def __init__(self, folder: Path, code_file: Path, pack: str | None) -> None:
+        self.folder = folder
+        self.code_file = code_file
+        self.pack = pack
+        """The name its ``pack.toml`` gives, if it can be read."""
+        named = f"pack {pack!r}" if pack else "its pack"
+        super().__init__(
+            [
+                PackProblem(
+                    str(code_file),
+                    "",
+                    f"the pack folder {folder} carries Python code, which would run as soon as "
+                    f"the pack is loaded; it was not run, and {named} is not loaded (not its "
+                    "pack.toml either: without its code it could judge otherwise)",
+                    _ALLOW_PACK_CODE,
+                )
+            ]
+        )
 
 
 class PackParameterMissing(CaseLedgerError, ValueError):

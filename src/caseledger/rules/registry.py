@@ -45,7 +45,13 @@ from typing import Any
 
 import pluggy
 
-from caseledger.errors import PackError, PackParameterMissing, PackProblem, UnknownRulePack
+from caseledger.errors import (
+    PackCodeNotAllowed,
+    PackError,
+    PackParameterMissing,
+    PackProblem,
+    UnknownRulePack,
+)
 from caseledger.rules import hookspecs
 from caseledger.rules.loader import read_pack_file
 from caseledger.rules.model import PackData
@@ -66,36 +72,6 @@ ENTRY_POINT_GROUP = "caseledger.rulepacks"
 CODE_FILES = ("hooks.py", "__init__.py")
 """The files of a pack folder that hold its hooks, run when the pack is loaded (the first
 found of them)."""
-
-_ALLOW = (
-    "if you trust this code, allow pack code: caseledger --allow-pack-code ..., or "
-    "CASELEDGER_ALLOW_PACK_CODE=1, or PackRegistry.discover(..., allow_code=True) in Python; "
-    "or remove the file to use the pack as data only"
-)
-
-
-class PackCodeNotAllowed(PackError):
-    """A pack folder that carries Python code, found where pack code is not allowed: the
-    code was not run and nothing of the pack is used, its ``pack.toml`` included."""
-
-    def __init__(self, folder: Path, code_file: Path, pack: str | None) -> None:
-        self.folder = folder
-        self.code_file = code_file
-        self.pack = pack
-        """The name its ``pack.toml`` gives, if it can be read."""
-        named = f"pack {pack!r}" if pack else "its pack"
-        super().__init__(
-            [
-                PackProblem(
-                    str(code_file),
-                    "",
-                    f"the pack folder {folder} carries Python code, which would run as soon as "
-                    f"the pack is loaded; it was not run, and {named} is not loaded (not its "
-                    "pack.toml either: without its code it could judge otherwise)",
-                    _ALLOW,
-                )
-            ]
-        )
 
 
 @dataclass(frozen=True)
