@@ -13,7 +13,7 @@ PUBLIC = [
     "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered", "Denied",
     "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
     "EscalationTarget", "EventBody", "Extended", "IllegalTransition", "InvalidCommand",
-    "LedgerURLError", "MissingDocument", "NotAccepted", "PackError", "PackParameterMissing",
+    "LedgerNotFound", "LedgerURLError", "MissingDocument", "NotAccepted", "PackError", "PackParameterMissing",
     "PackProblem", "PackRegistry", "PackSource", "Party", "PartyKind", "Project", "ProjectCommand",
     "ProjectCompleted", "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage",
     "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "RatingSource", "Received",
@@ -40,7 +40,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 17
+    assert len(exceptions) == 18
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

@@ -8,8 +8,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from caseledger.cli.common import open_ledger, out, parse_as_of, reports_errors
-from caseledger.cli.supervision import STYLE, AsJson, AsOf, print_account, print_json
+from caseledger.cli.common import (
+    AsOf,
+    PlainCommand,
+    PlainGroup,
+    open_ledger,
+    out,
+    parse_as_of,
+    reports_errors,
+)
+from caseledger.cli.supervision import STYLE, AsJson, print_account, print_json
 from caseledger.judging.project import ProjectEvaluation
 
 __all__ = ["parallel_app", "projects_table"]
@@ -17,10 +25,11 @@ __all__ = ["parallel_app", "projects_table"]
 parallel_app = typer.Typer(
     help="Parallel-approval projects (并联审批): their overall deadlines, lights and stages.",
     no_args_is_help=True,
+    cls=PlainGroup,
 )
 
 
-@parallel_app.command("list")
+@parallel_app.command("list", cls=PlainCommand)
 @reports_errors
 def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = False) -> None:
     """Every project registered by the moment, worst first."""
@@ -33,7 +42,7 @@ def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = Fals
     out.print(projects_table(evaluations, moment.date().isoformat()))
 
 
-@parallel_app.command("status")
+@parallel_app.command("status", cls=PlainCommand)
 @reports_errors
 def project_status(
     ctx: typer.Context,

@@ -13,11 +13,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from caseledger.cli.common import err, open_ledger, out, parse_as_of, reports_errors
+from caseledger.cli.common import AsOf, err, open_ledger, out, parse_as_of, reports_errors
 from caseledger.judging.evaluation import CaseEvaluation
 from caseledger.judging.judgement import Light
 from caseledger.judging.project import ProjectEvaluation
-from caseledger.ledger import CaseLedger
 from caseledger.readmodels.reports import GROUPINGS, Board, Grouping, ScoreRow, StatRow
 
 __all__ = [
@@ -34,10 +33,6 @@ __all__ = [
     "status_command",
 ]
 
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="A date (its end, +08:00) or an ISO time; default: now."),
-]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
 
@@ -45,10 +40,6 @@ STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
 def print_json(data: object) -> None:
     """Print ``data`` as indented JSON."""
     sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-
-
-def _open(ctx: typer.Context) -> CaseLedger:
-    return open_ledger(ctx)
 
 
 @reports_errors
@@ -60,7 +51,7 @@ def status_command(
 ) -> None:
     """A case's deadlines, light, violations and sanctions as of a moment, and why."""
     moment = parse_as_of(as_of)
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         evaluation = ledger.evaluate(case_no, moment)
     print_account(evaluation, as_json=as_json)
 
@@ -79,15 +70,19 @@ def print_account(evaluation: CaseEvaluation | ProjectEvaluation, *, as_json: bo
 def board_command(
     ctx: typer.Context,
     as_of: AsOf = None,
-    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
-    window: Annotated[str | None, typer.Option(help="Only this window.")] = None,
-    item: Annotated[str | None, typer.Option(help="Only this item code.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases.")] = None,
+    department: Annotated[
+        str | None, typer.Option(metavar="DEPT", help="Only this department.")
+    ] = None,
+    window: Annotated[str | None, typer.Option(metavar="WINDOW", help="Only this window.")] = None,
+    item: Annotated[str | None, typer.Option(metavar="CODE", help="Only this item code.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="At most this many cases.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Every open case that is yellow or red, worst first."""
     moment = parse_as_of(as_of)
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         day = moment.date()
         result = ledger.board(day, department=department, window=window, item=item, limit=limit)
     if as_json:
@@ -130,7 +125,10 @@ def stats_command(
     ctx: typer.Context,
     as_of: AsOf = None,
     by: Annotated[
-        str, typer.Option(help="Group by department, window, item, month, quarter or pack.")
+        str,
+        typer.Option(
+            metavar="KEY", help="Group by department, window, item, month, quarter or pack."
+        ),
     ] = "department",
     as_json: AsJson = False,
 ) -> None:
@@ -139,7 +137,7 @@ def stats_command(
         raise typer.BadParameter(f"use one of {', '.join(GROUPINGS)}", param_hint="--by")
     moment = parse_as_of(as_of)
     grouping: Grouping = by  # type: ignore[assignment]
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         rows = ledger.statistics(moment.date(), by=grouping)
         scores = ledger.scores(moment.date(), by="window" if by == "window" else "department")
     if as_json:
@@ -194,11 +192,12 @@ def project_command(
         bool, typer.Option(help="Keep them up to date as events are recorded (Ctrl-C stops).")
     ] = False,
     seconds: Annotated[
-        float | None, typer.Option(min=0, help="With --follow: stop after this many seconds.")
+        float | None,
+        typer.Option(min=0, metavar="S", help="With --follow: stop after this many seconds."),
     ] = None,
 ) -> None:
     """Bring the read models up to date with the event log (rebuild them, or follow it)."""
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         started = time.perf_counter()
         if follow:
             stop = threading.Event()
