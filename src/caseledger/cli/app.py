@@ -282,7 +282,7 @@ def demo(
         )
         everything = list(ledger.cases())
         first = sorted(everything, key=received_order)[:20]
-        out.print(render.cases_table(first, title="the first 20 cases of the month"))
+        out.print(render.cases_table(first, title="the first 20 cases of the month", received=True))
         for case in _interesting(everything):
             out.print(render.case_header(case))
             out.print(render.timeline(case.events))

@@ -17,6 +17,7 @@ from caseledger.cli.common import (
     parse_as_of,
     reports_errors,
 )
+from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
 from caseledger.cli.supervision import STYLE, AsJson, print_account, print_json
 from caseledger.judging.project import ProjectEvaluation
 
@@ -59,23 +60,24 @@ def project_status(
 
 def projects_table(evaluations: list[ProjectEvaluation], day: str) -> Table:
     """The projects as a table, worst first."""
-    table = Table(title=f"parallel-approval projects 并联审批 as of {day}")
-    for column in ("light", "project", "title", "kind", "lead", "status", "stages done",
-                   "deadline", "left", "cases red"):  # fmt: skip
-        table.add_column(column, overflow="fold")
+    table = new_table(
+        f"parallel-approval projects 并联审批 as of {day}",
+        [("light /\nstatus", TEXT), ("project /\nkind", ID), ("title", TEXT), ("lead", TEXT),
+         ("deadline /\nleft", ID), ("stages\ndone", NUMBER), ("cases\nred", NUMBER)],
+    )  # fmt: skip
     for e in evaluations:
         done = sum(1 for s in e.stages if s.completed_on)
         red = sum(1 for c in e.cases if c.light is not None and c.light.value == "red")
+        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
+        light = Text(short_light(e.light.zh), style=STYLE[e.light])
+        light.append("\n" + e.status.zh)
         table.add_row(
-            Text(e.light.zh, style=STYLE[e.light]),
-            e.project_no,
+            light,
+            f"{e.project_no}\n{e.kind.zh}",
             e.title,
-            e.kind.zh,
             e.lead.code,
-            e.status.zh,
+            f"{e.deadline or '-'}\n{left}",
             f"{done}/{len(e.stages)}",
-            str(e.deadline or "-"),
-            "-" if e.working_days_left is None else str(e.working_days_left),
             f"{red}/{len(e.cases)}",
         )
     return table
