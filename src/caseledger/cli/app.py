@@ -142,7 +142,8 @@ def record(
         result = record_file(ledger, file, progress=step)
     out.print(
         f"recorded {result.recorded} event(s) of {result.cases} case(s) from {file}"
-        + (f"; {result.already_recorded} already recorded" if result.already_recorded else "")
+        + (f"; {result.already_recorded} already recorded" if result.already_recorded else ""),
+        soft_wrap=True,
     )
 
 
@@ -247,7 +248,7 @@ def seal(
             write_private(output, data)
         except OSError as error:
             raise fail(f"cannot write the seal to {output}: {error.strerror}") from error
-        err.print(f"sealed into {output}")
+        err.print(f"sealed into {output}", soft_wrap=True, highlight=False)
 
 
 @app.command(cls=PlainCommand)
@@ -278,7 +279,8 @@ def demo(
         out.print(
             f"recorded {result.recorded} event(s) of {result.cases - len(projects)} case(s) and "
             f"{len(projects)} parallel-approval project(s) into {ledger.location.redacted}"
-            + (f" ({result.already_recorded} already there)" if result.already_recorded else "")
+            + (f" ({result.already_recorded} already there)" if result.already_recorded else ""),
+            soft_wrap=True,
         )
         everything = list(ledger.cases())
         first = sorted(everything, key=received_order)[:20]
