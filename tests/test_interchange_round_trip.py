@@ -4,6 +4,7 @@ own), and a JSON line that repeats a key is refused naming the key and the line.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -162,3 +163,44 @@ def test_loads_unique_finds_a_repeat_in_a_list_of_objects() -> None:
     assert caught.value.path == "a.c"
     assert loads_unique(b'{"a": [{"b": 1}, {"b": 2}], "b": {"b": 1}}') == {
         "a": [{"b": 1}, {"b": 2}], "b": {"b": 1}}  # fmt: skip
+
+
+# -- the auditor's recipe (docs/auditing.md §4) ----------------------------------------------
+
+AUDITING = Path(__file__).parent.parent / "docs" / "auditing.md"
+
+
+def _recipe() -> dict[str, object]:
+    """The §4 block that defines check_export, run as the docs run it."""
+    blocks = re.findall(r"^```python\n(.*?)^```", AUDITING.read_text(encoding="utf-8"),
+                        re.MULTILINE | re.DOTALL)  # fmt: skip
+    (block,) = [b for b in blocks if "def check_export" in b]
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    exec(compile(block, "auditing.md §4", "exec"), namespace)
+    return namespace
+
+
+def test_the_auditors_recipe_works_on_an_export_holding_line_separators_in_values(
+    ledger: CaseLedger, tmp_path: Path
+) -> None:
+    line = json.loads(LINE)
+    line["event"]["applicant"] = "申请人\u2028第二行\u2029第三段\x85"
+    ledger.record(line)
+    case_no = line["case_no"]
+    export = tmp_path / "export.jsonl"
+    code, out, err = run("--db", ledger.location.url, "show", case_no, "--json")
+    assert code == 0, err
+    export.write_bytes(out.encode())
+    text = export.read_text(encoding="utf-8")
+    assert "\u2028" in text and "\u2029" in text and text.count("\n") == 1
+    check_export = _recipe()["check_export"]
+    assert check_export(export) == []  # type: ignore[operator]
+    # what the recipe used to do breaks on this export: the test can fail
+    with pytest.raises(json.JSONDecodeError):
+        for piece in text.splitlines():
+            json.loads(piece)
+    # and a tampered export is still caught
+    data = json.loads(text)
+    data["event"]["applicant"] = data["event"]["applicant"].replace("第二行", "改过的")
+    export.write_bytes(json.dumps(data, ensure_ascii=False).encode() + b"\n")
+    assert check_export(export) == [1]  # type: ignore[operator]
