@@ -204,3 +204,13 @@ def test_the_auditors_recipe_works_on_an_export_holding_line_separators_in_value
     data["event"]["applicant"] = data["event"]["applicant"].replace("第二行", "改过的")
     export.write_bytes(json.dumps(data, ensure_ascii=False).encode() + b"\n")
     assert check_export(export) == [1]  # type: ignore[operator]
+
+
+def test_dumped_commands_read_back_as_the_same_commands() -> None:
+    from caseledger.interchange.jsonl import dump_commands
+
+    commands = demo_month(3)
+    lines = dump_commands(commands).split(b"\n")
+    assert lines[-1] == b"" and len(lines) == len(commands) + 1
+    parsed = read_commands(lines, source="dumped")
+    assert [p.command for p in parsed] == commands

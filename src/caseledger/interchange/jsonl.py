@@ -47,6 +47,7 @@ __all__ = [
     "DuplicateKey",
     "ExportFields",
     "ParsedLine",
+    "dump_commands",
     "dump_events",
     "loads_unique",
     "parse_lines",
@@ -84,12 +85,18 @@ class DuplicateKey(ValueError):
 _KEY_END = re.compile(rb'"\s*:')
 
 
-def _key_count(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_key_count(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_key_count(v) for v in value)
-    return 0
+def _key_count(value: dict[str, Any] | list[Any]) -> int:
+    """How many keys the objects in ``value`` hold, nested ones included."""
+    count = 0
+    if type(value) is dict:
+        count = len(value)
+        items: Iterable[Any] = value.values()
+    else:
+        items = value
+    for item in items:
+        if type(item) is dict or type(item) is list:
+            count += _key_count(item)
+    return count
 
 
 class _Pairs(list[tuple[str, Any]]):
@@ -123,6 +130,8 @@ def loads_unique(text: bytes) -> Any:
     string value itself holds ``":`` (or a key repeats) is the text parsed again, slowly,
     to find the repeated key."""
     data = orjson.loads(text)
+    if type(data) is not dict and type(data) is not list:
+        return data
     if _key_count(data) == len(_KEY_END.findall(text)):
         return data
     try:
@@ -198,6 +207,17 @@ def read_commands(lines: Iterable[str | bytes], *, source: str) -> list[ParsedLi
     if errors:
         raise BatchRejected(errors, source=source)
     return parsed
+
+
+def dump_commands(commands: Iterable[Command | ProjectCommand]) -> bytes:
+    """Commands as JSON Lines, the interchange format that ``record`` reads (times with
+    their offsets as given)."""
+    lines = []
+    for command in commands:
+        data = command.model_dump(mode="json")
+        data["at"] = command.at.isoformat()
+        lines.append(orjson.dumps(data) + b"\n")
+    return b"".join(lines)
 
 
 def dump_events(events: Iterable[RecordedEvent]) -> bytes:
