@@ -75,7 +75,7 @@ def test_a_bad_file_exits_1_with_a_one_line_reason_and_the_bad_lines(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["show", "QZ-404"], "case 'QZ-404' is not in the ledger"),
+        (["--create", "show", "QZ-404"], "case 'QZ-404' is not in the ledger"),
         (["--db", "mysql://x/y", "cases"], "unknown scheme 'mysql'"),
         (["--db", "postgresql://127.0.0.1:5432/", "cases"], "no database name"),
         (["record", "/nonexistent.jsonl"], "cannot read"),

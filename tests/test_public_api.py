@@ -24,7 +24,8 @@ PUBLIC = [
     "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
     "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
     "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
-    "IllegalTransition", "InvalidCommand", "ItemVersion", "LedgerURLError", "Light", "LimitRule",
+    "IllegalTransition", "InvalidCommand", "ItemVersion", "LedgerNotFound",
+    "LedgerURLError", "Light", "LimitRule",
     "LinkedCase", "MissingDocument", "NotAccepted", "PackCodeNotAllowed", "PackError",
     "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource",
     "Parameter", "Party",
@@ -56,7 +57,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 18
+    assert len(exceptions) == 19
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

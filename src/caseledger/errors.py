@@ -13,6 +13,7 @@ in, so ``except ValueError`` still catches a bad input::
     ├── ConcurrencyConflict                  another writer recorded on the case first
     ├── BatchRejected (ValueError)           a batch (or JSON Lines file) with bad items
     ├── LedgerURLError (ValueError)          a database URL caseledger cannot open
+    ├── LedgerNotFound (LookupError)         an SQLite file that does not exist, opened to read
     ├── StoreError                           the database failed or holds undecodable data
     ├── SealError (ValueError)               a seal file that cannot be read
     ├── CalendarRangeError (ValueError)      a date outside the known calendar
@@ -43,6 +44,7 @@ __all__ = [
     "ConcurrencyConflict",
     "IllegalTransition",
     "InvalidCommand",
+    "LedgerNotFound",
     "LedgerURLError",
     "PackCodeNotAllowed",
     "PackError",
@@ -202,6 +204,20 @@ class LedgerURLError(CaseLedgerError, ValueError):
             f"cannot open ledger {url!r}: {problem}; use sqlite:///PATH, sqlite:///:memory: "
             "or postgresql://USER@HOST:PORT/DBNAME[?schema=NAME]"
         )
+
+
+class LedgerNotFound(CaseLedgerError, LookupError):
+    """An SQLite ledger file that does not exist, opened without leave to create it.
+
+    ``path`` is the file looked for; nothing was created.
+    """
+
+    def __init__(self, path: str, *, hint: str = "") -> None:
+        self.path = path
+        fix = hint or (
+            "check the path, or open it with CaseLedger(url, create=True) to start a new ledger"
+        )
+        super().__init__(f"no ledger at {path!r}: the file does not exist; {fix}")
 
 
 class StoreError(CaseLedgerError):

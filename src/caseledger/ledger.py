@@ -124,7 +124,10 @@ class CaseLedger:
         default_pack: str = DEFAULT_PACK,
         clock: Clock | None = None,
         max_clock_skew: dt.timedelta = dt.timedelta(minutes=5),
+        create: bool = True,
     ) -> None:
+        """Open the ledger at ``url``; a new SQLite file is made (owner-only) unless
+        ``create`` is false, when a missing file raises :class:`LedgerNotFound`."""
         self.location = parse_ledger_url(url)
         self._packs = packs
         self.default_pack = default_pack
@@ -133,7 +136,7 @@ class CaseLedger:
         self._board_lock = threading.Lock()
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
-        self._store: CaseStore = open_store(self.location)
+        self._store: CaseStore = open_store(self.location, create=create)
 
     @property
     def packs(self) -> PackRegistry:

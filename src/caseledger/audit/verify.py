@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
+from caseledger.domain.records import is_project_stream
 from caseledger.errors import StoreError
 
 if TYPE_CHECKING:
@@ -38,12 +39,15 @@ class ChainBreak:
 
 @dataclass(frozen=True)
 class VerificationReport:
-    """The result of verifying a ledger: ``ok`` when nothing is broken."""
+    """The result of verifying a ledger: ``ok`` when nothing is broken. ``cases`` counts
+    every chain verified, a parallel-approval project's included; ``projects`` says how many
+    of them are projects' (so ``cases - projects`` are cases')."""
 
     cases: int
     events: int
     breaks: tuple[ChainBreak, ...] = ()
     heads: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    projects: int = 0
 
     @property
     def ok(self) -> bool:
@@ -92,11 +96,13 @@ def scan_chains(
         heads[case_no] = (version, stored_hash)
         if watch.get(case_no) == version:
             watched[case_no] = stored_hash
+    streams = heads.keys() | broken.keys()
     report = VerificationReport(
-        cases=len(heads.keys() | broken.keys()),
+        cases=len(streams),
         events=events,
         breaks=tuple(sorted(broken.values(), key=lambda b: (b.case_no, b.version))),
         heads=heads,
+        projects=sum(1 for stream in streams if is_project_stream(stream)),
     )
     return report, watched
 
@@ -128,4 +134,5 @@ def verify_store(store: CaseStore, *, seal: Seal | None = None) -> VerificationR
         events=report.events,
         breaks=tuple(sorted(breaks.values(), key=lambda b: (b.case_no, b.version))),
         heads=report.heads,
+        projects=report.projects,
     )

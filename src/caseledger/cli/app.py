@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,16 +17,24 @@ import orjson
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from caseledger import __version__
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
+from caseledger.cli.cases import CaseFilter, case_summary, received_order, select_cases
 from caseledger.cli.common import (
     CHINA,
     EXIT_TAMPERED,
+    AsOf,
+    PlainCommand,
+    PlainGroup,
     Settings,
     err,
+    fail,
     open_ledger,
     out,
+    parse_as_of,
     reports_errors,
+    write_private,
 )
 from caseledger.cli.packs import packs_app
 from caseledger.cli.projects import parallel_app, projects_table
@@ -44,7 +50,6 @@ from caseledger.demo import DEMO_LAST_DAY, demo_month
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
-from caseledger.ledger import CaseLedger
 from caseledger.store.url import DEFAULT_URL
 
 __all__ = ["app", "main"]
@@ -55,7 +60,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=PlainGroup,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"caseledger {__version__}", highlight=False)
+        raise typer.Exit()
 
 
 @app.callback()
@@ -65,6 +77,7 @@ def _root(
         str,
         typer.Option(
             "--db",
+            metavar="URL",
             envvar="CASELEDGER_DB",
             help="Ledger URL: sqlite:///PATH, sqlite:///:memory: or postgresql://...",
         ),
@@ -73,6 +86,7 @@ def _root(
         list[Path] | None,
         typer.Option(
             "--packs-dir",
+            metavar="DIR",
             envvar="CASELEDGER_PACKS_DIR",
             help="A folder of rule packs (or one pack) to use besides the installed ones.",
         ),
@@ -86,17 +100,22 @@ def _root(
             "--packs-dir; without it such a folder is refused. Installed packs always load.",
         ),
     ] = False,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create",
+            help="Start an empty SQLite ledger if the file does not exist (reading commands "
+            "otherwise refuse a missing file; record and demo create it anyway).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
-    ctx.obj = Settings(db, tuple(packs_dir or ()), allow_pack_code)
-
-
-@contextmanager
-def _ledger(ctx: typer.Context) -> Iterator[CaseLedger]:
-    ledger = open_ledger(ctx)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
+    ctx.obj = Settings(db, tuple(packs_dir or ()), allow_pack_code, create)
 
 
 def _progress() -> Progress:
@@ -110,14 +129,20 @@ def _progress() -> Progress:
     )
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 @reports_errors
 def record(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Case history in JSON Lines, one event a line.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="Case history in JSON Lines, one event a line (an export of show --json too).",
+        ),
+    ],
 ) -> None:
-    """Record a JSON Lines file of events, all or nothing."""
-    with _ledger(ctx) as ledger, _progress() as progress:
+    """Record a JSON Lines file of events, all or nothing (creates the ledger if needed)."""
+    with open_ledger(ctx, create=True) as ledger, _progress() as progress:
         task = progress.add_task("checking events", total=None)
 
         def step(done: int, total: int) -> None:
@@ -126,33 +151,26 @@ def record(
         result = record_file(ledger, file, progress=step)
     out.print(
         f"recorded {result.recorded} event(s) of {result.cases} case(s) from {file}"
-        + (f"; {result.already_recorded} already recorded" if result.already_recorded else "")
+        + (f"; {result.already_recorded} already recorded" if result.already_recorded else ""),
+        soft_wrap=True,
     )
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 @reports_errors
 def show(
     ctx: typer.Context,
     case_no: Annotated[str, typer.Argument(metavar="CASE", help="The case number.")],
-    as_of: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--as-of",
-            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d"],
-            help="Show the case as it stood then: ISO time with offset, or a date "
-            "(its end, +08:00).",
-        ),
-    ] = None,
+    as_of: AsOf = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the events as JSON Lines.")
+        bool,
+        typer.Option("--json", help="Print the events as JSON Lines (record takes them back)."),
     ] = False,
 ) -> None:
-    """Show a case's state and timeline."""
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(hour=23, minute=59, second=59, tzinfo=CHINA)
-    with _ledger(ctx) as ledger:
-        case = ledger.case(case_no, as_of=as_of)
+    """Show a case's state and timeline (now, or as it stood at --as-of)."""
+    moment = parse_as_of(as_of, default_now=False)
+    with open_ledger(ctx) as ledger:
+        case = ledger.case(case_no, as_of=moment)
     if as_json:
         sys.stdout.buffer.write(dump_events(case.events))
         return
@@ -160,25 +178,56 @@ def show(
     out.print(render.timeline(case.events))
 
 
-@app.command("cases")
+@app.command("cases", cls=PlainCommand)
 @reports_errors
-def list_cases(ctx: typer.Context) -> None:
-    """List every case with its status."""
-    with _ledger(ctx) as ledger:
-        out.print(render.cases_table(ledger.cases()))
+def list_cases(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option(metavar="STATUS", help="Only cases in this status (approved, 准予许可 …)."),
+    ] = None,
+    pack: Annotated[
+        str | None, typer.Option(metavar="PACK", help="Only cases judged by this rule pack.")
+    ] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(metavar="DEPT", help="Only cases received by this department."),
+    ] = None,
+    item: Annotated[
+        str | None, typer.Option(metavar="CODE", help="Only cases of this item code.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="At most this many cases.")
+    ] = None,
+    offset: Annotated[
+        int, typer.Option(min=0, metavar="N", help="Skip this many (matching) cases first.")
+    ] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON Lines, one case a line.")
+    ] = False,
+) -> None:
+    """List the cases with their status, in the order they were first recorded."""
+    wanted = CaseFilter(status=status, pack=pack, department=department, item=item)
+    with open_ledger(ctx) as ledger:
+        chosen = list(select_cases(ledger, wanted, offset=offset, limit=limit))
+    if as_json:
+        sys.stdout.buffer.write(b"".join(orjson.dumps(case_summary(c)) + b"\n" for c in chosen))
+        return
+    out.print(render.cases_table(chosen))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 @reports_errors
 def verify(
     ctx: typer.Context,
     seal: Annotated[
-        Path | None, typer.Option("--seal", help="Also check against a seal taken earlier.")
+        Path | None,
+        typer.Option("--seal", metavar="FILE", help="Also check against a seal taken earlier."),
     ] = None,
 ) -> None:
     """Check every case's hash chain; exit 3 naming each broken case and version."""
     sealed = load_seal(seal) if seal is not None else None
-    with _ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         report = ledger.verify(seal=sealed)
     if report.ok:
         out.print(render.verification(report))
@@ -187,41 +236,49 @@ def verify(
     raise typer.Exit(EXIT_TAMPERED)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 @reports_errors
 def seal(
     ctx: typer.Context,
     output: Annotated[
-        Path | None, typer.Option("--out", help="Write the seal here instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--out", metavar="FILE", help="Write the seal here (owner-only) instead of stdout."
+        ),
     ] = None,
 ) -> None:
     """Seal every case's head (keep the seal outside the database)."""
-    with _ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         data = ledger.seal().to_json() + b"\n"
     if output is None:
         sys.stdout.buffer.write(data)
     else:
-        output.write_bytes(data)
-        err.print(f"sealed into {output}")
+        try:
+            write_private(output, data)
+        except OSError as error:
+            raise fail(f"cannot write the seal to {output}: {error.strerror}") from error
+        err.print(f"sealed into {output}", soft_wrap=True, highlight=False)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def schema() -> None:
     """Print the JSON Schema of one line of the interchange format."""
     data = orjson.dumps(interchange_schema(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
     sys.stdout.buffer.write(data + b"\n")
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 @reports_errors
 def demo(
     ctx: typer.Context,
-    cases: Annotated[int, typer.Option(min=1, max=100_000, help="How many cases.")] = 60,
+    cases: Annotated[
+        int, typer.Option(min=1, max=100_000, metavar="N", help="How many cases.")
+    ] = 60,
 ) -> None:
-    """Record a sample month of cases across the cities, with parallel-approval projects,
-    and show the supervision board, the projects and the statistics."""
+    """Record a sample month of cases of four cities and their parallel-approval projects,
+    then show the board, the projects and the statistics."""
     commands = demo_month(cases)
-    with _ledger(ctx) as ledger:
+    with open_ledger(ctx, create=True) as ledger:
         with _progress() as progress:
             task = progress.add_task("recording", total=len(commands))
             result = ledger.record_batch(
@@ -231,10 +288,12 @@ def demo(
         out.print(
             f"recorded {result.recorded} event(s) of {result.cases - len(projects)} case(s) and "
             f"{len(projects)} parallel-approval project(s) into {ledger.location.redacted}"
-            + (f" ({result.already_recorded} already there)" if result.already_recorded else "")
+            + (f" ({result.already_recorded} already there)" if result.already_recorded else ""),
+            soft_wrap=True,
         )
         everything = list(ledger.cases())
-        out.print(render.cases_table(everything[:20], title="the first 20 cases of the month"))
+        first = sorted(everything, key=received_order)[:20]
+        out.print(render.cases_table(first, title="the first 20 cases of the month", received=True))
         for case in _interesting(everything):
             out.print(render.case_header(case))
             out.print(render.timeline(case.events))
@@ -263,10 +322,10 @@ def _interesting(cases: list[Any]) -> list[Any]:
 
 app.add_typer(packs_app, name="packs")
 app.add_typer(parallel_app, name="parallel")
-app.command("status")(status_command)
-app.command("board")(board_command)
-app.command("stats")(stats_command)
-app.command("project")(project_command)
+app.command("status", cls=PlainCommand)(status_command)
+app.command("board", cls=PlainCommand)(board_command)
+app.command("stats", cls=PlainCommand)(stats_command)
+app.command("project", cls=PlainCommand)(project_command)
 
 
 def main() -> None:

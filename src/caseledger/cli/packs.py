@@ -10,7 +10,15 @@ import orjson
 import typer
 from rich.table import Table
 
-from caseledger.cli.common import EXIT_REFUSED, Settings, err, out, reports_errors
+from caseledger.cli.common import (
+    EXIT_REFUSED,
+    PlainCommand,
+    PlainGroup,
+    Settings,
+    err,
+    out,
+    reports_errors,
+)
 from caseledger.rules import PackRegistry, RulePack
 from caseledger.rules.model import PackData
 from caseledger.rules.scaffold import scaffold_pack
@@ -18,7 +26,9 @@ from caseledger.scenarios.folder import PackUnderTest, load_pack_folder, run_pac
 
 __all__ = ["packs_app"]
 
-packs_app = typer.Typer(help="Rule packs: list, show, validate, test.", no_args_is_help=True)
+packs_app = typer.Typer(
+    help="Rule packs: list, show, validate, test.", no_args_is_help=True, cls=PlainGroup
+)
 
 
 def _pack_folder(ctx: typer.Context, path: Path) -> PackUnderTest:
@@ -33,7 +43,7 @@ def _registry(ctx: typer.Context) -> PackRegistry:
     return settings.registry()
 
 
-@packs_app.command("list")
+@packs_app.command("list", cls=PlainCommand)
 @reports_errors
 def list_packs(ctx: typer.Context) -> None:
     """List the installed rule packs with their version and content hash."""
@@ -125,34 +135,39 @@ def _fields(attribute: str, key: str, v: object) -> tuple[str, ...]:
     return key, str(get("violation")), str(get("sanction")), get("label")
 
 
-@packs_app.command("show")
+@packs_app.command("show", cls=PlainCommand)
 @reports_errors
 def show_pack(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The pack's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The pack's name.")],
 ) -> None:
     """Show a pack's rules with their dates and references (its parents' too)."""
     _show(_registry(ctx).get(name))
 
 
-@packs_app.command("validate")
+@packs_app.command("validate", cls=PlainCommand)
 @reports_errors
 def validate_pack(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A pack folder, or its pack.toml.")],
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="A pack folder, or its pack.toml.")],
 ) -> None:
     """Check a pack folder: schema, dates, overrides, scopes; exit 1 naming each problem."""
     pack = _pack_folder(ctx, path).pack
     out.print(f"{pack.name} {pack.version} is valid (content hash {pack.content_hash[:12]})")
 
 
-@packs_app.command("test")
+@packs_app.command("test", cls=PlainCommand)
 @reports_errors
 def test_pack(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A pack folder (its scenarios/ are run).")],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A pack folder (its scenarios/ are run).")
+    ],
     scenarios: Annotated[
-        Path | None, typer.Option("--scenarios", help="A scenario file or folder to run instead.")
+        Path | None,
+        typer.Option(
+            "--scenarios", metavar="PATH", help="A scenario file or folder to run instead."
+        ),
     ] = None,
 ) -> None:
     """Run a pack's scenario files; exit 1 if any scenario fails."""
@@ -169,12 +184,14 @@ def test_pack(
         raise typer.Exit(EXIT_REFUSED)
 
 
-@packs_app.command("new")
+@packs_app.command("new", cls=PlainCommand)
 @reports_errors
 def new_pack(
-    name: Annotated[str, typer.Argument(help="The pack's name: lower-case, digits and _.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The pack's name: lower-case, digits and _.")
+    ],
     directory: Annotated[
-        Path, typer.Option("--dir", help="Where to create caseledger-pack-NAME.")
+        Path, typer.Option("--dir", metavar="DIR", help="Where to create caseledger-pack-NAME.")
     ] = Path("."),
 ) -> None:
     """Scaffold an installable pack that passes its own tests."""
@@ -183,7 +200,7 @@ def new_pack(
               "`pip install -e .` installs it")  # fmt: skip
 
 
-@packs_app.command("schema")
+@packs_app.command("schema", cls=PlainCommand)
 def pack_schema() -> None:
     """Print the JSON Schema of pack.toml (as JSON)."""
     schema = PackData.model_json_schema(by_alias=True)

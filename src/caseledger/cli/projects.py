@@ -8,8 +8,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from caseledger.cli.common import open_ledger, out, parse_as_of, reports_errors
-from caseledger.cli.supervision import STYLE, AsJson, AsOf, print_account, print_json
+from caseledger.cli.common import (
+    AsOf,
+    PlainCommand,
+    PlainGroup,
+    open_ledger,
+    out,
+    parse_as_of,
+    reports_errors,
+)
+from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
+from caseledger.cli.supervision import STYLE, AsJson, print_account, print_json
 from caseledger.judging.project import ProjectEvaluation
 
 __all__ = ["parallel_app", "projects_table"]
@@ -17,10 +26,11 @@ __all__ = ["parallel_app", "projects_table"]
 parallel_app = typer.Typer(
     help="Parallel-approval projects (并联审批): their overall deadlines, lights and stages.",
     no_args_is_help=True,
+    cls=PlainGroup,
 )
 
 
-@parallel_app.command("list")
+@parallel_app.command("list", cls=PlainCommand)
 @reports_errors
 def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = False) -> None:
     """Every project registered by the moment, worst first."""
@@ -33,7 +43,7 @@ def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = Fals
     out.print(projects_table(evaluations, moment.date().isoformat()))
 
 
-@parallel_app.command("status")
+@parallel_app.command("status", cls=PlainCommand)
 @reports_errors
 def project_status(
     ctx: typer.Context,
@@ -50,23 +60,24 @@ def project_status(
 
 def projects_table(evaluations: list[ProjectEvaluation], day: str) -> Table:
     """The projects as a table, worst first."""
-    table = Table(title=f"parallel-approval projects 并联审批 as of {day}")
-    for column in ("light", "project", "title", "kind", "lead", "status", "stages done",
-                   "deadline", "left", "cases red"):  # fmt: skip
-        table.add_column(column, overflow="fold")
+    table = new_table(
+        f"parallel-approval projects 并联审批 as of {day}",
+        [("light /\nstatus", TEXT), ("project /\nkind", ID), ("title", TEXT), ("lead", TEXT),
+         ("deadline /\nleft", ID), ("stages\ndone", NUMBER), ("cases\nred", NUMBER)],
+    )  # fmt: skip
     for e in evaluations:
         done = sum(1 for s in e.stages if s.completed_on)
         red = sum(1 for c in e.cases if c.light is not None and c.light.value == "red")
+        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
+        light = Text(short_light(e.light.zh), style=STYLE[e.light])
+        light.append("\n" + e.status.zh)
         table.add_row(
-            Text(e.light.zh, style=STYLE[e.light]),
-            e.project_no,
+            light,
+            f"{e.project_no}\n{e.kind.zh}",
             e.title,
-            e.kind.zh,
             e.lead.code,
-            e.status.zh,
+            f"{e.deadline or '-'}\n{left}",
             f"{done}/{len(e.stages)}",
-            str(e.deadline or "-"),
-            "-" if e.working_days_left is None else str(e.working_days_left),
             f"{red}/{len(e.cases)}",
         )
     return table

@@ -13,7 +13,42 @@ from caseledger.domain.events import STORED_EVENT_TYPES, EventBody
 from caseledger.domain.records import RecordedEvent
 from caseledger.domain.vocabulary import CaseStatus
 
-__all__ = ["case_header", "cases_table", "event_details", "timeline", "verification"]
+__all__ = [
+    "ID",
+    "NUMBER",
+    "TEXT",
+    "case_header",
+    "cases_table",
+    "event_details",
+    "new_table",
+    "short_light",
+    "timeline",
+    "verification",
+]
+
+ID, NUMBER, TEXT = "id", "number", "text"
+"""Kinds of column. An ID column (case numbers, item codes, windows, dates, codes) is
+never wrapped, so an identifier stays whole on one line; a NUMBER column neither; a TEXT
+column (names, titles, Chinese labels) takes what width is left and wraps, at a space where
+it can, else between characters. Tables are laid out so that at 80 columns the ID and
+NUMBER columns fit whole: where a row needs two identifiers they share a cell, one a line."""
+
+
+def new_table(title: str, columns: Iterable[tuple[str, str]]) -> Table:
+    """A table of ``(header, kind)`` columns (see :data:`ID`)."""
+    table = Table(title=title)
+    for header, kind in columns:
+        if kind == TEXT:
+            table.add_column(header, overflow="fold")
+        else:
+            table.add_column(header, no_wrap=True, justify="right" if kind == NUMBER else "left")
+    return table
+
+
+def short_light(zh: str) -> str:
+    """The light's name without its gloss: 红灯（超时/违规） -> 红灯."""
+    return zh.split("（", 1)[0]
+
 
 _STATUS_STYLE = {
     CaseStatus.APPROVED: "green",
@@ -28,8 +63,8 @@ def _status(status: CaseStatus) -> Text:
     return Text(status.label, style=_STATUS_STYLE.get(status, ""))
 
 
-def event_details(body: EventBody) -> str:
-    """A one-line summary of an event's fields."""
+def event_details(body: EventBody, *, separator: str = "; ") -> str:
+    """A summary of an event's fields, ``key: value`` joined by ``separator``."""
     fields = body.model_dump(mode="json", exclude={"type"}, exclude_none=True)
     parts = []
     for key, value in fields.items():
@@ -39,8 +74,8 @@ def event_details(body: EventBody) -> str:
             value = value.get("name") or value.get("code") or value.get("number") or value
         elif isinstance(value, list):
             value = ", ".join(str(v.get("name", v) if isinstance(v, dict) else v) for v in value)
-        parts.append(f"{key}={value}")
-    return "; ".join(parts)
+        parts.append(f"{key}: {value}")
+    return separator.join(parts)
 
 
 def case_header(case: Case) -> Table:
@@ -60,50 +95,47 @@ def case_header(case: Case) -> Table:
 
 
 def timeline(events: Iterable[RecordedEvent]) -> Table:
-    table = Table(title="timeline", show_lines=False)
-    table.add_column("v", justify="right")
-    table.add_column("at")
-    table.add_column("event")
-    table.add_column("by")
-    table.add_column("details", overflow="fold")
+    """A case's events: version, time, what happened and by whom, and each field a line."""
+    table = new_table(
+        "timeline", [("v", NUMBER), ("at", ID), ("event / by", TEXT), ("details", TEXT)]
+    )
     for event in events:
         actor = event.actor
         table.add_row(
             str(event.version),
             event.at.strftime("%Y-%m-%d %H:%M"),
-            f"{STORED_EVENT_TYPES[event.type].zh} {event.type}",
-            f"{actor.person} {actor.role}",
-            event_details(event.event),
+            f"{STORED_EVENT_TYPES[event.type].zh} {event.type}\nby {actor.person} {actor.role}",
+            event_details(event.event, separator="\n"),
         )
     return table
 
 
-def cases_table(cases: Iterable[Case], *, title: str = "cases") -> Table:
-    table = Table(title=title)
-    table.add_column("case", no_wrap=True)
-    table.add_column("status")
-    table.add_column("item")
-    table.add_column("kind")
-    table.add_column("events", justify="right")
-    table.add_column("last event")
+def cases_table(cases: Iterable[Case], *, title: str = "cases", received: bool = False) -> Table:
+    """Cases with their status and kind, item, number of events and the time of their last
+    event (or, with ``received``, of their first)."""
+    columns = [("case", ID), ("status / kind", TEXT), ("item", ID), ("events", NUMBER),
+               ("received" if received else "last\nevent", ID)]  # fmt: skip
+    table = new_table(title, columns)
     for case in cases:
+        moment = case.events[0].at if received and case.events else case.last_at
+        status = Text(case.status.zh, style=_STATUS_STYLE.get(case.status, ""))
+        status.append("\n" + (case.case_kind.zh if case.case_kind else "-"))
         table.add_row(
             case.case_no,
-            Text(case.status.zh, style=_STATUS_STYLE.get(case.status, "")),
+            status,
             case.item_code or "-",
-            case.case_kind.zh if case.case_kind else "-",
             str(case.version),
-            case.last_at.strftime("%Y-%m-%d %H:%M") if case.last_at else "-",
+            moment.strftime("%Y-%m-%d %H:%M") if moment else "-",
         )
     return table
 
 
 def verification(report: VerificationReport) -> Text:
     if report.ok:
-        return Text(
-            f"verified: {report.events} events in {report.cases} cases, every chain intact",
-            style="green",
-        )
+        counted = f"{report.events} events in {report.cases - report.projects} cases"
+        if report.projects:
+            counted += f" and {report.projects} projects"
+        return Text(f"verified: {counted}, every chain intact", style="green")
     lines = [f"TAMPERING DETECTED in {len(report.breaks)} case(s):"]
     lines += [f"  {b}" for b in report.breaks]
     return Text("\n".join(lines), style="bold red")

@@ -13,11 +13,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from caseledger.cli.common import err, open_ledger, out, parse_as_of, reports_errors
+from caseledger.cli.common import AsOf, err, open_ledger, out, parse_as_of, reports_errors
+from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
+from caseledger.domain.vocabulary import CaseStatus
 from caseledger.judging.evaluation import CaseEvaluation
 from caseledger.judging.judgement import Light
 from caseledger.judging.project import ProjectEvaluation
-from caseledger.ledger import CaseLedger
 from caseledger.readmodels.reports import GROUPINGS, Board, Grouping, ScoreRow, StatRow
 
 __all__ = [
@@ -34,10 +35,6 @@ __all__ = [
     "status_command",
 ]
 
-AsOf = Annotated[
-    str | None,
-    typer.Option("--as-of", help="A date (its end, +08:00) or an ISO time; default: now."),
-]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
 
@@ -45,10 +42,6 @@ STYLE = {Light.RED: "bold red", Light.YELLOW: "yellow", Light.GREEN: "green"}
 def print_json(data: object) -> None:
     """Print ``data`` as indented JSON."""
     sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
-
-
-def _open(ctx: typer.Context) -> CaseLedger:
-    return open_ledger(ctx)
 
 
 @reports_errors
@@ -60,7 +53,7 @@ def status_command(
 ) -> None:
     """A case's deadlines, light, violations and sanctions as of a moment, and why."""
     moment = parse_as_of(as_of)
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         evaluation = ledger.evaluate(case_no, moment)
     print_account(evaluation, as_json=as_json)
 
@@ -79,15 +72,19 @@ def print_account(evaluation: CaseEvaluation | ProjectEvaluation, *, as_json: bo
 def board_command(
     ctx: typer.Context,
     as_of: AsOf = None,
-    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
-    window: Annotated[str | None, typer.Option(help="Only this window.")] = None,
-    item: Annotated[str | None, typer.Option(help="Only this item code.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cases.")] = None,
+    department: Annotated[
+        str | None, typer.Option(metavar="DEPT", help="Only this department.")
+    ] = None,
+    window: Annotated[str | None, typer.Option(metavar="WINDOW", help="Only this window.")] = None,
+    item: Annotated[str | None, typer.Option(metavar="CODE", help="Only this item code.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="At most this many cases.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Every open case that is yellow or red, worst first."""
     moment = parse_as_of(as_of)
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         day = moment.date()
         result = ledger.board(day, department=department, window=window, item=item, limit=limit)
     if as_json:
@@ -97,32 +94,38 @@ def board_command(
 
 
 def board_table(result: Board) -> Table:
-    """The board as a table, worst first."""
+    """The board as a table, worst first; each cell pairs what belongs together (case and
+    item, department and window, deadline and days left) so identifiers fit whole."""
     entries = result.entries
     shown = "" if len(entries) == result.red + result.yellow else f", {len(entries)} shown"
-    table = Table(
-        title=f"supervision board 电子监察 as of {result.as_of}: {result.red} red, "
-        f"{result.yellow} yellow{shown}"
+    columns = [("light /\nstatus", TEXT), ("case /\nitem", ID), ("dept. /\nwindow", TEXT),
+               ("deadline /\nleft", ID), ("violations", ID)]  # fmt: skip
+    table = new_table(
+        f"supervision board 电子监察 as of {result.as_of}: {result.red} red, "
+        f"{result.yellow} yellow{shown}",
+        columns,
     )
-    for column in ("light", "case", "status", "item", "department", "window", "deadline",
-                   "left", "violations"):  # fmt: skip
-        table.add_column(column, overflow="fold")
     for e in entries:
-        left = "-" if e.working_days_left is None else str(e.working_days_left)
+        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
         if e.paused:
-            left += " (paused)"
+            left += ", paused"
+        light = Text(short_light(e.light.zh), style=STYLE[e.light])
+        light.append("\n" + _status_label(e.status))
         table.add_row(
-            Text(e.light.zh, style=STYLE[e.light]),
-            e.case_no,
-            e.status,
-            e.item_code or "-",
-            e.department or "-",
-            e.window or "-",
-            str(e.deadline or "-") + (" *" if e.provisional else ""),
-            left,
-            ", ".join(e.violations) or "-",
+            light,
+            f"{e.case_no}\n{e.item_code or '-'}",
+            f"{e.department or '-'}\n{e.window or '-'}",
+            str(e.deadline or "-") + (" *" if e.provisional else "") + "\n" + left,
+            "\n".join(e.violations) or "-",
         )
     return table
+
+
+def _status_label(status: str) -> str:
+    try:
+        return CaseStatus(status).zh
+    except ValueError:
+        return status
 
 
 @reports_errors
@@ -130,7 +133,10 @@ def stats_command(
     ctx: typer.Context,
     as_of: AsOf = None,
     by: Annotated[
-        str, typer.Option(help="Group by department, window, item, month, quarter or pack.")
+        str,
+        typer.Option(
+            metavar="KEY", help="Group by department, window, item, month, quarter or pack."
+        ),
     ] = "department",
     as_json: AsJson = False,
 ) -> None:
@@ -139,7 +145,7 @@ def stats_command(
         raise typer.BadParameter(f"use one of {', '.join(GROUPINGS)}", param_hint="--by")
     moment = parse_as_of(as_of)
     grouping: Grouping = by  # type: ignore[assignment]
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         rows = ledger.statistics(moment.date(), by=grouping)
         scores = ledger.scores(moment.date(), by="window" if by == "window" else "department")
     if as_json:
@@ -157,26 +163,36 @@ def stats_command(
 
 
 def stats_tables(rows: list[StatRow], scores: list[ScoreRow], by: str, day: dt.date) -> list[Table]:
-    """The statistics, and the sanctions roll-up when there are sanctions."""
-    table = Table(title=f"statistics by {by} as of {day}")
-    for column in (by, "received 收件", "finished 办结", "on time", "early 提前", "early rate",
-                   "overdue 超时", "open", "avg working days", "rated 评价",
-                   "good 好评率"):  # fmt: skip
-        table.add_column(column, overflow="fold")
+    """The statistics (volumes, then timeliness and ratings: two tables, so that each fits
+    80 columns), and the sanctions roll-up when there are sanctions."""
+    key = ID if by in ("window", "item", "month", "quarter", "pack") else TEXT
+    volumes = new_table(
+        f"statistics by {by} as of {day}",
+        [(by, key), ("received\n收件", NUMBER), ("finished\n办结", NUMBER), ("open", NUMBER),
+         ("overdue\n超时", NUMBER), ("average\nworking\ndays", NUMBER)],
+    )  # fmt: skip
+    quality = new_table(
+        f"timeliness and ratings by {by} as of {day}",
+        [(by, key), ("on\ntime", NUMBER), ("early\n提前", NUMBER), ("early\nrate", NUMBER),
+         ("rated\n评价", NUMBER), ("good\n好评率", NUMBER)],
+    )  # fmt: skip
     for r in rows:
         rate = "-" if r.early_rate is None else f"{r.early_rate:.1%}"
         good = "-" if r.good_rating_rate is None else f"{r.good_rating_rate:.1%}"
-        table.add_row(r.key, str(r.received), str(r.finished), str(r.on_time), str(r.early), rate,
-                      str(r.overdue), str(r.open), str(r.average_working_days or "-"),
-                      str(r.rated), good)  # fmt: skip
-    tables = [table]
+        volumes.add_row(r.key, str(r.received), str(r.finished), str(r.open), str(r.overdue),
+                        str(r.average_working_days or "-"))  # fmt: skip
+        quality.add_row(r.key, str(r.on_time), str(r.early), rate, str(r.rated), good)
+    tables = [volumes, quality]
     if scores:
-        sanctions = Table(title="sanctions 问责与扣分")
-        for column in ("unit", "pack", "sanctions", "points off", "score", "rectifications due"):
-            sanctions.add_column(column, overflow="fold")
+        sanctions = new_table(
+            "sanctions 问责与扣分",
+            [("unit", TEXT), ("pack", ID), ("sanctions", NUMBER), ("points\noff", NUMBER),
+             ("score", NUMBER), ("rectifications\ndue", ID)],
+        )  # fmt: skip
         for s in scores:
-            due = "; ".join(
-                f"{c} by {d}" if d else f"{c} (no period set)" for c, d, _ in s.rectifications_due
+            due = "\n".join(
+                f"{c}\n  by {d}" if d else f"{c}\n  (no period set)"
+                for c, d, _ in s.rectifications_due
             )
             sanctions.add_row(s.key, s.rule_pack, str(s.sanctions), str(s.points_off),
                               "-" if s.score is None else str(s.score), due or "-")  # fmt: skip
@@ -194,11 +210,12 @@ def project_command(
         bool, typer.Option(help="Keep them up to date as events are recorded (Ctrl-C stops).")
     ] = False,
     seconds: Annotated[
-        float | None, typer.Option(min=0, help="With --follow: stop after this many seconds.")
+        float | None,
+        typer.Option(min=0, metavar="S", help="With --follow: stop after this many seconds."),
     ] = None,
 ) -> None:
     """Bring the read models up to date with the event log (rebuild them, or follow it)."""
-    with _open(ctx) as ledger:
+    with open_ledger(ctx) as ledger:
         started = time.perf_counter()
         if follow:
             stop = threading.Event()

@@ -9,24 +9,138 @@ Each line is a JSON object of the form of :class:`~caseledger.domain.records.Com
 
 A line with ``project_no`` instead of ``case_no`` is an event of a parallel-approval
 project (:class:`~caseledger.domain.records.ProjectCommand`). Blank lines and lines
-starting with ``#`` are skipped. Export (``show --json``) writes
-recorded events: the same fields plus ``version``, ``recorded_at``, ``prev_hash`` and
-``hash``.
+starting with ``#`` are skipped. A key may appear only once in an object (JSON would let
+the last one silently win): a line repeating one is refused, naming the key.
+
+Export (``show --json``) writes recorded events: the same fields plus ``version``,
+``recorded_at``, ``prev_hash`` and ``hash``. Such a line is read back as the command that
+recorded it: its four recorded fields must be well formed, and are then left to the ledger
+it is recorded into, which gives the event its own place, time of recording and hash. So an
+export recorded into a fresh ledger gives the same case (the same commands, business times,
+actors and events), and into the ledger it came from records nothing (already recorded).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
-from caseledger.domain.records import Command, ProjectCommand, RecordedEvent, parse_command
+from caseledger.domain.records import (
+    Command,
+    Moment,
+    ProjectCommand,
+    RecordedEvent,
+    parse_command,
+)
+from caseledger.domain.values import Frozen
 from caseledger.errors import BatchItemError, BatchRejected
 from caseledger.ledger import problems_of
 
-__all__ = ["ParsedLine", "dump_events", "parse_lines", "read_commands"]
+__all__ = [
+    "EXPORT_FIELDS",
+    "DuplicateKey",
+    "ExportFields",
+    "ParsedLine",
+    "dump_commands",
+    "dump_events",
+    "loads_unique",
+    "parse_lines",
+    "read_commands",
+]
+
+
+class ExportFields(Frozen):
+    """The fields an export adds to a command line: where the event stood in the ledger it
+    was exported from. Checked for form when read back, then left to the ledger."""
+
+    version: int = Field(ge=1, description="Export only: the event's place in its case.")
+    recorded_at: Moment = Field(description="Export only: when the ledger recorded it.")
+    prev_hash: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="Export only: the previous event's hash."
+    )
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="Export only: the event's hash.")
+
+
+EXPORT_FIELDS = tuple(ExportFields.model_fields)
+EXPORT_FIELDS_SET = frozenset(EXPORT_FIELDS)
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names a key twice; ``path`` is where (``event.channel``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"duplicate key {path.rsplit('.', 1)[-1]!r}: each key may appear once in an "
+            "object (JSON would silently keep the last); remove one"
+        )
+
+
+_KEY_END = re.compile(rb'"\s*:')
+
+
+def _key_count(value: dict[str, Any] | list[Any]) -> int:
+    """How many keys the objects in ``value`` hold, nested ones included."""
+    count = 0
+    if type(value) is dict:
+        count = len(value)
+        items: Iterable[Any] = value.values()
+    else:
+        items = value
+    for item in items:
+        if type(item) is dict or type(item) is list:
+            count += _key_count(item)
+    return count
+
+
+class _Pairs(list[tuple[str, Any]]):
+    pass
+
+
+def _first_duplicate(value: Any, path: str = "") -> str | None:
+    if isinstance(value, _Pairs):
+        seen: set[str] = set()
+        for key, item in value:
+            where = f"{path}.{key}" if path else key
+            if key in seen:
+                return where
+            seen.add(key)
+            found = _first_duplicate(item, where)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _first_duplicate(item, path)
+            if found:
+                return found
+    return None
+
+
+def loads_unique(text: bytes) -> Any:
+    """``orjson.loads(text)``, refusing an object that repeats a key (:class:`DuplicateKey`).
+
+    Fast: every key of a JSON text ends in a ``"`` followed by ``:``, so when the parsed
+    objects hold as many keys as the text has such marks, none was repeated; only when a
+    string value itself holds ``":`` (or a key repeats) is the text parsed again, slowly,
+    to find the repeated key."""
+    data = orjson.loads(text)
+    if type(data) is not dict and type(data) is not list:
+        return data
+    if _key_count(data) == len(_KEY_END.findall(text)):
+        return data
+    try:
+        found = _first_duplicate(json.loads(text, object_pairs_hook=_Pairs))
+    except ValueError:  # what orjson read, json should too; if not, orjson's reading stands
+        return data
+    if found is not None:
+        raise DuplicateKey(found)
+    return data
 
 
 @dataclass(frozen=True)
@@ -41,26 +155,44 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
     """Each line's command, or its errors (one per bad field), in order."""
     for line_no, raw in enumerate(lines, start=1):
         try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            text = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+            text.decode("utf-8")
         except UnicodeDecodeError as error:
             yield BatchItemError(line_no, "", f"not UTF-8 ({error.reason} at byte {error.start})")
             continue
+        except UnicodeEncodeError as error:
+            yield BatchItemError(line_no, "", f"not UTF-8 ({error.reason} at {error.start})")
+            continue
         text = text.strip()
-        if not text or text.startswith("#"):
+        if not text or text.startswith(b"#"):
             continue
         try:
-            data = orjson.loads(text)
+            data = loads_unique(text)
         except orjson.JSONDecodeError as error:
             yield BatchItemError(line_no, "", f"not valid JSON: {error}")
+            continue
+        except DuplicateKey as error:
+            yield BatchItemError(line_no, error.path, str(error))
             continue
         if not isinstance(data, dict):
             yield BatchItemError(line_no, "", "a line must be a JSON object")
             continue
+        problems: list[tuple[str, str]] = []
+        if not EXPORT_FIELDS_SET.isdisjoint(data):
+            exported = {k: data.pop(k) for k in EXPORT_FIELDS if k in data}
+            try:
+                ExportFields.model_validate_json(orjson.dumps(exported), strict=True)
+            except ValidationError as error:
+                problems = problems_of(error)
         try:
-            yield ParsedLine(line_no, parse_command(data))
+            command = parse_command(data)
         except ValidationError as error:
-            for path, message in problems_of(error):
+            problems += problems_of(error)
+        if problems:
+            for path, message in problems:
                 yield BatchItemError(line_no, path, message)
+            continue
+        yield ParsedLine(line_no, command)
 
 
 def read_commands(lines: Iterable[str | bytes], *, source: str) -> list[ParsedLine]:
@@ -75,6 +207,17 @@ def read_commands(lines: Iterable[str | bytes], *, source: str) -> list[ParsedLi
     if errors:
         raise BatchRejected(errors, source=source)
     return parsed
+
+
+def dump_commands(commands: Iterable[Command | ProjectCommand]) -> bytes:
+    """Commands as JSON Lines, the interchange format that ``record`` reads (times with
+    their offsets as given)."""
+    lines = []
+    for command in commands:
+        data = command.model_dump(mode="json")
+        data["at"] = command.at.isoformat()
+        lines.append(orjson.dumps(data) + b"\n")
+    return b"".join(lines)
 
 
 def dump_events(events: Iterable[RecordedEvent]) -> bytes:

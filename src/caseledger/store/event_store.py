@@ -29,7 +29,7 @@ from caseledger.domain.project import Project
 from caseledger.domain.records import PROJECT_PREFIX, RecordedEvent, project_stream
 from caseledger.domain.stream import EventStream
 from caseledger.domain.streams import stream_kind
-from caseledger.errors import ConcurrencyConflict, StoreError
+from caseledger.errors import ConcurrencyConflict, LedgerNotFound, StoreError
 from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
@@ -305,8 +305,12 @@ def _select(store: CaseStore, statement: str, params: tuple[Any, ...], what: str
     return rows
 
 
-def open_store(location: LedgerLocation) -> CaseStore:
-    """Open (creating tables if needed) the store at ``location``."""
+def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
+    """Open (creating tables if needed) the store at ``location``. A missing SQLite file is
+    created readable by its owner only (its -wal and -shm then follow its mode), or with
+    ``create`` false refused with :class:`LedgerNotFound`."""
+    if location.backend == "sqlite":
+        _sqlite_file(location, create=create)
     if location.backend == "postgresql" and location.schema:
         _create_schema(location)
     for attempt in range(5):
@@ -320,6 +324,21 @@ def open_store(location: LedgerLocation) -> CaseStore:
                 continue
             raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
     raise AssertionError("unreachable")
+
+
+def _sqlite_file(location: LedgerLocation, *, create: bool) -> None:
+    path = location.env["SQLITE_DBNAME"]
+    if path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    if not create:
+        raise LedgerNotFound(path)
+    try:  # an empty file is an empty SQLite database: made here, it gets our mode
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise StoreError(f"cannot create ledger {path!r}: {error.strerror}") from error
+    os.chmod(path, 0o600)  # whatever the umask
 
 
 def _create_schema(location: LedgerLocation) -> None:

@@ -1,0 +1,91 @@
+"""``caseledger cases``: which cases to list (filters and paging) and each one's JSON line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from caseledger.domain.case import Case
+from caseledger.ledger import CaseLedger
+
+__all__ = ["CaseFilter", "case_summary", "department_of", "received_order", "select_cases"]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a listed case must match; None matches anything."""
+
+    status: str | None = None
+    """The status's value (``approved``) or its Chinese term (``准予许可``)."""
+    pack: str | None = None
+    department: str | None = None
+    item: str | None = None
+
+    def matches(self, case: Case) -> bool:
+        if self.status is not None and self.status not in (case.status.value, case.status.zh):
+            return False
+        if self.pack is not None and case.rule_pack != self.pack:
+            return False
+        if self.department is not None and department_of(case) != self.department:
+            return False
+        return self.item is None or case.item_code == self.item
+
+    @property
+    def empty(self) -> bool:
+        return self == CaseFilter()
+
+
+def department_of(case: Case) -> str | None:
+    """The department that received the case (the actor of its first event)."""
+    return case.events[0].actor.department if case.events else None
+
+
+def received_order(case: Case) -> tuple[dt.datetime, str]:
+    """Sort key: when the case was received (business time), then its number."""
+    first = case.events[0].at.astimezone(dt.UTC) if case.events else dt.datetime.max
+    return first.replace(tzinfo=None), case.case_no
+
+
+def select_cases(
+    ledger: CaseLedger, wanted: CaseFilter, *, offset: int = 0, limit: int | None = None
+) -> Iterator[Case]:
+    """The cases matching ``wanted`` in the order they were first recorded, skipping the
+    first ``offset`` matches and stopping after ``limit``. Without a filter only the cases
+    of the page are read."""
+    numbers = ledger.case_numbers()
+    if wanted.empty:
+        end = None if limit is None else offset + limit
+        for case_no in numbers[offset:end]:
+            yield ledger.case(case_no)
+        return
+    skipped = given = 0
+    for case_no in numbers:
+        if limit is not None and given >= limit:
+            return
+        case = ledger.case(case_no)
+        if not wanted.matches(case):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        given += 1
+        yield case
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    """One line of ``cases --json``."""
+    first = case.events[0] if case.events else None
+    return {
+        "case_no": case.case_no,
+        "status": case.status.value,
+        "item_code": case.item_code,
+        "case_kind": case.case_kind.value if case.case_kind else None,
+        "rule_pack": case.rule_pack,
+        "department": department_of(case),
+        "received_at": first.at.isoformat() if first else None,
+        "last_at": case.last_at.isoformat() if case.last_at else None,
+        "version": case.version,
+        "hash": case.last_hash,
+    }
