@@ -80,7 +80,11 @@ def _private_imports(path: Path) -> list[str]:
             and node.module != own
             and node.module.startswith("caseledger")
         ):
-            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+            found += [
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")  # dunders are public
+            ]
     return found
 
 

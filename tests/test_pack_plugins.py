@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import importlib.metadata
 import sqlite3
@@ -261,15 +260,3 @@ def test_testing_a_folder_sets_aside_another_pack_of_its_name(tmp_path: Path) ->
     assert pack.item("NEW-1", dt.date(2026, 3, 2)) is not None
     assert pack.item("OLD-1", dt.date(2026, 3, 2)) is None
     assert "harbour_town" not in registry.broken
-
-
-def test_no_module_imports_another_modules_private_names() -> None:
-    package = Path(__file__).parent.parent / "src" / "caseledger"
-    found = []
-    for path in package.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("caseledger"):
-                private = [a.name for a in node.names if a.name.startswith("_")]
-                if private:
-                    found.append(f"{path.relative_to(package)}: {node.module} {private}")
-    assert found == []

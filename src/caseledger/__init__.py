@@ -17,8 +17,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from caseledger.audit.chains import ChainBreak, VerificationReport
     from caseledger.audit.seal import CaseHead, Seal, load_seal
-    from caseledger.audit.verify import ChainBreak, VerificationReport
     from caseledger.calendar import CalendarDay, WorkingCalendar
     from caseledger.domain.case import Case
     from caseledger.domain.events import (
@@ -120,7 +120,7 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "caseledger.audit.seal": ("CaseHead", "Seal", "load_seal"),
-    "caseledger.audit.verify": ("ChainBreak", "VerificationReport"),
+    "caseledger.audit.chains": ("ChainBreak", "VerificationReport"),
     "caseledger.calendar": ("CalendarDay", "WorkingCalendar"),
     "caseledger.domain.case": ("Case",),
     "caseledger.domain.events": (

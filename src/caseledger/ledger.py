@@ -23,8 +23,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
+from caseledger.audit.chains import VerificationReport
 from caseledger.audit.seal import Seal, take_seal
-from caseledger.audit.verify import VerificationReport, verify_store
+from caseledger.audit.verify import verify_store
 from caseledger.domain.case import Case
 from caseledger.domain.events import Accepted, CaseLinked, ProjectRegistered
 from caseledger.domain.moments import happened_by

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from caseledger.audit.verify import scan_chains
+from caseledger.audit.chains import scan_chains
 from caseledger.domain.chain import canonical_json
 from caseledger.errors import SealError
 

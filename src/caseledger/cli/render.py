@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from rich.table import Table
 from rich.text import Text
 
-from caseledger.audit.verify import VerificationReport
+from caseledger.audit.chains import VerificationReport
 from caseledger.domain.case import Case
 from caseledger.domain.events import STORED_EVENT_TYPES, EventBody
 from caseledger.domain.records import RecordedEvent

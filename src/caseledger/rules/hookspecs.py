@@ -20,6 +20,8 @@ Example (``my_pack/__init__.py``)::
 
 from __future__ import annotations
 
+from dataclasses import InitVar, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -27,16 +29,35 @@ import pluggy
 if TYPE_CHECKING:
     from caseledger.rules.model import PackHeader
     from caseledger.rules.pack import RulePack
-    from caseledger.rules.registry import PackSource
 
 __all__ = [
     "PROJECT",
+    "PackSource",
     "caseledger_check_pack",
     "caseledger_items",
     "caseledger_rulepack",
     "hookimpl",
     "hookspec",
 ]
+
+
+@dataclass(frozen=True)
+class PackSource:
+    """Where a plug-in's pack is: its ``pack.toml``. Its scenario files are always the
+    ``scenarios/`` folder beside it, where ``caseledger packs test`` and the pytest plugin
+    look; ``scenarios`` is accepted only to name that folder, as packs written before did
+    (the bundled packs among them, whose source is part of their content hash)."""
+
+    path: Path
+    scenarios: InitVar[Path | None] = None
+
+    def __post_init__(self, scenarios: Path | None) -> None:
+        if scenarios is not None and Path(scenarios) != Path(self.path).parent / "scenarios":
+            raise ValueError(
+                f"scenarios {scenarios} is not the scenarios folder beside {self.path}: "
+                "scenario files are found there only (move them, and give the path alone)"
+            )
+
 
 PROJECT = "caseledger"
 hookspec = pluggy.HookspecMarker(PROJECT)

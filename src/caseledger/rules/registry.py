@@ -38,7 +38,7 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -53,6 +53,7 @@ from caseledger.errors import (
     UnknownRulePack,
 )
 from caseledger.rules import hookspecs
+from caseledger.rules.hookspecs import PackSource
 from caseledger.rules.loader import read_pack_file
 from caseledger.rules.model import PackData
 from caseledger.rules.pack import RulePack
@@ -72,24 +73,6 @@ ENTRY_POINT_GROUP = "caseledger.rulepacks"
 CODE_FILES = ("hooks.py", "__init__.py")
 """The files of a pack folder that hold its hooks, run when the pack is loaded (the first
 found of them)."""
-
-
-@dataclass(frozen=True)
-class PackSource:
-    """Where a plug-in's pack is: its ``pack.toml``. Its scenario files are always the
-    ``scenarios/`` folder beside it, where ``caseledger packs test`` and the pytest plugin
-    look; ``scenarios`` is accepted only to name that folder, as packs written before did
-    (the bundled packs among them, whose source is part of their content hash)."""
-
-    path: Path
-    scenarios: InitVar[Path | None] = None
-
-    def __post_init__(self, scenarios: Path | None) -> None:
-        if scenarios is not None and Path(scenarios) != Path(self.path).parent / "scenarios":
-            raise ValueError(
-                f"scenarios {scenarios} is not the scenarios folder beside {self.path}: "
-                "scenario files are found there only (move them, and give the path alone)"
-            )
 
 
 @dataclass(frozen=True, eq=False)
