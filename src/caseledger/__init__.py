@@ -7,12 +7,13 @@ and verify the chains.
 
 The names are imported when first used (PEP 562), so importing ``caseledger`` (or the pytest
 plugin, ``caseledger.testing.plugin``) costs almost nothing; type checkers and IDEs read them
-from the imports under ``TYPE_CHECKING`` below, which name the same modules as ``_EXPORTS``
-(a test keeps the two alike).
+from the imports under ``TYPE_CHECKING`` below, and so does ``__getattr__``: they are the one
+list of where each public name comes from (a test checks they name exactly ``__all__``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -118,115 +119,6 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_EXPORTS: dict[str, tuple[str, ...]] = {
-    "caseledger.audit.seal": ("CaseHead", "Seal", "load_seal"),
-    "caseledger.audit.chains": ("ChainBreak", "VerificationReport"),
-    "caseledger.calendar": ("CalendarDay", "WorkingCalendar"),
-    "caseledger.domain.case": ("Case",),
-    "caseledger.domain.events": (
-        "EVENT_TYPES",
-        "PROJECT_EVENT_TYPES",
-        "Accepted",
-        "ApplicationWithdrawn",
-        "Approved",
-        "CaseLinked",
-        "CertificateIssued",
-        "ClockResumed",
-        "ClockSuspended",
-        "ComplaintFiled",
-        "ComplaintResolved",
-        "DecisionAltered",
-        "Denied",
-        "DocumentsRequested",
-        "DocumentsSupplemented",
-        "Escalated",
-        "EventBody",
-        "Extended",
-        "NotAccepted",
-        "ProjectCompleted",
-        "ProjectRegistered",
-        "ProjectStageCompleted",
-        "ProjectWithdrawn",
-        "Received",
-        "ServiceRated",
-        "StageCompleted",
-        "Transferred",
-    ),
-    "caseledger.domain.project": ("Project",),
-    "caseledger.domain.records": ("Command", "ProjectCommand", "RecordedEvent"),
-    "caseledger.domain.values": (
-        "Actor",
-        "MissingDocument",
-        "Party",
-        "ProjectStage",
-        "WrittenNotice",
-    ),
-    "caseledger.domain.vocabulary": (
-        "CaseKind",
-        "CaseStatus",
-        "Channel",
-        "ComplaintOutcome",
-        "DecisionAlteration",
-        "DocumentRequestMode",
-        "EscalationTarget",
-        "PartyKind",
-        "ProjectKind",
-        "ProjectStatus",
-        "RatingSource",
-        "Satisfaction",
-        "Stage",
-        "SuspensionReason",
-    ),
-    "caseledger.errors": (
-        "BatchItemError",
-        "BatchRejected",
-        "CalendarRangeError",
-        "CaseAlreadyExists",
-        "CaseLedgerError",
-        "CaseNotFound",
-        "CommandIdReused",
-        "ConcurrencyConflict",
-        "IllegalTransition",
-        "InvalidCommand",
-        "LedgerNotFound",
-        "LedgerURLError",
-        "PackCodeNotAllowed",
-        "PackError",
-        "PackParameterMissing",
-        "PackProblem",
-        "ProjectNotFound",
-        "SealError",
-        "StoreError",
-        "UnknownItem",
-        "UnknownRulePack",
-    ),
-    "caseledger.judging.clock": ("ClockReport",),
-    "caseledger.judging.evaluation": ("CaseEvaluation",),
-    "caseledger.judging.judgement": ("Finding", "Light", "SanctionDue"),
-    "caseledger.judging.project": ("LinkedCase", "ProjectEvaluation", "StageState"),
-    "caseledger.ledger": ("BatchResult", "CaseLedger", "RecordResult"),
-    "caseledger.readmodels.projection": ("BoardProjection",),
-    "caseledger.readmodels.reports": ("Board", "BoardEntry", "ScoreRow", "StatRow"),
-    "caseledger.rules": ("PackRegistry", "PackSource", "RulePack", "hookimpl"),
-    "caseledger.rules.model": (
-        "CaseKindRule",
-        "ClockRule",
-        "ItemVersion",
-        "LimitRule",
-        "PromiseCutRule",
-        "SanctionKind",
-        "SanctionRule",
-        "ScopeRule",
-        "ThresholdRule",
-        "Version",
-        "Violation",
-    ),
-    "caseledger.rules.pack": ("PackIdentity", "Parameter", "Resolved"),
-    "caseledger.store.event_store": ("CaseStore",),
-}
-"""Where each public name is defined: the module imported the first time the name is used."""
-
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "EVENT_TYPES",
@@ -349,7 +241,7 @@ __all__ = [
 if not TYPE_CHECKING:  # (a module __getattr__ would make every misspelt name Any to mypy)
 
     def __getattr__(name: str) -> Any:
-        module = _MODULE_OF.get(name)
+        module = _exports().get(name)
         if module is not None:
             value = getattr(importlib.import_module(module), name)
             if isinstance(value, type) and not value.__doc__:
@@ -363,6 +255,27 @@ if not TYPE_CHECKING:  # (a module __getattr__ would make every misspelt name An
                 if error.name != f"{__name__}.{name}":
                     raise
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    @functools.cache
+    def _exports() -> dict[str, str]:
+        """Each public name's module, read once from the imports under ``TYPE_CHECKING``
+        above: the one list of where the names come from, for type checkers and for
+        ``__getattr__`` alike."""
+        import ast
+        from pathlib import Path
+
+        tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+        guarded = next(
+            node
+            for node in tree.body
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        )
+        return {
+            alias.name: node.module
+            for node in guarded.body
+            if isinstance(node, ast.ImportFrom) and node.module
+            for alias in node.names
+        }
 
     def __dir__() -> list[str]:
         return sorted({*globals(), *__all__})
