@@ -14,7 +14,7 @@ from typing import Protocol, TypeVar
 
 from caseledger.errors import InvalidCommand
 
-__all__ = ["CHINA_TIME", "aware", "happened_by", "instant"]
+__all__ = ["CHINA_TIME", "aware", "end_of_day", "happened_by", "instant"]
 
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 """China Standard Time, UTC+08:00: the zone in which the command line reads a date or a time
@@ -29,6 +29,12 @@ def aware(moment: dt.datetime, what: str = "as_of") -> dt.datetime:
             [(what, f"{moment.isoformat()} has no UTC offset; give an aware moment, e.g. +08:00")]
         )
     return moment
+
+
+def end_of_day(day: dt.date, zone: dt.tzinfo = CHINA_TIME) -> dt.datetime:
+    """The moment a day's board, statistics and status are judged at: 23:59:59 in ``zone``
+    (the command line reads a date given alone so)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone)
 
 
 def instant(moment: dt.datetime) -> dt.datetime:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from caseledger.domain.records import is_project_stream
 from caseledger.errors import StoreError
 from caseledger.judging.evaluation import pack_for
 from caseledger.judging.facts import Decoder, Fact, facts_of
-from caseledger.judging.rows import BoardRow, case_row
+from caseledger.judging.rows import BoardRow, case_rows
 from caseledger.readmodels.parallel import block_results_in_processes
 from caseledger.readmodels.sqlite import SQLiteBoardRecorder
 from caseledger.readmodels.tables import UPSTREAM, BoardRecorder, BoardWriting
@@ -99,7 +100,7 @@ class BoardProjection:
                     facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
                 facts += facts_of(case_no, [(n.originator_version, n.topic, n.state)], decode)
                 touched[case_no] = None
-            rows = [self._row(case_no, cache[case_no], packs) for case_no in touched]
+            rows = [r for case_no in touched for r in self._rows(case_no, cache[case_no], packs)]
             try:
                 self.recorder.write(rows, Tracking(UPSTREAM, notifications[-1].id))
             except IntegrityError:
@@ -157,12 +158,13 @@ class BoardProjection:
                 applied = self.store.event_count(position)  # while the workers start
                 # written as they come: the rows of the first cases while the workers judge
                 # the next ones (when the database can be read while it is written)
-                self.recorder.replace(rows if fork else list(rows), tracking)
+                segments = itertools.chain.from_iterable(rows)
+                self.recorder.replace(segments if fork else list(segments), tracking)
             return applied
 
     def _judge_block(
         self, numbers: Sequence[str], reader: SpanReader, upto: int, packs: dict[str, RulePack]
-    ) -> list[BoardRow]:
+    ) -> list[list[BoardRow]]:
         """The rows of the cases ``numbers`` (consecutive in the store's order), from one read
         of their events."""
         stored: dict[str, list[LogRow]] = {}
@@ -179,12 +181,12 @@ class BoardProjection:
 
     def _judge_stored(
         self, stored: list[LogRow], packs: dict[str, RulePack], decode: Decoder
-    ) -> BoardRow:
-        """The row of one case from its stored events (``decode``: the store's decoder, got
+    ) -> list[BoardRow]:
+        """The rows of one case from its stored events (``decode``: the store's decoder, got
         once for many cases)."""
         case_no = stored[0][1]
         facts = facts_of(case_no, [(row[2], row[3], row[4]) for row in stored], decode)
-        return self._row(case_no, facts, packs)
+        return self._rows(case_no, facts, packs)
 
     def _earlier_facts(self, case_no: str, version: int) -> list[Fact]:
         if version == 1:
@@ -192,12 +194,12 @@ class BoardProjection:
         rows = self.store.stream_rows(case_no)[: version - 1]
         return facts_of(case_no, rows, self.store.decoder)
 
-    def _row(
+    def _rows(
         self, case_no: str, facts: list[Fact], packs: dict[str, RulePack] | None = None
-    ) -> BoardRow:
-        """The row of the case (:func:`case_row`) under its pack; ``packs``: the packs already
-        got, by name (a rebuild gets each once)."""
-        return case_row(case_no, facts, self._pack(facts, packs))
+    ) -> list[BoardRow]:
+        """The rows of the case's segments (:func:`case_rows`) under its pack; ``packs``: the
+        packs already got, by name (a rebuild gets each once)."""
+        return case_rows(case_no, facts, lambda known: self._pack(known, packs))
 
     def _pack(self, facts: list[Fact], packs: dict[str, RulePack] | None) -> RulePack:
         """The pack of the case (:func:`pack_for`), through ``packs`` when given."""
@@ -231,10 +233,12 @@ class BoardProjection:
         return self.recorder.query(statement, params or {})
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every row, by case number (for tests and audits of the read model)."""
-        return self.query(f"SELECT * FROM {self.table} ORDER BY case_no")
+        """Every row (each segment of each case), by case number and day (for tests and
+        audits of the read model)."""
+        return self.query(f"SELECT * FROM {self.table} ORDER BY case_no, seg_from")
 
     def sanction_rows(self) -> list[dict[str, Any]]:
         return self.query(
-            f"SELECT * FROM {self.sanctions_table} ORDER BY case_no, day, violation, rule"
+            f"SELECT * FROM {self.sanctions_table} "
+            "ORDER BY case_no, seg_from, day, violation, rule, sanction"
         )

@@ -8,9 +8,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
+from caseledger.calendar import WorkingCalendar
 from caseledger.domain.vocabulary import Satisfaction
 from caseledger.judging.judgement import Light
 from caseledger.readmodels.projection import BoardProjection
+from caseledger.readmodels.tables import CURRENT, PAST
 
 __all__ = [
     "GROUPINGS",
@@ -48,7 +50,7 @@ def _day(ordinal: int | None) -> dt.date | None:
 
 @dataclass(frozen=True)
 class BoardEntry:
-    """One yellow or red open case."""
+    """One yellow or red case under supervision on the board's day."""
 
     case_no: str
     light: Light
@@ -57,8 +59,10 @@ class BoardEntry:
     case_kind: str | None
     department: str | None
     window: str | None
+    deadline_kind: str | None
+    """Which deadline decides the light: ``statutory``, ``promised`` or ``certificate``."""
     deadline: dt.date | None
-    """While paused: the deadline as it stood when the clock stopped (it moves each day)."""
+    """That deadline on the board's day (a pause moves it day by day)."""
     working_days_left: int | None
     violations: list[str]
     paused: bool
@@ -92,8 +96,12 @@ class Board:
 
 _SELECT = (
     "SELECT case_no, status, item_code, case_kind, department, window_code, deadline, "
-    "deadline_wd, paused_left, violations, paused, provisional, rule_pack FROM {table} "
+    "deadline_kind, deadline_wd, started_from, paused_left, findings, paused, provisional, "
+    "rule_pack, red_from FROM {table} "
 )
+
+_VALID = "seg_from <= {t}"
+"""A segment answers for a day from its own day (and, if it ended, up to its end)."""
 
 
 def board(
@@ -106,10 +114,13 @@ def board(
     limit: int | None = None,
 ) -> Board:
     """Every case under supervision (open, or approved with its certificate owed) that is
-    yellow or red on ``as_of`` (at most ``limit``), worst first:
-    red before yellow, the longest red first, then the nearest deadline. Red and yellow are
-    read from two partial indexes of open cases (on the day each turns red and yellow), so
-    the query never evaluates a case."""
+    yellow or red on ``as_of`` (at most ``limit``), worst first: red before yellow, the
+    longest red first, then the nearest deadline. Each case is read from the segment of its
+    history that answers for ``as_of`` (what its events up to that day bring), through
+    partial indexes: those of the segments that have not ended (today's board) and of those
+    that ended on or after ``as_of`` (a past day's). The query never evaluates a case, and
+    gives what ``evaluate(case, end of as_of)`` gives (:func:`~caseledger.judging.
+    supervision.watch_of`)."""
     p = projection.p
     params: dict[str, Any] = {"t": as_of.toordinal()}
     filters = []
@@ -117,45 +128,48 @@ def board(
         if value is not None:
             filters.append(f" AND {column} = {p(column)}")
             params[column] = value
-    where = "".join(filters)
+    t = p("t")
+    valid = _VALID.format(t=t) + "".join(filters)
+    current = f"WHERE {CURRENT} AND {valid}"
+    past = f"WHERE {PAST} AND seg_to >= {t} AND {valid}"
+    red = f" AND red_from <= {t}"
+    yellow = f" AND yellow_from <= {t} AND (red_from IS NULL OR red_from > {t})"
     table = projection.table
-    red_where = f"WHERE watched_until IS NULL AND red_from <= {p('t')}{where}"
-    yellow_where = (
-        f"WHERE watched_until IS NULL AND yellow_from <= {p('t')} "
-        f"AND (red_from IS NULL OR red_from > {p('t')}){where}"
-    )
     counts = projection.query(
-        f"SELECT (SELECT COUNT(*) FROM {table} {red_where}) AS red, "
-        f"(SELECT COUNT(*) FROM {table} {yellow_where}) AS yellow",
+        f"SELECT (SELECT COUNT(*) FROM {table} {current}{red}) AS red, "
+        f"(SELECT COUNT(*) FROM {table} {past}{red}) AS past_red, "
+        f"(SELECT COUNT(*) FROM {table} {current}{yellow}) AS yellow, "
+        f"(SELECT COUNT(*) FROM {table} {past}{yellow}) AS past_yellow",
         params,
     )[0]
-    red_count, yellow_count = int(counts["red"]), int(counts["yellow"])
+    red_count = int(counts["red"]) + int(counts["past_red"])
+    yellow_count = int(counts["yellow"]) + int(counts["past_yellow"])
     select = _SELECT.format(table=table)
     cut = "" if limit is None else f" LIMIT {int(limit)}"
-    rows = [
-        (Light.RED, row)
-        for row in projection.query(
-            f"{select}{red_where} ORDER BY red_from, deadline, case_no{cut}", params
-        )
-    ]
+    order = f" ORDER BY red_from, deadline, case_no{cut}"
+    reds = _merged(
+        [projection.query(f"{select}{where}{red}{order}", params) for where in (current, past)],
+        key=lambda row: (row["red_from"], row["deadline"] or 0, row["case_no"]),
+    )
+    rows = [(Light.RED, row) for row in reds[:limit]]
     room = None if limit is None else max(0, limit - len(rows))
     if room is None or room > 0:
         cut = "" if room is None else f" LIMIT {room}"
-        rows += [
-            (Light.YELLOW, row)
-            for row in projection.query(
-                f"{select}{yellow_where} ORDER BY deadline, case_no{cut}", params
-            )
-        ]
-    today: dict[str, int] = {}
+        yellows = _merged(
+            [
+                projection.query(f"{select}{where}{yellow} ORDER BY deadline, case_no{cut}", params)
+                for where in (current, past)
+            ],
+            key=lambda row: (row["deadline"] or 0, row["case_no"]),
+        )
+        rows += [(Light.YELLOW, row) for row in yellows[:room]]
+    calendars: dict[str, WorkingCalendar] = {}
     entries = []
     for light, row in rows:
         pack = row["rule_pack"]
-        if pack not in today:
-            today[pack] = projection.packs.get(pack).calendar.working_day_index(as_of)
-        left = None if row["deadline_wd"] is None else row["deadline_wd"] - today[pack]
-        if row["paused"]:
-            left = row["paused_left"]  # the clock is stopped: what was left when it stopped
+        if pack not in calendars:
+            calendars[pack] = projection.packs.get(pack).calendar
+        deadline, left = _deadline_on(row, as_of, calendars[pack])
         entries.append(
             BoardEntry(
                 case_no=row["case_no"],
@@ -165,15 +179,47 @@ def board(
                 case_kind=row["case_kind"],
                 department=row["department"],
                 window=row["window_code"],
-                deadline=_day(row["deadline"]),
+                deadline_kind=row["deadline_kind"] if deadline else None,
+                deadline=deadline,
                 working_days_left=left,
-                violations=[v for v in (row["violations"] or "").split(",") if v],
+                violations=_violations_by(row["findings"], params["t"]),
                 paused=bool(row["paused"]),
                 provisional=bool(row["provisional"]),
                 rule_pack=pack,
             )
         )
     return Board(as_of, red_count, yellow_count, entries)
+
+
+def _merged(parts: list[list[dict[str, Any]]], key: Any) -> list[dict[str, Any]]:
+    """The rows of ``parts`` (each already in order) in one order."""
+    rows = [row for part in parts for row in part]
+    return rows if len(parts[1]) == 0 else sorted(rows, key=key)
+
+
+def _deadline_on(
+    row: dict[str, Any], day: dt.date, calendar: WorkingCalendar
+) -> tuple[dt.date | None, int | None]:
+    """The deadline a row's case is watched for on ``day``, and the working days left to it:
+    none before its clock starts; while a pause holds it, the day that keeps the working days
+    left when the clock stopped."""
+    started = row["started_from"]
+    if row["deadline"] is None or started is None or started > day.toordinal():
+        return None, None
+    if row["paused_left"] is not None:
+        left = int(row["paused_left"])
+        return calendar.add_working_days(day, left).value, left
+    return _day(row["deadline"]), int(row["deadline_wd"]) - calendar.working_day_index(day)
+
+
+def _violations_by(findings: str | None, day: int) -> list[str]:
+    """The kinds of the findings (``day:violation`` pairs) that had appeared by ``day``."""
+    kinds = set()
+    for item in (findings or "").split(","):
+        on, _, violation = item.partition(":")
+        if violation and int(on) <= day:
+            kinds.add(violation)
+    return sorted(kinds)
 
 
 @dataclass(frozen=True)
@@ -222,26 +268,31 @@ def statistics(
     by: Grouping = "department",
     since: dt.date | None = None,
 ) -> list[StatRow]:
-    """Statistics of the cases received up to ``as_of`` (and from ``since``), by ``by``."""
+    """Statistics of the cases received up to ``as_of`` (and from ``since``), by ``by``,
+    each case as it stood at the end of ``as_of`` (the segment of its history that answers
+    for that day): a finished case counts as on time only if it has no overtime finding by
+    then, as :func:`~caseledger.judging.supervision.watch_of` says."""
     p = projection.p
     key = _KEYS[by]
     params: dict[str, Any] = {"t": as_of.toordinal(), "s": (since or dt.date.min).toordinal()}
     t = p("t")
-    done = f"(decided_on IS NOT NULL AND decided_on <= {t})"
-    still_open = f"(closed_on IS NULL OR closed_on > {t})"
+    done = "decided_on IS NOT NULL"
+    late = f"(overtime_from IS NOT NULL AND overtime_from <= {t})"
+    on_time = f"{done} AND NOT {late}"
     statement = (
         f"SELECT COALESCE({key}, '-') AS key, COUNT(*) AS received, "
         f"SUM(CASE WHEN {done} THEN 1 ELSE 0 END) AS finished, "
-        f"SUM(CASE WHEN {done} AND on_time = 1 THEN 1 ELSE 0 END) AS on_time, "
-        f"SUM(CASE WHEN {done} AND early = 1 THEN 1 ELSE 0 END) AS early, "
-        f"SUM(CASE WHEN ({done} AND on_time = 0) OR ({still_open} AND deadline < {t}) "
-        "THEN 1 ELSE 0 END) AS overdue, "
-        f"SUM(CASE WHEN {still_open} THEN 1 ELSE 0 END) AS open, "
+        f"SUM(CASE WHEN {on_time} THEN 1 ELSE 0 END) AS on_time, "
+        f"SUM(CASE WHEN {on_time} AND decided_on < decision_deadline THEN 1 ELSE 0 END) "
+        "AS early, "
+        f"SUM(CASE WHEN {late} THEN 1 ELSE 0 END) AS overdue, "
+        "SUM(CASE WHEN closed_on IS NULL THEN 1 ELSE 0 END) AS open, "
         f"AVG(CASE WHEN {done} THEN working_days_used END) AS average, "
         "SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS rated, "
         f"SUM(CASE WHEN rating IN ({_GOOD}) THEN 1 ELSE 0 END) AS rated_good "
         f"FROM {projection.table} "
-        f"WHERE received_on <= {t} AND received_on >= {p('s')} "
+        f"WHERE {_VALID.format(t=t)} AND (seg_to IS NULL OR seg_to >= {t}) "
+        f"AND received_on >= {p('s')} "
         f"GROUP BY COALESCE({key}, '-') ORDER BY key"
     )
     return [
@@ -286,14 +337,17 @@ class ScoreRow:
 def scores(
     projection: BoardProjection, as_of: dt.date, *, by: Literal["department", "window"]
 ) -> list[ScoreRow]:
-    """Sanctions found up to ``as_of``, per department or window (and pack)."""
+    """Sanctions found up to ``as_of``, per department or window (and pack): those of each
+    case's segment that answers for ``as_of``."""
     p = projection.p
     key = _KEYS[by]
+    t = p("t")
     statement = (
         f"SELECT COALESCE(s.{key}, '-') AS key, b.rule_pack AS rule_pack, s.case_no, s.sanction, "
         f"s.label, s.points, s.due FROM {projection.sanctions_table} s "
-        f"JOIN {projection.table} b ON b.case_no = s.case_no "
-        f"WHERE s.day <= {p('t')} ORDER BY key, b.rule_pack, s.case_no, s.day, s.rule"
+        f"JOIN {projection.table} b ON b.case_no = s.case_no AND b.seg_from = s.seg_from "
+        f"WHERE s.seg_from <= {t} AND (s.seg_to IS NULL OR s.seg_to >= {t}) AND s.day <= {t} "
+        "ORDER BY key, b.rule_pack, s.case_no, s.day, s.rule"
     )
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in projection.query(statement, {"t": as_of.toordinal()}):

@@ -17,13 +17,26 @@ from caseledger.judging.rows import (
     SanctionValues,
 )
 
-__all__ = ["BOARD_SCHEMA", "UPSTREAM", "BoardRecorder", "BoardTables", "BoardWriting"]
+__all__ = [
+    "BOARD_SCHEMA",
+    "CURRENT",
+    "PAST",
+    "UPSTREAM",
+    "BoardRecorder",
+    "BoardTables",
+    "BoardWriting",
+]
 
-BOARD_SCHEMA = 4
+BOARD_SCHEMA = 5
 """The version of the board tables; a new version gets new tables and replays the log."""
 UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
 """The tracking key of the board: the upstream application and the board's version."""
 
+
+CURRENT = "watched = 1 AND seg_to IS NULL"
+"""The rows of today's board: segments under supervision that answer for every day from theirs."""
+PAST = "watched = 1 AND seg_to IS NOT NULL AND (red_from IS NOT NULL OR yellow_from IS NOT NULL)"
+"""The rows a past day's board may also need: ended segments under supervision that alert."""
 
 _BATCH = 1000
 """How many rows a write sends to the database at once."""
@@ -39,34 +52,37 @@ class BoardTables:
         self.param = param
         q = positional  # writes pass tuples: positional parameters are the fastest
         names = ", ".join(COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_no")
         self.insert = f"INSERT INTO {self.board} ({names}) VALUES ({', '.join(q for _ in COLUMNS)})"
-        self.upsert = f"{self.insert} ON CONFLICT (case_no) DO UPDATE SET {updates}"
+        self.delete_rows = f"DELETE FROM {self.board} WHERE case_no = {q}"
         self.delete_sanctions = f"DELETE FROM {self.sanctions} WHERE case_no = {q}"
         self.insert_sanction = (
             f"INSERT INTO {self.sanctions} ({', '.join(SANCTION_COLUMNS)}) VALUES "
             f"({', '.join(q for _ in SANCTION_COLUMNS)})"
         )
+        board = self.board
+        key = "case_no, seg_from"
         self.create = [
-            f"CREATE TABLE IF NOT EXISTS {self.board} ({_columns(BoardValues, key='case_no')})",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_red ON {self.board} "
-            "(red_from, deadline, case_no) WHERE watched_until IS NULL",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_yellow ON {self.board} "
-            "(yellow_from, red_from) WHERE watched_until IS NULL",
-            f"CREATE INDEX IF NOT EXISTS {self.board}_received ON {self.board} (received_on)",
+            f"CREATE TABLE IF NOT EXISTS {board} ({_columns(BoardValues)}, PRIMARY KEY ({key}))",
+            # the segments that answer for every day from theirs on: today's board reads these
+            f"CREATE INDEX IF NOT EXISTS {board}_red ON {board} "
+            f"(red_from, deadline, case_no, seg_from) WHERE {CURRENT}",
+            f"CREATE INDEX IF NOT EXISTS {board}_yellow ON {board} "
+            f"(yellow_from, red_from, seg_from) WHERE {CURRENT}",
+            # the segments that ended: a past day's board reads those that had not ended then
+            f"CREATE INDEX IF NOT EXISTS {board}_past ON {board} (seg_to, seg_from) WHERE {PAST}",
             f"CREATE TABLE IF NOT EXISTS {self.sanctions} ({_columns(SanctionValues)})",
             f"CREATE INDEX IF NOT EXISTS {self.sanctions}_case ON {self.sanctions} (case_no)",
         ]
 
 
-def _columns(values: type[tuple[Any, ...]], *, key: str | None = None) -> str:
+def _columns(values: type[tuple[Any, ...]]) -> str:
     """The column definitions of a table whose rows are the named tuple ``values``: TEXT for
-    its ``str`` fields, INTEGER for the others, and ``key`` the primary key."""
+    its ``str`` fields, INTEGER for the others."""
     annotations: dict[str, Any] = values.__annotations__
     columns = []
     for name in values._fields:  # type: ignore[attr-defined]
         sql = "TEXT" if "str" in str(annotations[name]) else "INTEGER"
-        columns.append(f"{name} {sql}" + (" PRIMARY KEY" if name == key else ""))
+        columns.append(f"{name} {sql}")
     return ", ".join(columns)
 
 
@@ -89,15 +105,15 @@ class BoardWriting:
     def _write(
         self, cursor: Any, rows: Iterable[BoardRow], tracking: Tracking, *, fresh: bool = False
     ) -> None:
-        """Write ``rows`` of distinct cases, in their order, a batch at a time (``fresh``:
-        into tables just emptied, so plain inserts)."""
+        """Write ``rows``, every segment of the cases they are of, a batch at a time, in place
+        of those cases' rows (``fresh``: into tables just emptied, so plain inserts)."""
         rows = iter(rows)
         while batch := list(itertools.islice(rows, _BATCH)):
-            cursor.executemany(
-                self.sql.insert if fresh else self.sql.upsert, [r.values for r in batch]
-            )
             if not fresh:
-                cursor.executemany(self.sql.delete_sanctions, [(r.values[0],) for r in batch])
+                cases = [(case_no,) for case_no in dict.fromkeys(r.values.case_no for r in batch)]
+                cursor.executemany(self.sql.delete_rows, cases)
+                cursor.executemany(self.sql.delete_sanctions, cases)
+            cursor.executemany(self.sql.insert, [r.values for r in batch])
             sanctions = [s for r in batch for s in r.sanctions]
             if sanctions:
                 cursor.executemany(self.sql.insert_sanction, sanctions)

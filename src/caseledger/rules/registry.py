@@ -460,9 +460,21 @@ class PackRegistry:
 
 
 def _lives_in(plugin: PackPlugin, folder: Path) -> bool:
-    """Whether ``plugin`` is a module whose file is in ``folder``."""
+    """Whether ``plugin`` is a module whose file is in ``folder``, or the same code: the
+    folder's code files are those of the installed plug-in's folder, byte for byte (a
+    checkout of a pack that is installed from a wheel)."""
     file = getattr(plugin.hooks, "__file__", None)
-    return isinstance(file, str) and Path(file).resolve().parent == folder
+    if not isinstance(file, str):
+        return False
+    installed = Path(file).resolve().parent
+    if installed == folder:
+        return True
+    code = [name for name in CODE_FILES if (folder / name).is_file()]
+    return bool(code) and all(
+        (installed / name).is_file()
+        and (installed / name).read_bytes() == (folder / name).read_bytes()
+        for name in code
+    )
 
 
 def _pack_dirs(directory: Path) -> list[Path]:
