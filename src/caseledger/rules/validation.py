@@ -485,7 +485,7 @@ def _sanctions(pack: RulePack) -> list[PackProblem]:
             continue
         ra, rb = a.rule, b.rule
         assert isinstance(ra, SanctionRule) and isinstance(rb, SanctionRule)
-        if (ra.violation, ra.sanction) == (rb.violation, rb.sanction):
+        if (ra.violation, ra.sanction) == (rb.violation, rb.sanction) and _meet_findings(ra, rb):
             problems.append(
                 _problem(
                     pack,
@@ -496,6 +496,14 @@ def _sanctions(pack: RulePack) -> list[PackProblem]:
                 )
             )
     return problems
+
+
+def _meet_findings(a: SanctionRule, b: SanctionRule) -> bool:
+    """Whether some finding is covered by both rules (their acts and missed deadlines meet;
+    an empty list covers every one)."""
+    acts = not a.acts or not b.acts or bool(set(a.acts) & set(b.acts))
+    limits = not a.limits or not b.limits or bool(set(a.limits) & set(b.limits))
+    return acts and limits
 
 
 def _calendar(pack: RulePack) -> list[PackProblem]:
