@@ -4,8 +4,9 @@ Every problem names the file and the field, and says how to fix it. What is chec
 versions of one rule that overlap; a rule that exists in a parent pack but is not marked
 ``override = true``, and an ``override`` of a rule that does not exist; clock keys that
 name no event; case kinds that name no limit; transfers (``supersedes``) of scopes that do
-not exist; and two scopes, or two sanction rules, that both claim the same decision on the
-same day (no silent pick). Parameters: a ``"${name}"`` no pack of the lineage declares, a
+not exist; and two scopes that both claim the same decision on the same day, or two sanction
+rules that give the same sanction to the same findings (their ``acts`` and ``limits`` meet)
+on the same day (no silent pick). Parameters: a ``"${name}"`` no pack of the lineage declares, a
 parameter declared but never used, a declaration without a description, and a pack that
 names an inherited parameter without giving its value.
 
