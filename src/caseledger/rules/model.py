@@ -32,7 +32,6 @@ from caseledger.domain.values import ItemCode, Slug
 from caseledger.domain.vocabulary import CaseKind, Stage
 
 __all__ = [
-    "OVERTIME_LIMITS",
     "PARAMETER_REFERENCE",
     "Act",
     "CalendarEntry",
@@ -205,10 +204,6 @@ class Violation(StrEnum):
     EXTENSION_WITHOUT_NOTICE = "extension_without_notice"
     """Art. 42: an extension whose reasons are not told to the applicant (no notice on record)."""
 
-
-OVERTIME_LIMITS = ("statutory", "promised", "certificate")
-"""The deadlines an overtime finding can miss: the statutory one (法定期限, Art. 42/43), the
-item's promise (承诺时限, a local commitment) or the certificate's (Art. 44)."""
 
 Act = Literal["accepted", "not_accepted", "approved", "denied", "extended"]
 """The acts a finding can be about, by the event that records them: an acceptance (受理), a
