@@ -217,6 +217,11 @@ def test_packs_without_parameters_keep_their_content_hash() -> None:
         for version in versions:
             del version["except_items"], version["holder"]["except_departments"]
             del version["holder"]["departments"]
+    for section, added in (("sanctions", ("acts", "limits")), ("limits", ("requires_notice",))):
+        for version in (v for versions in dumped[section].values() for v in versions):
+            for name in added:  # fields added later, left out while they hold their defaults
+                if not version[name]:
+                    del version[name]
     before = hashlib.sha256(canonical_json(dumped))
     before.update(national.hooks_digest.encode())
     assert national.content_hash == before.hexdigest()

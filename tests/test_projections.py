@@ -19,6 +19,8 @@ CST = dt.timezone(dt.timedelta(hours=8))
 D = dt.date
 WINDOW = {"person": "A1", "role": "window_a", "department": "区市场监督管理局", "window": "W3"}
 CHIEF = {"person": "K1", "role": "section_chief", "department": "区市场监督管理局"}
+TOLD = {"number": "延期告知1", "date": "2026-03-02"}
+"""The notice telling the applicant an extension's reasons (Art. 42 requires it)."""
 HEAD = {"person": "H1", "role": "department_head", "department": "区市场监督管理局"}
 
 
@@ -108,7 +110,13 @@ def test_an_extension_moves_the_statutory_deadline_by_exactly_its_working_days(
     story = Story(ledger).received("2026-09-28 09:00")
     story.accepted("2026-09-28 10:00", item="ANY-1", pack="national")
     before = story.at("2026-10-20").clock.statutory_deadline
-    extension = {"type": "extended", "working_days": 10, "approver": HEAD, "reason": "复杂"}
+    extension = {
+        "type": "extended",
+        "working_days": 10,
+        "approver": HEAD,
+        "reason": "复杂",
+        "notice": TOLD,
+    }
     story.on("2026-10-20 10:00", extension, CHIEF)
     after = story.at("2026-10-21")
     assert before == D(2026, 10, 30)  # 20 working days, National Day week off, 9/28 Sunday on
@@ -122,7 +130,13 @@ def test_an_extension_approved_by_someone_without_the_power_is_ultra_vires(
     ledger: CaseLedger,
 ) -> None:
     story = Story(ledger).received("2026-03-02 09:00").accepted("2026-03-02 10:00")
-    extension = {"type": "extended", "working_days": 10, "approver": WINDOW, "reason": "复杂"}
+    extension = {
+        "type": "extended",
+        "working_days": 10,
+        "approver": WINDOW,
+        "reason": "复杂",
+        "notice": TOLD,
+    }
     story.on("2026-03-10 10:00", extension, CHIEF)
     evaluation = story.at("2026-03-10")
     assert kinds(evaluation) == ["ultra_vires"] and evaluation.light is Light.RED
@@ -131,7 +145,13 @@ def test_an_extension_approved_by_someone_without_the_power_is_ultra_vires(
 def test_an_extension_beyond_the_law_is_flagged(ledger: CaseLedger) -> None:
     story = Story(ledger).received("2026-03-02 09:00")
     story.accepted("2026-03-02 10:00", item="ANY-1", pack="national")
-    extension = {"type": "extended", "working_days": 15, "approver": HEAD, "reason": "复杂"}
+    extension = {
+        "type": "extended",
+        "working_days": 15,
+        "approver": HEAD,
+        "reason": "复杂",
+        "notice": TOLD,
+    }
     story.on("2026-03-20 10:00", extension, CHIEF)
     assert kinds(story.at("2026-03-20")) == ["excess_extension"]
 
@@ -345,7 +365,13 @@ def test_an_extension_recorded_after_the_deadline_moves_nothing_and_is_flagged(
 ) -> None:
     story = Story(ledger).received("2026-03-02 09:00")
     story.accepted("2026-03-02 10:00", item="ANY-1", pack="national")
-    extension = {"type": "extended", "working_days": 10, "approver": HEAD, "reason": "复杂"}
+    extension = {
+        "type": "extended",
+        "working_days": 10,
+        "approver": HEAD,
+        "reason": "复杂",
+        "notice": TOLD,
+    }
     story.on("2026-04-02 10:00", extension, CHIEF)
     evaluation = story.at("2026-04-02")
     assert evaluation.clock.statutory_deadline == D(2026, 3, 30)

@@ -13,10 +13,15 @@ How it runs:
   the item if it has one, and the extensions granted; all resolved on the start day.
 - **Pauses.** An event whose pack clock rule says ``pause`` (Art. 45 procedures; missing
   documents, where the pack says so) excludes the working days after its day up to and
-  including the day it ends (resume, or the last missing document supplied). A pause that
-  begins before a deadline moves that deadline by exactly its working days; one still open
-  at ``as_of`` counts up to ``as_of``. ``restart`` starts the limit again from the day the
-  period ends; while it is still open the clock stands, as in a pause.
+  including the day it ends (resume, or the last missing document supplied): its own day is
+  counted, as every event's day is counted to the limit it falls in. A pause that begins on
+  or before a deadline (the deadline is the end of its day, so a pause begun on the deadline
+  day begins within the limit) moves that deadline by exactly its working days; one still
+  open at ``as_of`` counts up to ``as_of``. A pause that begins after a deadline moves
+  nothing: the limit had run out, and Art. 45 takes the time of a procedure out of a limit,
+  it does not give back one already spent; its days are not taken off the days used either.
+  ``restart`` starts the limit again from the day the period ends; while it is still open
+  the clock stands, as in a pause.
 - **As of.** Working days used are counted after the start up to ``as_of`` (or the decision),
   less paused days; left are the working days after ``as_of`` up to the deadline.
 """
@@ -150,11 +155,12 @@ def pushed(
     calendar: WorkingCalendar, base: dt.date, days: int, periods: list[Period]
 ) -> Counted[dt.date]:
     """The day the ``days``-th working day after ``base`` is used up, moved by every pause
-    that starts before it (``periods`` measured, in order)."""
+    that starts on or before it (``periods`` measured, in order): the deadline is the end of
+    its day, so a pause begun that day still stops the clock."""
     counted = calendar.add_working_days(base, days)
     day, provisional = counted.value, counted.provisional
     for period in periods:
-        if period.effect is ClockEffect.PAUSE and base <= period.first < day:
+        if period.effect is ClockEffect.PAUSE and base <= period.first <= day:
             moved = calendar.add_working_days(day, period.working_days)
             day, provisional = moved.value, provisional or moved.provisional
     return Counted(day, provisional)
@@ -495,6 +501,27 @@ class _Run:
                         report.promised_deadline,
                     )
                 )
+        self.late_pauses()
+
+    def late_pauses(self) -> None:
+        """Say of each pause begun after the deadline it would have moved that it moves
+        nothing (Art. 45 leaves out a procedure's time from a limit still running)."""
+        report = self.report
+        deadline = report.deadline
+        if not self.trace or deadline is None:
+            return
+        for period in report.periods:
+            if period.effect is ClockEffect.PAUSE and period.first > deadline:
+                report.steps.append(
+                    Step(
+                        "late pause",
+                        f"{period.why} begins on {period.first}, after the "
+                        f"{report.governing_limit} deadline {deadline}: the limit had run out, "
+                        "so it moves nothing",
+                        period.reference,
+                        period.first,
+                    )
+                )
 
     def timely_extensions(self, base: dt.date, limit: int) -> None:
         """Art. 42: an extension is decided within the limit it extends. One recorded after
@@ -556,10 +583,11 @@ class _Run:
             return
         base = report.limit_base or report.started_on
         end = max(report.decided_on or report.closed_on or report.as_of, base)
+        deadline = report.deadline
         excluded = sum(
             p.working_days
             for p in report.periods
-            if p.effect is ClockEffect.PAUSE and p.first >= base
+            if p.effect is ClockEffect.PAUSE and base <= p.first <= deadline
         )
         report.working_days_used = max(0, self.count(base, end) - excluded)
         if report.open:

@@ -41,10 +41,36 @@ VIOLATION_ZH = {
     Violation.NO_REASON_GIVEN: "未说明理由",
     Violation.INACTION: "不作为",
     Violation.EXCESS_EXTENSION: "超期延长",
+    Violation.EXTENSION_WITHOUT_NOTICE: "延长期限未告知理由",
 }
 
 
 OUTSIDE_SYSTEM_REFERENCE = "行政许可法 第三十二条第二款（受理或不予受理应当出具书面凭证）"
+
+ACT_ZH = {
+    "accepted": "受理",
+    "not_accepted": "不予受理",
+    "approved": "准予许可",
+    "denied": "不予许可",
+    "extended": "延长期限",
+}
+"""The acts a finding can be about (:data:`caseledger.rules.model.Act`), by their event."""
+
+_POWERS_ARTICLE = (
+    "行政许可法 第二十二条（行政许可由具有行政许可权的行政机关在其法定职权范围内实施）"
+)
+ULTRA_VIRES_REFERENCES = {
+    "accepted": f"{_POWERS_ARTICLE}；第三十二条第一款第（五）项"
+    "（申请事项属于本行政机关职权范围……应当受理）",
+    "not_accepted": f"{_POWERS_ARTICLE}；第三十二条第一款（行政机关对申请人提出的行政许可申请，"
+    "应当根据下列情况分别作出处理）",
+    "approved": "行政许可法 第七十四条第（一）项：超越法定职权作出准予行政许可决定的",
+    "denied": f"{_POWERS_ARTICLE}；第三十八条第二款（行政机关依法作出不予行政许可的书面决定）",
+    "extended": "行政许可法 第四十二条第一款：经本行政机关负责人批准，可以延长十日；"
+    "第二款：经本级人民政府负责人批准，可以延长十五日",
+}
+"""What covers each ultra-vires act: Art. 74(1) names only the approval; the other acts are
+outside the powers Art. 22, 32, 38 and 42 give, without a sanction of their own in Chapter 7."""
 
 
 class Light(StrEnum):
@@ -76,6 +102,10 @@ class Finding:
     department: str
     window: str | None
     version: int | None = None
+    act: str | None = None
+    """The act it is about, by its event type (``approved``, ``extended``...), if one."""
+    limit: str | None = None
+    """For overtime: the deadline missed (``statutory``, ``promised``, ``certificate``)."""
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return reduced(self)  # pickles and copies alike when compiled (frozen.py)
@@ -94,6 +124,8 @@ class Finding:
             "department": self.department,
             "window": self.window,
             "version": self.version,
+            "act": self.act,
+            "limit": self.limit,
         }
 
 
@@ -179,6 +211,7 @@ def find_violations(
         finder.outside_system(fact)
         finder.ultra_vires(fact)
         finder.pause_without_notice(fact)
+        finder.extension_without_notice(fact)
     finder.excess_extensions()
     finder.overtime()
     found = finder.found
@@ -204,17 +237,28 @@ class _Finder:
         self.notice_reference = f"{notice.pack}: {notice.reference}" if notice else ""
 
     def held(
-        self, violation: Violation, day: dt.date, detail: str, ref: str, version: int | None
+        self,
+        violation: Violation,
+        day: dt.date,
+        detail: str,
+        ref: str,
+        version: int | None,
+        act: str | None = None,
+        limit: str | None = None,
     ) -> None:
         """A finding against whoever held the case on ``day``."""
         department, window = self.holder.on(day)
-        self.found.append(Finding(violation, day, detail, ref, department, window, version))
+        self.found.append(
+            Finding(violation, day, detail, ref, department, window, version, act, limit)
+        )
 
-    def acted(self, violation: Violation, fact: Fact, detail: str, ref: str) -> None:
+    def acted(
+        self, violation: Violation, fact: Fact, detail: str, ref: str, act: str | None = None
+    ) -> None:
         """A finding against whoever recorded ``fact``, on its day."""
         day = self.days[fact.version]
         self.found.append(
-            Finding(violation, day, detail, ref, fact.department, fact.window, fact.version)
+            Finding(violation, day, detail, ref, fact.department, fact.window, fact.version, act)
         )
 
     def before_acceptance(self, fact: Fact) -> bool:
@@ -307,12 +351,14 @@ class _Finder:
             Finding(
                 Violation.ULTRA_VIRES,
                 day,
-                f"{fact.type} by {person} ({role}, {department}) outside "
+                f"{ACT_ZH[fact.type]} ({fact.type}) by {person} ({role}, {department}) outside "
                 f"every scope allowed to {decision.value} on {day}",
+                f"{ULTRA_VIRES_REFERENCES[fact.type]}; "
                 f"{self.pack.name}: authorisation scopes in force on {day}",
                 department,
                 window,
                 fact.version,
+                fact.type,
             )
         )
 
@@ -330,6 +376,27 @@ class _Finder:
                 fact,
                 f"{fact.get('reason')} suspension without the written notice",
                 f"{rule.pack}: {rule.reference}",
+            )
+
+    def extension_without_notice(self, fact: Fact) -> None:
+        """Art. 42: an extension whose limit rule requires the reasons told to the applicant,
+        recorded without the notice that tells them."""
+        if fact.type != "extended" or fact.get("notice"):
+            return
+        kind = self.clock.case_kind
+        if kind is None:
+            return
+        # the extension limit the clock used (the start day's), as for pauses
+        on = self.clock.started_on or self.days[fact.version]
+        rule = self.pack.extension_limit(kind, on)
+        if rule is not None and rule.rule.requires_notice:
+            self.acted(
+                Violation.EXTENSION_WITHOUT_NOTICE,
+                fact,
+                f"+{fact.get('working_days')} working days extended without the notice "
+                "telling the applicant the reasons",
+                f"{rule.pack}: {rule.reference}",
+                "extended",
             )
 
     def excess_extensions(self) -> None:
@@ -361,21 +428,29 @@ class _Finder:
         statutory = clock.statutory_deadline
         after = deadline + dt.timedelta(days=1)
         limit = f"{pack.name}: {which} limit"
+
+        def missed(day: dt.date) -> str:
+            """The worst deadline missed by ``day``: the law's before the promise."""
+            return "statutory" if statutory is not None and day > statutory else which
+
         if clock.decided_on is not None and clock.decided_on > deadline:
             also = ""
             if which == "promised" and statutory and clock.decided_on > statutory:
                 also = " and the statutory one"
             detail = f"decided on {clock.decided_on}, after the {which} deadline {deadline}{also}"
-            self.held(Violation.OVERTIME, after, detail, limit, None)
+            self.held(
+                Violation.OVERTIME, after, detail, limit, None, clock.decision,
+                missed(clock.decided_on),
+            )  # fmt: skip
         elif clock.closed_on is not None and clock.closed_on > deadline:
             detail = (
                 f"closed on {clock.closed_on} without a decision, past the {which} deadline "
                 f"{deadline}"
             )
-            self.held(Violation.OVERTIME, after, detail, limit, None)
+            self.held(Violation.OVERTIME, after, detail, limit, None, None, missed(clock.closed_on))
         elif clock.open and clock.as_of > deadline:
             detail = f"still open on {clock.as_of}, past the {which} deadline {deadline}"
-            self.held(Violation.OVERTIME, after, detail, limit, None)
+            self.held(Violation.OVERTIME, after, detail, limit, None, None, missed(clock.as_of))
         due = clock.certificate_due
         ended = clock.decision_ended_on
         if due is None or (ended is not None and ended <= due):
@@ -389,6 +464,8 @@ class _Finder:
                 f"certificate {when}, after its deadline {due}",
                 "行政许可法 第四十四条",
                 None,
+                None,
+                "certificate",
             )
 
 
@@ -398,6 +475,8 @@ def sanctions_for(findings: list[Finding], pack: RulePack) -> list[SanctionDue]:
     for finding in findings:
         for rule in pack.sanction_rules(finding.violation, finding.day):
             r = rule.rule
+            if not r.covers(finding.act, finding.limit):
+                continue
             due = None
             if r.due_working_days is not None:
                 due = pack.calendar.add_working_days(finding.day, r.due_working_days).value

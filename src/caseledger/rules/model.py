@@ -33,6 +33,7 @@ from caseledger.domain.vocabulary import CaseKind, Stage
 
 __all__ = [
     "PARAMETER_REFERENCE",
+    "Act",
     "CalendarEntry",
     "CaseKindRule",
     "ClockEffect",
@@ -200,6 +201,13 @@ class Violation(StrEnum):
     """不作为: no acceptance, refusal or notice within the Art. 32 limit after receipt."""
     EXCESS_EXTENSION = "excess_extension"
     """超期延长: extended by more working days than the law allows."""
+    EXTENSION_WITHOUT_NOTICE = "extension_without_notice"
+    """Art. 42: an extension whose reasons are not told to the applicant (no notice on record)."""
+
+
+Act = Literal["accepted", "not_accepted", "approved", "denied", "extended"]
+"""The acts a finding can be about, by the event that records them: an acceptance (受理), a
+refusal to accept (不予受理), an approval (准予许可), a denial (不予许可), an extension (延期)."""
 
 
 class SanctionKind(StrEnum):
@@ -254,6 +262,11 @@ class LimitRule(Version):
 
     working_days: int = Field(ge=0, le=3650)
     label: ChineseLabel
+    requires_notice: bool = Field(
+        default=False,
+        description="For an extension limit: the applicant must be told the reasons (Art. 42); "
+        "an extension recorded without its notice is a violation (extension_without_notice).",
+    )
 
 
 class CaseKindRule(Version):
@@ -382,6 +395,20 @@ class SanctionRule(Version):
     points: int | None = Field(default=None, ge=1, le=1000)
     due_working_days: int | None = Field(default=None, ge=1, le=365)
     light: Literal["yellow", "red"] | None = None
+    acts: list[Act] = Field(
+        default_factory=list,
+        description="Only findings about these acts (an ultra-vires approval, an overtime "
+        "approval...); none: every finding of the violation.",
+    )
+    limits: list[Literal["statutory", "promised", "certificate"]] = Field(
+        default_factory=list,
+        description="Only overtime findings that missed these deadlines (statutory: the law's "
+        "法定期限, as Art. 74(2) says); none: whichever.",
+    )
+
+    def covers(self, act: str | None, limit: str | None) -> bool:
+        """Whether this rule applies to a finding about ``act`` that missed ``limit``."""
+        return (not self.acts or act in self.acts) and (not self.limits or limit in self.limits)
 
     @model_validator(mode="after")
     def _details_fit_the_kind(self) -> SanctionRule:
@@ -389,6 +416,8 @@ class SanctionRule(Version):
             raise ValueError("a points sanction needs 'points'")
         if self.sanction is SanctionKind.LIGHT and self.light is None:
             raise ValueError("a light sanction needs 'light' (yellow or red)")
+        if self.limits and self.violation is not Violation.OVERTIME:
+            raise ValueError("'limits' (the deadlines missed) applies to overtime only")
         return self
 
 

@@ -583,6 +583,12 @@ def _hash_form(data: PackData) -> dict[str, Any]:
     for section in ("parameters", "promise_cuts"):
         if not form.get(section):
             form.pop(section, None)
+    for section, fields in (("sanctions", ("acts", "limits")), ("limits", ("requires_notice",))):
+        for versions in form.get(section, {}).values():
+            for version in versions:
+                for name in fields:
+                    if not version.get(name):
+                        version.pop(name, None)
     for versions in form.get("scopes", {}).values():
         for version in versions:
             if not version.get("except_items"):

@@ -4,8 +4,9 @@ Every problem names the file and the field, and says how to fix it. What is chec
 versions of one rule that overlap; a rule that exists in a parent pack but is not marked
 ``override = true``, and an ``override`` of a rule that does not exist; clock keys that
 name no event; case kinds that name no limit; transfers (``supersedes``) of scopes that do
-not exist; and two scopes, or two sanction rules, that both claim the same decision on the
-same day (no silent pick). Parameters: a ``"${name}"`` no pack of the lineage declares, a
+not exist; and two scopes that both claim the same decision on the same day, or two sanction
+rules that give the same sanction to the same findings (their ``acts`` and ``limits`` meet)
+on the same day (no silent pick). Parameters: a ``"${name}"`` no pack of the lineage declares, a
 parameter declared but never used, a declaration without a description, and a pack that
 names an inherited parameter without giving its value.
 
@@ -485,7 +486,7 @@ def _sanctions(pack: RulePack) -> list[PackProblem]:
             continue
         ra, rb = a.rule, b.rule
         assert isinstance(ra, SanctionRule) and isinstance(rb, SanctionRule)
-        if (ra.violation, ra.sanction) == (rb.violation, rb.sanction):
+        if (ra.violation, ra.sanction) == (rb.violation, rb.sanction) and _meet_findings(ra, rb):
             problems.append(
                 _problem(
                     pack,
@@ -496,6 +497,14 @@ def _sanctions(pack: RulePack) -> list[PackProblem]:
                 )
             )
     return problems
+
+
+def _meet_findings(a: SanctionRule, b: SanctionRule) -> bool:
+    """Whether some finding is covered by both rules (their acts and missed deadlines meet;
+    an empty list covers every one)."""
+    acts = not a.acts or not b.acts or bool(set(a.acts) & set(b.acts))
+    limits = not a.limits or not b.limits or bool(set(a.limits) & set(b.limits))
+    return acts and limits
 
 
 def _calendar(pack: RulePack) -> list[PackProblem]:
