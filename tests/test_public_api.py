@@ -36,8 +36,8 @@ PUBLIC = [
     "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal", "SealError", "ServiceRated",
     "Stage", "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason",
     "ThresholdRule", "Transferred", "UnknownItem", "UnknownRulePack", "VerificationReport",
-    "Version", "Violation", "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl",
-    "load_seal",
+    "Version", "Violation", "Watch", "WorkingCalendar", "WrittenNotice", "__version__",
+    "hookimpl", "load_seal", "watch_of",
 ]  # fmt: skip
 
 

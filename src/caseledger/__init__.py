@@ -97,6 +97,7 @@ if TYPE_CHECKING:
     from caseledger.judging.evaluation import CaseEvaluation
     from caseledger.judging.judgement import Finding, Light, SanctionDue
     from caseledger.judging.project import LinkedCase, ProjectEvaluation, StageState
+    from caseledger.judging.supervision import Watch, watch_of
     from caseledger.ledger import BatchResult, CaseLedger, RecordResult
     from caseledger.readmodels.projection import BoardProjection
     from caseledger.readmodels.reports import Board, BoardEntry, ScoreRow, StatRow
@@ -231,11 +232,13 @@ __all__ = [
     "VerificationReport",
     "Version",
     "Violation",
+    "Watch",
     "WorkingCalendar",
     "WrittenNotice",
     "__version__",
     "hookimpl",
     "load_seal",
+    "watch_of",
 ]
 
 if not TYPE_CHECKING:  # (a module __getattr__ would make every misspelt name Any to mypy)
