@@ -71,6 +71,7 @@ def fill_board(ledger: CaseLedger, cases: int, seed: int = 7, history: int = 2) 
                 deadline=deadline.toordinal(), deadline_wd=calendar.working_day_index(deadline),
                 decision_deadline=deadline.toordinal(),
                 yellow_from=yellow.toordinal(), red_from=red.toordinal(),
+                alert_from=min(yellow, red).toordinal(),
                 paused=0, provisional=0, findings=(
                     f"{red.toordinal()}:ultra_vires" if violated else ""),
                 item_code=f"ITEM-{rng.randint(1, 500):03d}", case_kind="promised",

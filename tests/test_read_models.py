@@ -347,3 +347,17 @@ def test_the_board_agrees_with_evaluations_under_generated_packs_with_thresholds
 def _cases(projection: BoardProjection) -> set[str]:
     """The cases the read model holds rows of (one per segment of each)."""
     return {row["case_no"] for row in projection.rows()}
+
+
+def test_the_board_tables_type_each_column_as_its_schema_says() -> None:
+    """The DDL is made from the row's named tuples; compiled by mypyc, a class-form named
+    tuple would lose its field types (and PostgreSQL would refuse an item code)."""
+    from caseledger.readmodels.tables import BoardTables
+
+    create = BoardTables(":{}", "?").create
+    board, sanctions = create[0], next(s for s in create if "_sanctions (" in s)
+    for column in ("case_no TEXT", "item_code TEXT", "window_code TEXT", "rating TEXT"):
+        assert column in board
+    for column in ("seg_to INTEGER", "deadline INTEGER", "alert_from INTEGER"):
+        assert column in board
+    assert "label TEXT" in sanctions and "due INTEGER" in sanctions

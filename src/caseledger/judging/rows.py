@@ -47,37 +47,42 @@ __all__ = [
 
 # The schema is written in NamedTuple's functional form: its field types stay readable at run
 # time when the module is compiled (the table's DDL is made from them, and mypyc keeps the
-# types of a class-form NamedTuple only as ``type``).
-class BoardValues(NamedTuple):
-    case_no: str
-    seg_from: int
-    seg_to: int | None
-    watched: int
-    status: str
-    received_on: int | None
-    decided_on: int | None
-    closed_on: int | None
-    started_from: int | None
-    deadline_kind: str | None
-    deadline: int | None
-    deadline_wd: int | None
-    paused: int
-    paused_left: int | None
-    yellow_from: int | None
-    red_from: int | None
-    overtime_from: int | None
-    findings: str
-    decision_deadline: int | None
-    working_days_used: int | None
-    provisional: int
-    item_code: str | None
-    case_kind: str | None
-    rule_pack: str
-    pack_hash: str
-    department: str
-    window_code: str | None
-    received_month: str | None
-    rating: str | None
+# types of a class-form NamedTuple only as ``type``; ruff's UP014 would turn it back).
+BoardValues = NamedTuple(  # noqa: UP014 (see above)
+    "BoardValues",
+    [
+        ("case_no", str),
+        ("seg_from", int),
+        ("seg_to", int | None),
+        ("watched", int),
+        ("status", str),
+        ("received_on", int | None),
+        ("decided_on", int | None),
+        ("closed_on", int | None),
+        ("started_from", int | None),
+        ("deadline_kind", str | None),
+        ("deadline", int | None),
+        ("deadline_wd", int | None),
+        ("paused", int),
+        ("paused_left", int | None),
+        ("yellow_from", int | None),
+        ("red_from", int | None),
+        ("alert_from", int | None),
+        ("overtime_from", int | None),
+        ("findings", str),
+        ("decision_deadline", int | None),
+        ("working_days_used", int | None),
+        ("provisional", int),
+        ("item_code", str | None),
+        ("case_kind", str | None),
+        ("rule_pack", str),
+        ("pack_hash", str),
+        ("department", str),
+        ("window_code", str | None),
+        ("received_month", str | None),
+        ("rating", str | None),
+    ],
+)
 
 
 BoardValues.__doc__ = """The board table's columns, in order, with their types: the one definition
@@ -96,25 +101,29 @@ of the board row's schema (the table's DDL and statements are made from it,
   horizon, and its working-day index; while a pause moves it, the day's deadline is the one
   ``paused_left`` working days after the day.
 - ``yellow_from``, ``red_from``, ``overtime_from``: the first day of each (overtime: from
-  then the case counts as overdue).
+  then the case counts as overdue); ``alert_from``: the first day it is yellow or red.
 - ``findings``: every finding as ``day:violation``, by day, comma-separated.
 - ``decision_deadline``: the decision's deadline (promised, else statutory), for early
   completion; ``working_days_used``: of a finished case."""
 
 
-class SanctionValues(NamedTuple):
-    case_no: str
-    seg_from: int
-    seg_to: int | None
-    day: int
-    violation: str
-    rule: str
-    sanction: str
-    label: str | None
-    points: int | None
-    due: int | None
-    department: str
-    window_code: str | None
+SanctionValues = NamedTuple(  # noqa: UP014 (see above)
+    "SanctionValues",
+    [
+        ("case_no", str),
+        ("seg_from", int),
+        ("seg_to", int | None),
+        ("day", int),
+        ("violation", str),
+        ("rule", str),
+        ("sanction", str),
+        ("label", str | None),
+        ("points", int | None),
+        ("due", int | None),
+        ("department", str),
+        ("window_code", str | None),
+    ],
+)
 
 
 SanctionValues.__doc__ = """The columns of the table of sanctions found on the board's cases, in
@@ -259,6 +268,7 @@ def _row(
         paused_left=clock.working_days_left if moving_pause else None,
         yellow_from=_ordinal(min(yellow_days)) if yellow_days else None,
         red_from=_ordinal(min(red_days)) if red_days else None,
+        alert_from=_ordinal(min(yellow_days + red_days)) if yellow_days or red_days else None,
         overtime_from=_ordinal(min(overtime)) if overtime else None,
         findings=",".join(f"{f.day.toordinal()}:{f.violation.value}" for f in findings),
         decision_deadline=_ordinal(clock.deadline),
