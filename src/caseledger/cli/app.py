@@ -47,6 +47,7 @@ from caseledger.cli.supervision import (
     status_command,
 )
 from caseledger.demo import DEMO_LAST_DAY, demo_month
+from caseledger.errors import SealOfAnotherLedger
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
@@ -228,7 +229,12 @@ def verify(
     """Check every case's hash chain; exit 3 naming each broken case and version."""
     sealed = load_seal(seal) if seal is not None else None
     with open_ledger(ctx) as ledger:
-        report = ledger.verify(seal=sealed)
+        try:
+            report = ledger.verify(seal=sealed)
+        except SealOfAnotherLedger as error:  # name the file the user gave
+            raise SealOfAnotherLedger(
+                f"seal {str(seal)!r}", error.sealed_ledger, error.ledger, matching=error.matching
+            ) from None
     if report.ok:
         out.print(render.verification(report))
         return
