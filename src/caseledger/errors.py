@@ -98,6 +98,7 @@ class CaseNotFound(CaseLedgerError, LookupError):
 
     def __init__(self, case_no: str, *, hint: str = "") -> None:
         self.case_no = case_no
+        self.hint = hint
         message = f"case {case_no!r} is not in the ledger"
         if hint:
             message += f"; {hint}"
@@ -109,6 +110,7 @@ class ProjectNotFound(CaseLedgerError, LookupError):
 
     def __init__(self, project_no: str, *, hint: str = "") -> None:
         self.project_no = project_no
+        self.hint = hint
         message = f"project {project_no!r} is not in the ledger"
         if hint:
             message += f"; {hint}"
@@ -410,14 +412,18 @@ class UnknownFilterValue(CaseLedgerError, LookupError):
     that no case in the ledger has: a misspelling, not an empty answer. ``known`` holds the
     values there are, ``near`` the closest to the one given."""
 
-    def __init__(self, option: str, value: str, known: Iterable[str]) -> None:
+    def __init__(
+        self, option: str, value: str, known: Iterable[str], *, vocabulary: str = ""
+    ) -> None:
         self.option = option
         self.value = value
         self.known = sorted(known)
         self.near = _near(value, self.known)
-        listed = ", ".join(self.known[:8]) + (" ..." if len(self.known) > 8 else "")
-        there = f"the ledger's: {listed}" if self.known else "the ledger has none yet"
-        super().__init__(
-            f"{option} {value!r} is unknown: no case in the ledger has it"
-            f"{_did_you_mean(self.near)}; give one of {there}"
-        )
+        shown = self.known if vocabulary else self.known[:8]
+        listed = ", ".join(shown) + (" ..." if len(shown) < len(self.known) else "")
+        why = f"not a {vocabulary}" if vocabulary else "no case in the ledger has it"
+        if vocabulary:
+            there = f"give one of these: {listed}"
+        else:
+            there = f"the ledger has: {listed}" if self.known else "the ledger has no cases yet"
+        super().__init__(f"{option} {value!r} is unknown: {why}{_did_you_mean(self.near)}; {there}")

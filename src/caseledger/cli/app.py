@@ -20,7 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from caseledger import __version__
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
-from caseledger.cli.cases import CaseFilter, case_summary, received_order, select_cases
+from caseledger.cli.cases import (
+    CaseFilter,
+    case_summary,
+    check_case_filter,
+    received_order,
+    select_cases,
+)
 from caseledger.cli.common import (
     CHINA,
     EXIT_TAMPERED,
@@ -34,6 +40,7 @@ from caseledger.cli.common import (
     out,
     parse_as_of,
     reports_errors,
+    suggesting_streams,
     write_private,
 )
 from caseledger.cli.packs import packs_app
@@ -47,7 +54,7 @@ from caseledger.cli.supervision import (
     status_command,
 )
 from caseledger.demo import DEMO_LAST_DAY, demo_month
-from caseledger.errors import SealOfAnotherLedger
+from caseledger.errors import SealOfAnotherLedger, UnknownFilterValue
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
@@ -170,7 +177,7 @@ def show(
 ) -> None:
     """Show a case's state and timeline (now, or as it stood at --as-of)."""
     moment = parse_as_of(as_of, default_now=False)
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, suggesting_streams(ledger):
         case = ledger.case(case_no, as_of=moment)
     if as_json:
         sys.stdout.buffer.write(dump_events(case.events))
@@ -211,6 +218,12 @@ def list_cases(
     wanted = CaseFilter(status=status, pack=pack, department=department, item=item)
     with open_ledger(ctx) as ledger:
         chosen = list(select_cases(ledger, wanted, offset=offset, limit=limit))
+        if not chosen and not wanted.empty:
+            try:
+                check_case_filter(ledger, wanted)
+            except UnknownFilterValue as unknown:  # an empty list stays a list (exit 0),
+                # but a misspelt filter is named as such
+                err.print(f"note: {unknown}", markup=False, highlight=False, soft_wrap=True)
     if as_json:
         sys.stdout.buffer.write(b"".join(orjson.dumps(case_summary(c)) + b"\n" for c in chosen))
         return

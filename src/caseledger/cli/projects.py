@@ -9,13 +9,17 @@ from rich.table import Table
 from rich.text import Text
 
 from caseledger.cli.common import (
+    CHINA,
     AsOf,
     PlainCommand,
     PlainGroup,
+    as_of_label,
+    check_calendar,
     open_ledger,
     out,
     parse_as_of,
     reports_errors,
+    suggesting_streams,
 )
 from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
 from caseledger.cli.supervision import STYLE, AsJson, print_account, print_json
@@ -36,11 +40,12 @@ def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = Fals
     """Every project registered by the moment, worst first."""
     moment = parse_as_of(as_of)
     with open_ledger(ctx) as ledger:
+        check_calendar(ledger, moment.astimezone(CHINA).date())
         evaluations = ledger.projects(moment)
     if as_json:
         print_json([e.as_dict() for e in evaluations])
         return
-    out.print(projects_table(evaluations, moment.date().isoformat()))
+    out.print(projects_table(evaluations, as_of_label(as_of, moment)))
 
 
 @parallel_app.command("status", cls=PlainCommand)
@@ -53,7 +58,8 @@ def project_status(
 ) -> None:
     """A project's overall deadline, light, stages and cases as of a moment, and why."""
     moment = parse_as_of(as_of)
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, suggesting_streams(ledger):
+        check_calendar(ledger, moment.astimezone(CHINA).date())
         evaluation = ledger.evaluate_project(project_no, moment)
     print_account(evaluation, as_json=as_json)
 
