@@ -68,6 +68,11 @@ def _near(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
 
 
+def _counted(number: int, noun: str) -> str:
+    """ "1 error", "2 errors"."""
+    return f"{number} {noun if number == 1 else noun + 's'}"
+
+
 def _did_you_mean(near: Sequence[str]) -> str:
     """`` (did you mean 'a' or 'b'?)``, or nothing without close matches."""
     if not near:
@@ -209,7 +214,8 @@ class BatchRejected(CaseLedgerError, ValueError):
         shown = "; ".join(str(e) for e in self.errors[:5])
         more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(
-            f"{source} rejected, nothing recorded: {len(self.errors)} error(s): {shown}{more}"
+            f"{source} rejected, nothing recorded: {_counted(len(self.errors), 'error')}: "
+            f"{shown}{more}"
         )
 
 
@@ -372,7 +378,8 @@ class PackParameterMissing(CaseLedgerError, ValueError):
         )
         first = next(iter(self.parameters), "NAME")
         super().__init__(
-            f"rule pack {pack!r} cannot judge cases: no value for its parameter(s) {listed}; "
+            f"rule pack {pack!r} cannot judge cases: no value for its "
+            f"{'parameter' if len(self.parameters) == 1 else 'parameters'} {listed}; "
             f"write a pack that extends {pack!r} and sets [parameters.{first}] value = "
             "YYYY-MM-DD with a reference to the document that gives it, and name that pack "
             "on acceptance"

@@ -123,7 +123,8 @@ def _first_problem(error: ValidationError) -> str:
     if first["type"] == "json_invalid":
         error_text = str(first.get("ctx", {}).get("error", message))
         return f"not JSON ({error_text}; a truncated or binary file?)"
-    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    others = len(problems) - 1
+    more = f" (and {others} more problem{'' if others == 1 else 's'})" if others else ""
     return f"{where + ': ' if where else ''}{message}{more}"
 
 

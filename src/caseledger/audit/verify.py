@@ -41,7 +41,8 @@ def verify_store(
             breaks[case_no] = ChainBreak(
                 case_no,
                 found + 1,
-                f"sealed at version {head.version} but only {found} event(s) remain: "
+                f"sealed at version {head.version} but only {found} "
+                f"{'event remains' if found == 1 else 'events remain'}: "
                 "events were removed from the end",
             )
         elif watched.get(case_no) != head.hash:

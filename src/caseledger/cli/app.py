@@ -45,6 +45,7 @@ from caseledger.cli.common import (
 )
 from caseledger.cli.packs import packs_app
 from caseledger.cli.projects import parallel_app, projects_table
+from caseledger.cli.render import counted
 from caseledger.cli.supervision import (
     board_command,
     board_table,
@@ -158,7 +159,8 @@ def record(
 
         result = record_file(ledger, file, progress=step)
     out.print(
-        f"recorded {result.recorded} event(s) of {result.cases} case(s) from {file}"
+        f"recorded {counted(result.recorded, 'event')} of {counted(result.cases, 'case')} "
+        f"from {file}"
         + (f"; {result.already_recorded} already recorded" if result.already_recorded else ""),
         soft_wrap=True,
     )
@@ -305,8 +307,10 @@ def demo(
             )
         projects = ledger.project_numbers()
         out.print(
-            f"recorded {result.recorded} event(s) of {result.cases - len(projects)} case(s) and "
-            f"{len(projects)} parallel-approval project(s) into {ledger.location.redacted}"
+            f"recorded {counted(result.recorded, 'event')} of "
+            f"{counted(result.cases - len(projects), 'case')} and "
+            f"{counted(len(projects), 'parallel-approval project')} into "
+            f"{ledger.location.redacted}"
             + (f" ({result.already_recorded} already there)" if result.already_recorded else ""),
             soft_wrap=True,
         )

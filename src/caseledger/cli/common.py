@@ -80,7 +80,8 @@ def reports_errors(command: F) -> F:
             count = len(error.errors)
             summary = f"{error.source} rejected, nothing recorded: {error.errors[0]}"
             if count > 1:
-                summary += f" (and {count - 1} more error(s), listed below)"
+                more = "error" if count == 2 else "errors"
+                summary += f" (and {count - 1} more {more}, listed below)"
             raise fail(summary, [str(e) for e in error.errors] if count > 1 else []) from None
         except CaseLedgerError as error:
             raise fail(str(error)) from None

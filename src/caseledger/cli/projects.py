@@ -21,7 +21,7 @@ from caseledger.cli.common import (
     reports_errors,
     suggesting_streams,
 )
-from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
+from caseledger.cli.render import ID, NUMBER, TEXT, days_left, new_table, short_light
 from caseledger.cli.supervision import STYLE, AsJson, print_account, print_json
 from caseledger.judging.project import ProjectEvaluation
 
@@ -74,7 +74,7 @@ def projects_table(evaluations: list[ProjectEvaluation], day: str) -> Table:
     for e in evaluations:
         done = sum(1 for s in e.stages if s.completed_on)
         red = sum(1 for c in e.cases if c.light is not None and c.light.value == "red")
-        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
+        left = days_left(e.working_days_left)
         light = Text(short_light(e.light.zh), style=STYLE[e.light])
         light.append("\n" + e.status.zh)
         table.add_row(

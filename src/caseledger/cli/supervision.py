@@ -26,7 +26,7 @@ from caseledger.cli.common import (
     reports_errors,
     suggesting_streams,
 )
-from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
+from caseledger.cli.render import ID, NUMBER, TEXT, counted, days_left, new_table, short_light
 from caseledger.domain.vocabulary import CaseStatus
 from caseledger.errors import UnknownFilterValue
 from caseledger.judging.evaluation import CaseEvaluation
@@ -143,7 +143,7 @@ def board_table(result: Board) -> Table:
         columns,
     )
     for e in entries:
-        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
+        left = days_left(e.working_days_left)
         if e.paused:
             left += ", paused"
         light = Text(short_light(e.light.zh), style=STYLE[e.light])
@@ -276,4 +276,4 @@ def project_command(
         elapsed = time.perf_counter() - started
     rate = f", {count / elapsed:,.0f} events/s" if count and elapsed > 0 else ""
     done = "rebuilt from" if rebuild else "applied"
-    err.print(f"{done} {count} event(s) in {elapsed:.2f} s{rate}")
+    err.print(f"{done} {counted(count, 'event')} in {elapsed:.2f} s{rate}")
