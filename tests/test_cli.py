@@ -21,7 +21,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
 
 def test_record_then_show_a_case_as_a_timeline(ledger_url: str) -> None:
     code, out, _ = run("--db", ledger_url, "record", str(EXAMPLE))
-    assert code == 0 and "recorded 11 event(s) of 2 case(s)" in out
+    assert code == 0 and "recorded 11 events of 2 cases" in out
     code, out, _ = run("--db", ledger_url, "show", "QZ-2026-000101")
     assert code == 0
     assert "准予许可 (approved)" in out and "补正告知" in out and "发证" in out
@@ -114,12 +114,12 @@ def test_demo_records_a_month_of_cases_shows_them_and_verifies_twice_idempotentl
 ) -> None:
     code, out, _ = run("--db", sqlite_url, "demo", "--cases", "30")
     # 30 of Quanzhou, 15 of Wuhou and of Haiyang, 10 of Xinjian, 12 in the projects' stages
-    assert code == 0 and "of 82 case(s) and 3 parallel-approval project(s)" in out
+    assert code == 0 and "of 82 cases and 3 parallel-approval projects" in out
     assert "every chain intact" in out and "parallel-approval projects 并联审批" in out
     for pack in ("quanzhou", "wuhou", "xinjian", "haiyang"):
         assert f"│ {pack}" in out  # a row of the statistics by pack
     code, out, _ = run("--db", sqlite_url, "demo", "--cases", "30")
-    assert code == 0 and "recorded 0 event(s)" in out and "already there" in out
+    assert code == 0 and "recorded 0 events" in out and "already there" in out
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ def test_python_dash_m_caseledger_is_the_same_command_line(tmp_path: Path) -> No
         capture_output=True,
         text=True,
     )
-    assert recorded.returncode == 0 and "recorded 11 event(s) of 2 case(s)" in recorded.stdout
+    assert recorded.returncode == 0 and "recorded 11 events of 2 cases" in recorded.stdout
 
 
 # -- 2. plain help ---------------------------------------------------------------------------

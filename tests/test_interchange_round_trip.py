@@ -56,7 +56,7 @@ def test_show_json_records_back_into_a_fresh_ledger_as_the_same_cases(
     code, out, err = run("--db", fresh, "record", str(export))
     assert code == 0, err
     events = export.read_bytes().count(b"\n")
-    assert f"recorded {events} event(s) of {len(numbers)} case(s)" in out
+    assert f"recorded {events} events of {len(numbers)} cases" in out
     with CaseLedger(source) as before, CaseLedger(fresh) as after:
         assert after.case_numbers() == numbers
         for case_no in numbers:
@@ -75,7 +75,7 @@ def test_show_json_recorded_into_its_own_ledger_records_nothing(sqlite_url: str,
     with CaseLedger(sqlite_url) as ledger:
         before = snapshot(ledger)
     code, out, _ = run("--db", sqlite_url, "record", str(export))
-    assert code == 0 and "recorded 0 event(s)" in out and "11 already recorded" in out
+    assert code == 0 and "recorded 0 events" in out and "11 already recorded" in out
     with CaseLedger(sqlite_url) as ledger:
         assert snapshot(ledger) == before
 

@@ -33,9 +33,11 @@ PUBLIC = [
     "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage", "ProjectStageCompleted",
     "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule", "RatingSource", "Received",
     "RecordResult", "RecordedEvent", "Resolved", "RulePack", "SanctionDue", "SanctionKind",
-    "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal", "SealError", "ServiceRated",
+    "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal", "SealError",
+    "SealOfAnotherLedger", "ServiceRated",
     "Stage", "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason",
-    "ThresholdRule", "Transferred", "UnknownItem", "UnknownRulePack", "VerificationReport",
+    "ThresholdRule", "Transferred", "UnknownFilterValue", "UnknownItem",
+    "UnknownRulePack", "VerificationReport",
     "Version", "Violation", "Watch", "WorkingCalendar", "WrittenNotice", "__version__",
     "hookimpl", "load_seal", "watch_of",
 ]  # fmt: skip
@@ -57,7 +59,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 19
+    assert len(exceptions) == 21
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

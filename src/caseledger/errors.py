@@ -16,12 +16,14 @@ in, so ``except ValueError`` still catches a bad input::
     ├── LedgerNotFound (LookupError)         an SQLite file that does not exist, opened to read
     ├── StoreError                           the database failed or holds undecodable data
     ├── SealError (ValueError)               a seal file that cannot be read
+    │   └── SealOfAnotherLedger              a seal taken of another ledger
     ├── CalendarRangeError (ValueError)      a date outside the known calendar
     ├── PackError (ValueError)               a broken rule pack (file, field or line, fix)
     │   └── PackCodeNotAllowed               a pack folder with code, not allowed to run
     ├── PackParameterMissing (ValueError)    a rule pack judging with a parameter not given
     ├── UnknownRulePack (LookupError)        a case names a rule pack that is not installed
-    └── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
+    ├── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
+    └── UnknownFilterValue (LookupError)     a filter value (a department...) no case has
 
 Whenever one of these is raised by a command, nothing was recorded.
 """
@@ -29,7 +31,8 @@ Whenever one of these is raised by a command, nothing was recorded.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +55,29 @@ __all__ = [
     "PackProblem",
     "ProjectNotFound",
     "SealError",
+    "SealOfAnotherLedger",
     "StoreError",
+    "UnknownFilterValue",
     "UnknownItem",
     "UnknownRulePack",
 ]
+
+
+def _near(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The candidates closest to ``word`` (a misspelling's likely meaning), closest first."""
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+
+
+def _counted(number: int, noun: str) -> str:
+    """ "1 error", "2 errors"."""
+    return f"{number} {noun if number == 1 else noun + 's'}"
+
+
+def _did_you_mean(near: Sequence[str]) -> str:
+    """`` (did you mean 'a' or 'b'?)``, or nothing without close matches."""
+    if not near:
+        return ""
+    return f" (did you mean {' or '.join(repr(n) for n in near)}?)"
 
 
 class CaseLedgerError(Exception):
@@ -81,6 +103,7 @@ class CaseNotFound(CaseLedgerError, LookupError):
 
     def __init__(self, case_no: str, *, hint: str = "") -> None:
         self.case_no = case_no
+        self.hint = hint
         message = f"case {case_no!r} is not in the ledger"
         if hint:
             message += f"; {hint}"
@@ -92,6 +115,7 @@ class ProjectNotFound(CaseLedgerError, LookupError):
 
     def __init__(self, project_no: str, *, hint: str = "") -> None:
         self.project_no = project_no
+        self.hint = hint
         message = f"project {project_no!r} is not in the ledger"
         if hint:
             message += f"; {hint}"
@@ -190,7 +214,8 @@ class BatchRejected(CaseLedgerError, ValueError):
         shown = "; ".join(str(e) for e in self.errors[:5])
         more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
         super().__init__(
-            f"{source} rejected, nothing recorded: {len(self.errors)} error(s): {shown}{more}"
+            f"{source} rejected, nothing recorded: {_counted(len(self.errors), 'error')}: "
+            f"{shown}{more}"
         )
 
 
@@ -228,6 +253,34 @@ class SealError(CaseLedgerError, ValueError):
     """A seal file that cannot be read or does not match its own digest."""
 
 
+class SealOfAnotherLedger(SealError):
+    """A seal taken of another ledger than the one it is verified against: not tampering,
+    the wrong pair. ``sealed_ledger`` is the identity the seal records, ``ledger`` this
+    ledger's (None if it has none yet: it was never sealed); ``matching`` counts the sealed
+    heads this ledger nevertheless holds unchanged (a copy's, or a re-recorded export's)."""
+
+    def __init__(
+        self, source: str, sealed_ledger: str, ledger: str | None, *, matching: int = 0
+    ) -> None:
+        self.source = source
+        self.sealed_ledger = sealed_ledger
+        self.ledger = ledger
+        self.matching = matching
+        this = f"this ledger is {ledger}" if ledger else "this ledger was never sealed"
+        same = (
+            f"; {matching} of its sealed heads are here unchanged (a copy by content, not "
+            "the sealed ledger)"
+            if matching
+            else ""
+        )
+        super().__init__(
+            f"{source} was taken of another ledger (ledger {sealed_ledger}; {this}){same}: "
+            "not a sign of tampering; "
+            "verify it against the ledger it was taken of (--db), or take a seal of this "
+            "one with `caseledger seal`"
+        )
+
+
 class CalendarRangeError(CaseLedgerError, ValueError):
     """A date outside the years the working-day calendar knows."""
 
@@ -237,11 +290,16 @@ class CalendarRangeError(CaseLedgerError, ValueError):
         self.day = day
         self.first = first
         self.last = last
-        what = f"{days} working days after {day}" if days is not None else str(day)
-        super().__init__(
-            f"{what} is outside the known calendar ({first} to {last}); check the date, "
-            "or upgrade the holidays package for later years"
+        if days is not None:
+            what = f"{days} working day{'' if days == 1 else 's'} after {day}"
+        else:
+            what = str(day)
+        fix = (
+            "check the date"
+            if day < first
+            else "check the date, or upgrade the holidays package for later years"
         )
+        super().__init__(f"{what} is outside the known calendar ({first} to {last}); {fix}")
 
 
 @dataclass(frozen=True)
@@ -320,7 +378,8 @@ class PackParameterMissing(CaseLedgerError, ValueError):
         )
         first = next(iter(self.parameters), "NAME")
         super().__init__(
-            f"rule pack {pack!r} cannot judge cases: no value for its parameter(s) {listed}; "
+            f"rule pack {pack!r} cannot judge cases: no value for its "
+            f"{'parameter' if len(self.parameters) == 1 else 'parameters'} {listed}; "
             f"write a pack that extends {pack!r} and sets [parameters.{first}] value = "
             "YYYY-MM-DD with a reference to the document that gives it, and name that pack "
             "on acceptance"
@@ -333,8 +392,10 @@ class UnknownRulePack(CaseLedgerError, LookupError):
     def __init__(self, name: str, installed: Sequence[str]) -> None:
         self.name = name
         self.installed = sorted(installed)
+        self.near = _near(name, self.installed)
+        """The installed packs whose names are closest to ``name``, closest first."""
         super().__init__(
-            f"rule pack {name!r} is not installed; installed: "
+            f"rule pack {name!r} is not installed{_did_you_mean(self.near)}; installed: "
             f"{', '.join(self.installed) or 'none'} (pip install the pack, or check the name)"
         )
 
@@ -351,3 +412,25 @@ class UnknownItem(CaseLedgerError, LookupError):
             f"item {item_code!r} is not in the catalogue of rule pack {pack!r} on {on}{hint}; "
             "use a code from `caseledger packs show " + pack + "`"
         )
+
+
+class UnknownFilterValue(CaseLedgerError, LookupError):
+    """A filter (``--department``, ``--window``, ``--item``, ``--status``...) given a value
+    that no case in the ledger has: a misspelling, not an empty answer. ``known`` holds the
+    values there are, ``near`` the closest to the one given."""
+
+    def __init__(
+        self, option: str, value: str, known: Iterable[str], *, vocabulary: str = ""
+    ) -> None:
+        self.option = option
+        self.value = value
+        self.known = sorted(known)
+        self.near = _near(value, self.known)
+        shown = self.known if vocabulary else self.known[:8]
+        listed = ", ".join(shown) + (" ..." if len(shown) < len(self.known) else "")
+        why = f"not a {vocabulary}" if vocabulary else "no case in the ledger has it"
+        if vocabulary:
+            there = f"give one of these: {listed}"
+        else:
+            there = f"the ledger has: {listed}" if self.known else "the ledger has no cases yet"
+        super().__init__(f"{option} {value!r} is unknown: {why}{_did_you_mean(self.near)}; {there}")

@@ -38,6 +38,7 @@ from caseledger.domain.records import (
     parse_command,
     project_stream,
 )
+from caseledger.domain.records import problems_of as command_problems
 from caseledger.domain.stream import EventStream
 from caseledger.domain.streams import stream_kind
 from caseledger.errors import (
@@ -480,8 +481,8 @@ def _not_a_project(case_no: str) -> None:
 
 
 def problems_of(error: ValidationError) -> list[tuple[str, str]]:
-    """pydantic's errors as ``(field path, message)`` pairs."""
-    return [(".".join(str(part) for part in e["loc"]), e["msg"]) for e in error.errors()]
+    """pydantic's errors as ``(field path, message)`` pairs (with "did you mean")."""
+    return command_problems(error)
 
 
 def _as_command(item: AnyCommand | Mapping[str, Any]) -> AnyCommand:

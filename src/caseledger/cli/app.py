@@ -20,7 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from caseledger import __version__
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
-from caseledger.cli.cases import CaseFilter, case_summary, received_order, select_cases
+from caseledger.cli.cases import (
+    CaseFilter,
+    case_summary,
+    check_case_filter,
+    received_order,
+    select_cases,
+)
 from caseledger.cli.common import (
     CHINA,
     EXIT_TAMPERED,
@@ -34,10 +40,12 @@ from caseledger.cli.common import (
     out,
     parse_as_of,
     reports_errors,
+    suggesting_streams,
     write_private,
 )
 from caseledger.cli.packs import packs_app
 from caseledger.cli.projects import parallel_app, projects_table
+from caseledger.cli.render import counted
 from caseledger.cli.supervision import (
     board_command,
     board_table,
@@ -47,6 +55,7 @@ from caseledger.cli.supervision import (
     status_command,
 )
 from caseledger.demo import DEMO_LAST_DAY, demo_month
+from caseledger.errors import SealOfAnotherLedger, UnknownFilterValue
 from caseledger.interchange.files import record_file
 from caseledger.interchange.jsonl import dump_events
 from caseledger.interchange.schema import interchange_schema
@@ -150,7 +159,8 @@ def record(
 
         result = record_file(ledger, file, progress=step)
     out.print(
-        f"recorded {result.recorded} event(s) of {result.cases} case(s) from {file}"
+        f"recorded {counted(result.recorded, 'event')} of {counted(result.cases, 'case')} "
+        f"from {file}"
         + (f"; {result.already_recorded} already recorded" if result.already_recorded else ""),
         soft_wrap=True,
     )
@@ -169,7 +179,7 @@ def show(
 ) -> None:
     """Show a case's state and timeline (now, or as it stood at --as-of)."""
     moment = parse_as_of(as_of, default_now=False)
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, suggesting_streams(ledger):
         case = ledger.case(case_no, as_of=moment)
     if as_json:
         sys.stdout.buffer.write(dump_events(case.events))
@@ -210,6 +220,12 @@ def list_cases(
     wanted = CaseFilter(status=status, pack=pack, department=department, item=item)
     with open_ledger(ctx) as ledger:
         chosen = list(select_cases(ledger, wanted, offset=offset, limit=limit))
+        if not chosen and not wanted.empty:
+            try:
+                check_case_filter(ledger, wanted)
+            except UnknownFilterValue as unknown:  # an empty list stays a list (exit 0),
+                # but a misspelt filter is named as such
+                err.print(f"note: {unknown}", markup=False, highlight=False, soft_wrap=True)
     if as_json:
         sys.stdout.buffer.write(b"".join(orjson.dumps(case_summary(c)) + b"\n" for c in chosen))
         return
@@ -228,7 +244,12 @@ def verify(
     """Check every case's hash chain; exit 3 naming each broken case and version."""
     sealed = load_seal(seal) if seal is not None else None
     with open_ledger(ctx) as ledger:
-        report = ledger.verify(seal=sealed)
+        try:
+            report = ledger.verify(seal=sealed)
+        except SealOfAnotherLedger as error:  # name the file the user gave
+            raise SealOfAnotherLedger(
+                f"seal {str(seal)!r}", error.sealed_ledger, error.ledger, matching=error.matching
+            ) from None
     if report.ok:
         out.print(render.verification(report))
         return
@@ -286,8 +307,10 @@ def demo(
             )
         projects = ledger.project_numbers()
         out.print(
-            f"recorded {result.recorded} event(s) of {result.cases - len(projects)} case(s) and "
-            f"{len(projects)} parallel-approval project(s) into {ledger.location.redacted}"
+            f"recorded {counted(result.recorded, 'event')} of "
+            f"{counted(result.cases - len(projects), 'case')} and "
+            f"{counted(len(projects), 'parallel-approval project')} into "
+            f"{ledger.location.redacted}"
             + (f" ({result.already_recorded} already there)" if result.already_recorded else ""),
             soft_wrap=True,
         )

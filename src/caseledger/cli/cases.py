@@ -8,9 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from caseledger.domain.case import Case
+from caseledger.domain.vocabulary import CaseStatus
+from caseledger.errors import UnknownFilterValue
 from caseledger.ledger import CaseLedger
 
-__all__ = ["CaseFilter", "case_summary", "department_of", "received_order", "select_cases"]
+__all__ = [
+    "CaseFilter",
+    "case_summary",
+    "check_case_filter",
+    "department_of",
+    "received_order",
+    "select_cases",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,33 @@ def select_cases(
             continue
         given += 1
         yield case
+
+
+def check_case_filter(ledger: CaseLedger, wanted: CaseFilter) -> None:
+    """Refuse a filter value that no case could match (:class:`UnknownFilterValue`, naming
+    the closest values): a status that is not one, a pack that is neither installed nor
+    named by a case, a department or item code no case has. Called when nothing matched, so
+    a misspelling is said to be one, not shown as an empty list."""
+    if wanted.status is not None:
+        statuses = {s.value for s in CaseStatus} | {s.zh for s in CaseStatus}
+        if wanted.status not in statuses:
+            raise UnknownFilterValue(
+                "--status", wanted.status, {s.value for s in CaseStatus}, vocabulary="case status"
+            )
+    if wanted.pack is None and wanted.department is None and wanted.item is None:
+        return
+    packs, departments, items = set(ledger.packs.names()), set(), set()
+    for case in ledger.cases():
+        packs.add(case.rule_pack or "")
+        departments.add(department_of(case) or "")
+        items.add(case.item_code or "")
+    for option, value, known in (
+        ("--pack", wanted.pack, packs),
+        ("--department", wanted.department, departments),
+        ("--item", wanted.item, items),
+    ):
+        if value is not None and value not in known:
+            raise UnknownFilterValue(option, value, known - {""})
 
 
 def case_summary(case: Case) -> dict[str, Any]:

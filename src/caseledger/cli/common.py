@@ -4,9 +4,11 @@ way to read ``--as-of``, plain help, and how errors are reported."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import os
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,14 @@ from rich.console import Console
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from caseledger.domain.moments import CHINA_TIME
-from caseledger.errors import BatchRejected, CaseLedgerError, LedgerNotFound
+from caseledger.errors import (
+    BatchRejected,
+    CalendarRangeError,
+    CaseLedgerError,
+    CaseNotFound,
+    LedgerNotFound,
+    ProjectNotFound,
+)
 from caseledger.ledger import CaseLedger
 from caseledger.rules import PackRegistry
 from caseledger.store.url import parse_ledger_url
@@ -30,12 +39,17 @@ __all__ = [
     "PlainCommand",
     "PlainGroup",
     "Settings",
+    "as_of_day",
+    "as_of_label",
+    "check_calendar",
+    "close_matches",
     "err",
     "fail",
     "open_ledger",
     "out",
     "parse_as_of",
     "reports_errors",
+    "suggesting_streams",
     "write_private",
 ]
 
@@ -66,7 +80,8 @@ def reports_errors(command: F) -> F:
             count = len(error.errors)
             summary = f"{error.source} rejected, nothing recorded: {error.errors[0]}"
             if count > 1:
-                summary += f" (and {count - 1} more error(s), listed below)"
+                more = "error" if count == 2 else "errors"
+                summary += f" (and {count - 1} more {more}, listed below)"
             raise fail(summary, [str(e) for e in error.errors] if count > 1 else []) from None
         except CaseLedgerError as error:
             raise fail(str(error)) from None
@@ -219,11 +234,54 @@ AsOf = Annotated[
     ),
 ]
 
-_OLD_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d")
+_MOMENT = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[T ](?P<H>\d{1,2})(?::(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?)?"
+    r"\s*(?P<z>Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_FORMS = "a date (2026-03-16) or a time (2026-03-16T09:00, China time unless it gives an offset)"
 
 
 def _end_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=CHINA)
+
+
+def _offset(text: str | None) -> dt.tzinfo:
+    if not text:
+        return CHINA
+    if text == "Z":
+        return dt.UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+
+
+def _parse(text: str) -> tuple[dt.datetime, bool]:
+    """The moment ``text`` means, and whether it gave a time of day."""
+    found = _MOMENT.fullmatch(text.strip())
+    if found is None:
+        try:  # what else ISO 8601 allows: 20260316, 2026-W12-1, 2026-03-16T0930...
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            moment = dt.datetime.fromisoformat(text)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=CHINA)), True
+        return _end_of(day), False
+    g = found.groupdict()
+    day = dt.date(int(g["y"]), int(g["m"]), int(g["d"]))
+    if g["H"] is None:
+        if g["z"]:
+            raise ValueError("a date alone takes no offset; give a time with it")
+        return _end_of(day), False
+    clock = dt.time(
+        int(g["H"]), int(g["M"] or 0), int(g["S"] or 0), int((g["f"] or "0").ljust(6, "0"))
+    )
+    return dt.datetime.combine(day, clock, tzinfo=_offset(g["z"])), True
+
+
+def _bad_as_of(text: str, reason: str = "") -> typer.Exit:
+    because = f": {reason}" if reason else ""
+    return fail(f"--as-of {text!r} is not {_FORMS}{because}")
 
 
 @overload
@@ -231,24 +289,102 @@ def parse_as_of(text: str | None, *, default_now: Literal[True] = True) -> dt.da
 @overload
 def parse_as_of(text: str | None, *, default_now: bool) -> dt.datetime | None: ...
 def parse_as_of(text: str | None, *, default_now: bool = True) -> dt.datetime | None:
-    """``--as-of``: a date means its end (23:59:59 +08:00); an ISO time without an offset
-    means +08:00. None means now (or, with ``default_now`` false, None: no cut-off). The only
-    place the CLI reads the wall clock for a projection."""
+    """``--as-of``: a date means its end (23:59:59 +08:00); a time keeps its time, and
+    without an offset means +08:00. None means now (or, with ``default_now`` false, None: no
+    cut-off). Every command reads it here, so every command takes the same forms and gives
+    the same error for a bad one. The only place the CLI reads the wall clock for a
+    projection."""
     if text is None:
         return dt.datetime.now(CHINA) if default_now else None
-    with suppress(ValueError):
-        return _end_of(dt.date.fromisoformat(text))
-    moment: dt.datetime | None = None
-    with suppress(ValueError):
-        moment = dt.datetime.fromisoformat(text)
-    for form in _OLD_FORMATS:  # what `show --as-of` took through typer, e.g. 2026-3-5
-        if moment is not None:
-            break
-        with suppress(ValueError):
-            parsed = dt.datetime.strptime(text, form)
-            moment = _end_of(parsed.date()) if form == "%Y-%m-%d" else parsed
-    if moment is None:
-        raise fail(
-            f"--as-of {text!r} is not a date (2026-03-16) or a time (2026-03-16T09:00:00+08:00)"
+    try:
+        moment, _ = _parse(text)
+        moment.astimezone(dt.UTC)  # a moment that exists (not past the year 9999)
+    except (ValueError, OverflowError) as error:
+        reason = str(error)
+        known = "does not match format" not in reason and "Invalid isoformat" not in reason
+        raise _bad_as_of(text, reason if known else "") from None
+    return moment
+
+
+def as_of_day(text: str | None) -> dt.date:
+    """The day of ``--as-of`` for a command that answers for a whole day (``board``,
+    ``stats``): the day in China time. A time given with it is not dropped silently: a note
+    on stderr says that the day's answer (as of its end) is shown."""
+    moment = parse_as_of(text)
+    day = moment.astimezone(CHINA).date()
+    if text is not None and _parse(text)[1]:
+        err.print(
+            f"note: --as-of {text} is a time; this command answers for a whole day, so it "
+            f"shows {day} as of its end",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
-    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+    return day
+
+
+def as_of_label(text: str | None, moment: dt.datetime) -> str:
+    """How a title names ``--as-of``: its day, or with a time given, the time too."""
+    local = moment.astimezone(CHINA)
+    if text is not None and _parse(text)[1]:
+        return local.strftime("%Y-%m-%d %H:%M")
+    return local.date().isoformat()
+
+
+def check_calendar(ledger: CaseLedger, day: dt.date) -> None:
+    """Refuse a day outside the working-day calendar of the installed packs (the range every
+    one of them knows) with :class:`CalendarRangeError`, before anything is shown."""
+    first, last = dt.date.min, dt.date.max
+    for pack in ledger.packs:
+        calendar = pack.calendar
+        first, last = max(first, calendar.first_day), min(last, calendar.last_day)
+    if not first <= day <= last:
+        raise CalendarRangeError(day, first, last)
+
+
+def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The candidates closest to ``word`` (what a misspelling likely meant), closest first;
+    first those that differ only in how their numbers are padded (``QZ-2026-00003`` for
+    ``QZ-2026-000003``), then the closest by spelling."""
+    listed = list(candidates)
+    same = [c for c in listed if c != word and _numbers(c) == _numbers(word)]
+    near = difflib.get_close_matches(word, listed, n=n, cutoff=0.6)
+    return [*same, *(c for c in near if c not in same)][:n]
+
+
+def _numbers(text: str) -> tuple[str | int, ...]:
+    """``text`` with each run of digits read as a number, letters compared in any case."""
+    return tuple(int(part) if part.isdigit() else part.upper() for part in re.split(r"(\d+)", text))
+
+
+@contextmanager
+def suggesting_streams(ledger: CaseLedger) -> Iterator[None]:
+    """Turn a bare :class:`CaseNotFound` (or :class:`ProjectNotFound`) into one that names
+    the ledger's closest case (or project) numbers, or says how to list them."""
+    try:
+        yield
+    except CaseNotFound as error:
+        if error.hint:
+            raise
+        raise CaseNotFound(
+            error.case_no,
+            hint=_hint(error.case_no, ledger.case_numbers(), "caseledger cases", "cases"),
+        ) from None
+    except ProjectNotFound as error:
+        if error.hint:
+            raise
+        raise ProjectNotFound(
+            error.project_no,
+            hint=_hint(
+                error.project_no, ledger.project_numbers(), "caseledger parallel list", "projects"
+            ),
+        ) from None
+
+
+def _hint(number: str, numbers: list[str], listing: str, noun: str) -> str:
+    near = close_matches(number, numbers)
+    if near:
+        return f"did you mean {' or '.join(repr(n) for n in near)}?"
+    if not numbers:
+        return f"the ledger has no {noun} yet"
+    return f"`{listing}` lists the {len(numbers)} {noun} there are"

@@ -9,15 +9,19 @@ from rich.table import Table
 from rich.text import Text
 
 from caseledger.cli.common import (
+    CHINA,
     AsOf,
     PlainCommand,
     PlainGroup,
+    as_of_label,
+    check_calendar,
     open_ledger,
     out,
     parse_as_of,
     reports_errors,
+    suggesting_streams,
 )
-from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
+from caseledger.cli.render import ID, NUMBER, TEXT, days_left, new_table, short_light
 from caseledger.cli.supervision import STYLE, AsJson, print_account, print_json
 from caseledger.judging.project import ProjectEvaluation
 
@@ -36,11 +40,12 @@ def list_projects(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = Fals
     """Every project registered by the moment, worst first."""
     moment = parse_as_of(as_of)
     with open_ledger(ctx) as ledger:
+        check_calendar(ledger, moment.astimezone(CHINA).date())
         evaluations = ledger.projects(moment)
     if as_json:
         print_json([e.as_dict() for e in evaluations])
         return
-    out.print(projects_table(evaluations, moment.date().isoformat()))
+    out.print(projects_table(evaluations, as_of_label(as_of, moment)))
 
 
 @parallel_app.command("status", cls=PlainCommand)
@@ -53,7 +58,8 @@ def project_status(
 ) -> None:
     """A project's overall deadline, light, stages and cases as of a moment, and why."""
     moment = parse_as_of(as_of)
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, suggesting_streams(ledger):
+        check_calendar(ledger, moment.astimezone(CHINA).date())
         evaluation = ledger.evaluate_project(project_no, moment)
     print_account(evaluation, as_json=as_json)
 
@@ -68,7 +74,7 @@ def projects_table(evaluations: list[ProjectEvaluation], day: str) -> Table:
     for e in evaluations:
         done = sum(1 for s in e.stages if s.completed_on)
         red = sum(1 for c in e.cases if c.light is not None and c.light.value == "red")
-        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
+        left = days_left(e.working_days_left)
         light = Text(short_light(e.light.zh), style=STYLE[e.light])
         light.append("\n" + e.status.zh)
         table.add_row(

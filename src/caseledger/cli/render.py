@@ -19,6 +19,8 @@ __all__ = [
     "TEXT",
     "case_header",
     "cases_table",
+    "counted",
+    "days_left",
     "event_details",
     "new_table",
     "short_light",
@@ -32,6 +34,22 @@ never wrapped, so an identifier stays whole on one line; a NUMBER column neither
 column (names, titles, Chinese labels) takes what width is left and wraps, at a space where
 it can, else between characters. Tables are laid out so that at 80 columns the ID and
 NUMBER columns fit whole: where a row needs two identifiers they share a cell, one a line."""
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun`` in the form that number takes: "1 event", "2 events", "0
+    events", "1 working day" ("s" is added to the last word unless ``plural`` is given)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
+def days_left(working_days_left: int | None) -> str:
+    """A deadline's working days left, in words on two lines (so a table cell stays
+    narrow): "1 working day" / "left", "3 working days" / "overdue"; "-" if none."""
+    if working_days_left is None:
+        return "-"
+    if working_days_left < 0:
+        return f"{counted(-working_days_left, 'working day')}\noverdue"
+    return f"{counted(working_days_left, 'working day')}\nleft"
 
 
 def new_table(title: str, columns: Iterable[tuple[str, str]]) -> Table:
@@ -132,10 +150,13 @@ def cases_table(cases: Iterable[Case], *, title: str = "cases", received: bool =
 
 def verification(report: VerificationReport) -> Text:
     if report.ok:
-        counted = f"{report.events} events in {report.cases - report.projects} cases"
+        what = (
+            f"{counted(report.events, 'event')} in "
+            f"{counted(report.cases - report.projects, 'case')}"
+        )
         if report.projects:
-            counted += f" and {report.projects} projects"
-        return Text(f"verified: {counted}, every chain intact", style="green")
-    lines = [f"TAMPERING DETECTED in {len(report.breaks)} case(s):"]
+            what += f" and {counted(report.projects, 'project')}"
+        return Text(f"verified: {what}, every chain intact", style="green")
+    lines = [f"TAMPERING DETECTED in {counted(len(report.breaks), 'case')}:"]
     lines += [f"  {b}" for b in report.breaks]
     return Text("\n".join(lines), style="bold red")

@@ -13,13 +13,34 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from caseledger.cli.common import AsOf, err, open_ledger, out, parse_as_of, reports_errors
-from caseledger.cli.render import ID, NUMBER, TEXT, new_table, short_light
+from caseledger.cli.common import (
+    CHINA,
+    AsOf,
+    as_of_day,
+    check_calendar,
+    close_matches,
+    err,
+    open_ledger,
+    out,
+    parse_as_of,
+    reports_errors,
+    suggesting_streams,
+)
+from caseledger.cli.render import ID, NUMBER, TEXT, counted, days_left, new_table, short_light
 from caseledger.domain.vocabulary import CaseStatus
+from caseledger.errors import UnknownFilterValue
 from caseledger.judging.evaluation import CaseEvaluation
 from caseledger.judging.judgement import Light
 from caseledger.judging.project import ProjectEvaluation
-from caseledger.readmodels.reports import GROUPINGS, Board, Grouping, ScoreRow, StatRow
+from caseledger.ledger import CaseLedger
+from caseledger.readmodels.reports import (
+    GROUPINGS,
+    Board,
+    Grouping,
+    ScoreRow,
+    StatRow,
+    known_values,
+)
 
 __all__ = [
     "STYLE",
@@ -27,6 +48,7 @@ __all__ = [
     "AsOf",
     "board_command",
     "board_table",
+    "check_filters",
     "print_account",
     "print_json",
     "project_command",
@@ -53,7 +75,8 @@ def status_command(
 ) -> None:
     """A case's deadlines, light, violations and sanctions as of a moment, and why."""
     moment = parse_as_of(as_of)
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, suggesting_streams(ledger):
+        check_calendar(ledger, moment.astimezone(CHINA).date())
         evaluation = ledger.evaluate(case_no, moment)
     print_account(evaluation, as_json=as_json)
 
@@ -83,14 +106,28 @@ def board_command(
     as_json: AsJson = False,
 ) -> None:
     """Every open case that is yellow or red, worst first."""
-    moment = parse_as_of(as_of)
+    day = as_of_day(as_of)
     with open_ledger(ctx) as ledger:
-        day = moment.date()
+        check_calendar(ledger, day)
+        check_filters(ledger, department=department, window=window, item=item)
         result = ledger.board(day, department=department, window=window, item=item, limit=limit)
     if as_json:
         print_json(result.as_dict())
         return
     out.print(board_table(result))
+
+
+def check_filters(ledger: CaseLedger, **given: str | None) -> None:
+    """Refuse a ``--department``, ``--window`` or ``--item`` that no case of the ledger has
+    (:class:`UnknownFilterValue`, naming the closest ones): a misspelt filter would
+    otherwise show an empty board, as if nothing were wrong."""
+    wanted = {column: value for column, value in given.items() if value is not None}
+    if wanted:
+        ledger.catch_up()
+    for column, value in wanted.items():
+        known = known_values(ledger.read_models, column)
+        if value not in known:
+            raise UnknownFilterValue(f"--{column}", value, known)
 
 
 def board_table(result: Board) -> Table:
@@ -106,7 +143,7 @@ def board_table(result: Board) -> Table:
         columns,
     )
     for e in entries:
-        left = "-" if e.working_days_left is None else f"{e.working_days_left} left"
+        left = days_left(e.working_days_left)
         if e.paused:
             left += ", paused"
         light = Text(short_light(e.light.zh), style=STYLE[e.light])
@@ -142,23 +179,29 @@ def stats_command(
 ) -> None:
     """Received, finished, on time, early (提前办结), overdue and average working days."""
     if by not in GROUPINGS:
-        raise typer.BadParameter(f"use one of {', '.join(GROUPINGS)}", param_hint="--by")
-    moment = parse_as_of(as_of)
+        near = close_matches(by, GROUPINGS)
+        guess = f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+        raise typer.BadParameter(
+            f"{by!r} is not a grouping{guess}; use one of {', '.join(GROUPINGS)}",
+            param_hint="--by",
+        )
+    day = as_of_day(as_of)
     grouping: Grouping = by  # type: ignore[assignment]
     with open_ledger(ctx) as ledger:
-        rows = ledger.statistics(moment.date(), by=grouping)
-        scores = ledger.scores(moment.date(), by="window" if by == "window" else "department")
+        check_calendar(ledger, day)
+        rows = ledger.statistics(day, by=grouping)
+        scores = ledger.scores(day, by="window" if by == "window" else "department")
     if as_json:
         print_json(
             {
-                "as_of": moment.date().isoformat(),
+                "as_of": day.isoformat(),
                 "by": by,
                 "rows": [r.as_dict() for r in rows],
                 "sanctions": [s.as_dict() for s in scores],
             }
         )
         return
-    for table in stats_tables(rows, scores, by, moment.date()):
+    for table in stats_tables(rows, scores, by, day):
         out.print(table)
 
 
@@ -233,4 +276,4 @@ def project_command(
         elapsed = time.perf_counter() - started
     rate = f", {count / elapsed:,.0f} events/s" if count and elapsed > 0 else ""
     done = "rebuilt from" if rebuild else "applied"
-    err.print(f"{done} {count} event(s) in {elapsed:.2f} s{rate}")
+    err.print(f"{done} {counted(count, 'event')} in {elapsed:.2f} s{rate}")

@@ -13,6 +13,10 @@ event's whole stored content (see :mod:`caseledger.domain.chain`).
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import re
+import types
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -42,6 +46,7 @@ __all__ = [
     "RecordedEvent",
     "is_project_stream",
     "parse_command",
+    "problems_of",
     "project_stream",
 ]
 
@@ -255,3 +260,99 @@ def _iso_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# -- what was wrong, in words, with "did you mean" -------------------------------------------
+
+
+def problems_of(error: ValidationError) -> list[tuple[str, str]]:
+    """pydantic's errors as ``(field path, message)`` pairs, each in one line; a misspelt
+    field name, event type or enumerated value names the close match (``did you mean
+    'channel'?``) and an unknown field the fields there are."""
+    root = _ROOTS.get(error.title)
+    return [
+        (".".join(str(part) for part in e["loc"]), _message(e, root))
+        for e in error.errors(include_url=False)
+    ]
+
+
+def _roots() -> dict[str, type[BaseModel]]:
+    return {"Command": Command, "ProjectCommand": ProjectCommand}
+
+
+_ROOTS = _roots()
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _close(word: object, candidates: list[str]) -> str:
+    if not isinstance(word, str):
+        return ""
+    near = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def _message(e: Any, root: type[BaseModel] | None) -> str:
+    kind, message, loc, ctx = e["type"], str(e["msg"]), tuple(e["loc"]), e.get("ctx") or {}
+    if kind == "union_tag_invalid":
+        expected = _QUOTED.findall(str(ctx.get("expected_tags", "")))
+        tag = ctx.get("tag")
+        return (
+            f"{tag!r} is not an event type{_close(tag, expected)}; the event types are: "
+            f"{', '.join(expected)}"
+        )
+    if kind == "extra_forbidden" and loc:
+        model = _model_at(root, loc[:-1])
+        if model is not None:
+            known = [f.alias or name for name, f in model.model_fields.items()]
+            return (
+                f"unknown field {loc[-1]!r}{_close(str(loc[-1]), known)}; the fields here "
+                f"are: {', '.join(known)}"
+            )
+    if kind in ("enum", "literal_error"):
+        return message + _close(e.get("input"), _QUOTED.findall(str(ctx.get("expected", ""))))
+    return message
+
+
+def _model_at(root: type[BaseModel] | None, loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model that validates the object at ``loc`` (through lists, optional values and
+    an event union's tag), or None if it cannot be told."""
+    current: type[BaseModel] | dict[str, type[BaseModel]] | None = root
+    for part in loc:
+        if isinstance(current, dict):  # a union of models, chosen by its tag
+            current = current.get(str(part))
+            continue
+        if current is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        models = _models(field.annotation)
+        if len(models) == 1:
+            current = models[0]
+        elif models:
+            current = {_tag(m): m for m in models}
+        else:
+            return None
+    return current if isinstance(current, type) else None
+
+
+def _tag(model: type[BaseModel]) -> str:
+    field = model.model_fields.get("type")
+    return str(field.default) if field is not None else model.__name__
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation names, through ``Annotated``, unions and containers."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return []
+    arguments = typing.get_args(annotation)
+    if origin is Annotated:
+        return _models(arguments[0])
+    if origin in (typing.Union, types.UnionType, list, tuple, set, frozenset):
+        return [m for argument in arguments for m in _models(argument)]
+    return []

@@ -37,10 +37,10 @@ from caseledger.domain.records import (
     ProjectCommand,
     RecordedEvent,
     parse_command,
+    problems_of,
 )
 from caseledger.domain.values import Frozen
 from caseledger.errors import BatchItemError, BatchRejected
-from caseledger.ledger import problems_of
 
 __all__ = [
     "EXPORT_FIELDS",

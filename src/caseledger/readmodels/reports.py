@@ -371,3 +371,21 @@ def scores(
             )
         )
     return result
+
+
+FILTER_COLUMNS: dict[str, str] = {
+    "department": "department",
+    "window": "window_code",
+    "item": "item_code",
+}
+"""The board's filters (``board(department=..., window=..., item=...)``) and their columns."""
+
+
+def known_values(projection: BoardProjection, column: str) -> set[str]:
+    """Every value the board's filter ``column`` (a key of :data:`FILTER_COLUMNS`) takes in some
+    case's row, so a caller can tell a misspelt filter value from one no case has today."""
+    name = FILTER_COLUMNS[column]
+    rows = projection.query(
+        f"SELECT DISTINCT {name} AS value FROM {projection.table} WHERE {name} IS NOT NULL"
+    )
+    return {str(row["value"]) for row in rows}
