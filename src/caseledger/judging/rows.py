@@ -85,26 +85,26 @@ BoardValues = NamedTuple(  # noqa: UP014 (see above)
 )
 
 
-BoardValues.__doc__ = """The board table's columns, in order, with their types: the one definition
-of the board row's schema (the table's DDL and statements are made from it,
-``caseledger.readmodels.tables``). One row is one segment of a case; days are ordinals
-(``date.toordinal()``), flags 0/1.
-
-- ``seg_from``, ``seg_to``: the first and last day the segment answers for (the day of its
-  events, and the day before the case's next ones; ``seg_to`` None: no end).
-- ``watched``: under supervision in this segment (open, or approved owing its certificate).
-- ``closed_on``: the day of the decision, or of the end without one.
-- ``started_from``: the first day the clock runs (deemed acceptance starts it later than the
-  segment); None: it does not start in this segment.
-- ``deadline_kind``, ``deadline``, ``deadline_wd``: which deadline the board shows
-  (``statutory``, ``promised`` or ``certificate``), as judged at the segment's last day or
-  horizon, and its working-day index; while a pause moves it, the day's deadline is the one
-  ``paused_left`` working days after the day.
-- ``yellow_from``, ``red_from``, ``overtime_from``: the first day of each (overtime: from
-  then the case counts as overdue); ``alert_from``: the first day it is yellow or red.
-- ``findings``: every finding as ``day:violation``, by day, comma-separated.
-- ``decision_deadline``: the decision's deadline (promised, else statutory), for early
-  completion; ``working_days_used``: of a finished case."""
+# BoardValues: The board table's columns, in order, with their types: the one definition
+# of the board row's schema (the table's DDL and statements are made from it,
+# ``caseledger.readmodels.tables``). One row is one segment of a case; days are ordinals
+# (``date.toordinal()``), flags 0/1.
+#
+# - ``seg_from``, ``seg_to``: the first and last day the segment answers for (the day of its
+# events, and the day before the case's next ones; ``seg_to`` None: no end).
+# - ``watched``: under supervision in this segment (open, or approved owing its certificate).
+# - ``closed_on``: the day of the decision, or of the end without one.
+# - ``started_from``: the first day the clock runs (deemed acceptance starts it later than the
+# segment); None: it does not start in this segment.
+# - ``deadline_kind``, ``deadline``, ``deadline_wd``: which deadline the board shows
+# (``statutory``, ``promised`` or ``certificate``), as judged at the segment's last day or
+# horizon, and its working-day index; while a pause moves it, the day's deadline is the one
+# ``paused_left`` working days after the day.
+# - ``yellow_from``, ``red_from``, ``overtime_from``: the first day of each (overtime: from
+# then the case counts as overdue); ``alert_from``: the first day it is yellow or red.
+# - ``findings``: every finding as ``day:violation``, by day, comma-separated.
+# - ``decision_deadline``: the decision's deadline (promised, else statutory), for early
+# completion; ``working_days_used``: of a finished case.
 
 
 SanctionValues = NamedTuple(  # noqa: UP014 (see above)
@@ -126,8 +126,8 @@ SanctionValues = NamedTuple(  # noqa: UP014 (see above)
 )
 
 
-SanctionValues.__doc__ = """The columns of the table of sanctions found on the board's cases, in
-order: one row is one sanction of one segment of a case (found on ``day``)."""
+# SanctionValues: The columns of the table of sanctions found on the board's cases, in
+# order: one row is one sanction of one segment of a case (found on ``day``).
 
 
 COLUMNS = BoardValues._fields
