@@ -8,12 +8,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hypothesis import settings
+
 from caseledger import CaseLedger, Command
 
 CST = dt.timezone(dt.timedelta(hours=8))
 WINDOW_A = {"person": "A008", "role": "window_a", "department": "市市场监督管理局", "window": "W08"}
 CHIEF = {"person": "C008", "role": "chief_representative", "department": "市市场监督管理局"}
 HEAD = {"person": "H01", "role": "department_head", "department": "市市场监督管理局"}
+
+
+DEFAULT_EXAMPLES = 60  # the "default" profile's max_examples (tests/conftest.py)
+
+
+def examples(under_default: int) -> int:
+    """How many examples a property test runs: ``under_default`` under the default profile,
+    scaled with the profile loaded (``HYPOTHESIS_PROFILE=deep`` runs about 33 times as many)."""
+    return max(1, under_default * settings.default.max_examples // DEFAULT_EXAMPLES)
 
 
 def at(day: int, hour: int = 9, minute: int = 0, month: int = 10) -> str:

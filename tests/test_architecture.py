@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "src" / "caseledger"
@@ -145,3 +146,16 @@ def test_the_judging_core_reads_no_clock_and_touches_no_database() -> None:
             assert word not in text, f"{path.name} reads the clock ({word})"
         for imported in _imports(path) | {n.split(".")[0] for n in _imports(path)}:
             assert not imported.startswith(databases), f"{path.name} imports {imported}"
+
+
+def test_property_tests_follow_the_hypothesis_profile() -> None:
+    """A literal count of examples in ``@settings`` would override ``HYPOTHESIS_PROFILE=deep``:
+    counts go through ``tests.helpers.examples`` (or scale ``settings.default``) instead."""
+    pinned = [
+        f"{path.name}:{n}"
+        for path in Path(__file__).parent.glob("test_*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"@settings\(.*max_examples=\d", line)
+        or re.fullmatch(r"\s*max_examples=\d+,?", line)
+    ]
+    assert pinned == []

@@ -70,3 +70,20 @@ def test_the_demo_ledgers_status_json_is_byte_identical_to_the_golden_file(
             lines.append(orjson.dumps(account))
     assert len(lines) > 400
     _compare("status.jsonl", lines)
+
+
+def test_no_step_of_the_demo_cites_one_provision_twice() -> None:
+    """A step cites each provision once (two rules quoting 第四十二条第一款 print it once); the
+    golden file above is what the judgement prints today, so this holds for the code too."""
+    twice = []
+    for line in (GOLDEN / "status.jsonl").read_bytes().splitlines():
+        account = orjson.loads(line)
+        for step in account["clock"]["steps"]:
+            provisions = [
+                ref.split("：")[0].split("（")[0].strip()
+                for ref in step["reference"].split("; ")
+                if ref
+            ]
+            if len(provisions) != len(set(provisions)):
+                twice.append((account["case_no"], step["what"], step["reference"]))
+    assert twice == []

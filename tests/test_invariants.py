@@ -17,7 +17,7 @@ from caseledger.judging.evaluation import evaluate
 from caseledger.judging.facts import Fact, fact_from_event
 from caseledger.testing.strategies import case_histories, dates_near_holidays, packs
 from tests.conftest import fixed_clock
-from tests.helpers import snapshot
+from tests.helpers import examples, snapshot
 
 
 def _state(case: Case) -> dict[str, object]:
@@ -74,7 +74,7 @@ _examples = itertools.count()
 
 
 @pytest.mark.postgres
-@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(15), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=case_histories())
 def test_sqlite_and_postgresql_store_byte_identical_events(
     postgres_url: str, history: list[Command]
@@ -154,7 +154,7 @@ def test_a_pause_of_k_working_days_moves_the_deadline_by_exactly_k(
     assert calendar.count_working_days(without, with_pause).value == k
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     pack=packs(REGISTRY),
     data=st.data(),
@@ -181,7 +181,7 @@ def _recorded(history: list[Command]) -> list[RecordedEvent]:
     return case.events
 
 
-@settings(max_examples=30)
+@settings(max_examples=examples(30))
 @given(history=case_histories(), data=st.data())
 def test_the_hash_chain_fails_after_any_single_mutation_of_any_history(
     tmp_path_factory: pytest.TempPathFactory, history: list[Command], data: st.DataObject

@@ -22,7 +22,7 @@ from caseledger.judging.supervision import Watch, watch_of
 from caseledger.readmodels import reports
 from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
-from tests.helpers import as_cases
+from tests.helpers import as_cases, examples
 
 
 def _watches(ledger: CaseLedger, day: dt.date) -> dict[str, tuple[Watch, str]]:
@@ -148,7 +148,7 @@ def _days_of(commands: list[Command], offsets: list[int]) -> list[dt.date]:
     return sorted({first + dt.timedelta(days=n) for n in offsets})
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     histories=st.lists(case_histories(max_events=10), min_size=1, max_size=4),
     offsets=st.lists(st.integers(-2, 90), min_size=1, max_size=6),
@@ -167,7 +167,7 @@ def test_the_board_and_statistics_of_any_day_equal_the_evaluations_of_that_day_c
 
 @pytest.mark.postgres
 @settings(
-    max_examples=10,
+    max_examples=examples(10),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -16,7 +16,7 @@ from caseledger.readmodels import parallel
 from caseledger.readmodels.projection import BoardProjection
 from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
-from tests.helpers import as_cases
+from tests.helpers import as_cases, examples
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -242,7 +242,7 @@ def assert_board_matches_evaluations(
         assert on_board == expected
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), suppress_health_check=[HealthCheck.too_slow])
 @given(histories=many_histories, cuts=st.lists(st.integers(0, 40), max_size=3))
 def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
     histories: list[list[Command]], cuts: list[int]
@@ -260,7 +260,7 @@ def test_incremental_and_rebuilt_read_models_agree_over_any_histories(
         assert (ledger.read_models.rows(), ledger.read_models.sanction_rows()) == incremental
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), suppress_health_check=[HealthCheck.too_slow])
 @given(histories=many_histories, days_after=st.lists(st.integers(0, 90), min_size=1, max_size=4))
 def test_the_board_shows_every_open_case_with_the_light_its_evaluation_gives(
     histories: list[list[Command]], days_after: list[int]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from caseledger import CaseLedger, Seal, SealError, load_seal
 from tests import tamper
 from tests.conftest import fixed_clock
-from tests.helpers import APPROVED, CHIEF, RECEIVED, accepted_case, at, command
+from tests.helpers import APPROVED, CHIEF, RECEIVED, accepted_case, at, command, examples
 
 
 def _three_cases(ledger: CaseLedger) -> None:
@@ -127,7 +127,7 @@ def test_a_ledger_that_does_not_verify_cannot_be_sealed(
         ledger.seal()
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(data=st.data())
 def test_any_single_byte_change_of_any_stored_event_is_detected_at_that_event(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject

@@ -18,6 +18,7 @@ from caseledger.rules.scaffold import scaffold_pack
 from caseledger.rules.validation import check_pack
 from caseledger.testing.strategies import calendars, case_histories, packs
 from tests.conftest import fixed_clock
+from tests.helpers import examples
 
 REGISTRY = PackRegistry.discover()
 
@@ -75,7 +76,7 @@ def test_a_new_pack_needs_a_proper_name_and_a_free_folder(tmp_path: Path) -> Non
         scaffold_pack("harbour_town", tmp_path)
 
 
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(pack=packs(REGISTRY), data=st.data())
 def test_histories_generated_under_a_generated_pack_record_cleanly(
     pack: RulePack, data: st.DataObject
@@ -88,7 +89,7 @@ def test_histories_generated_under_a_generated_pack_record_cleanly(
         assert ledger.verify().ok
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(calendar=calendars())
 def test_generated_calendars_keep_adding_and_counting_inverse(calendar: object) -> None:
     import datetime as dt

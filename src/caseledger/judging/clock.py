@@ -29,6 +29,7 @@ How it runs:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,8 +37,8 @@ from caseledger.calendar import Counted, WorkingCalendar
 from caseledger.domain.vocabulary import CaseKind
 from caseledger.judging.facts import Fact, case_kind
 from caseledger.judging.frozen import reduced
-from caseledger.rules.model import ClockEffect
-from caseledger.rules.pack import RulePack
+from caseledger.rules.model import ClockEffect, Version
+from caseledger.rules.pack import Resolved, RulePack
 
 __all__ = ["ClockReport", "Period", "Step", "pushed", "run_clock"]
 
@@ -312,7 +313,7 @@ class _Run:
         if statutory is not None:
             report.statutory_limit = statutory[0]
             if self.trace:
-                refs = "; ".join(f"{x.pack}: {x.reference}" for x in statutory[1])
+                refs = references(statutory[1])
                 report.steps.append(
                     Step(
                         "statutory limit",
@@ -595,3 +596,20 @@ class _Run:
                 report.working_days_left = self.count(report.as_of, report.deadline)
             else:
                 report.working_days_left = -self.count(report.deadline, report.as_of)
+
+
+def references(rules: Sequence[Resolved[Version]]) -> str:
+    """The references of the rules a value rests on, each provision once: where two rules of
+    one pack cite the same provision (the text before its gloss or quotation, ``行政许可法
+    第四十二条第一款``), the longer citation is kept, in the place of the first."""
+    kept: dict[tuple[str, str], str] = {}
+    for rule in rules:
+        key = (rule.pack, _provision(rule.reference))
+        if len(rule.reference) > len(kept.get(key, "")):
+            kept[key] = rule.reference
+    return "; ".join(f"{pack}: {reference}" for (pack, _), reference in kept.items())
+
+
+def _provision(reference: str) -> str:
+    cut = min((i for i in (reference.find(c) for c in "：（(:") if i >= 0), default=len(reference))
+    return reference[:cut].strip()
