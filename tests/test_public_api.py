@@ -187,3 +187,26 @@ def test_a_misspelt_name_is_an_attribute_error_that_names_it() -> None:
 def test_a_bare_import_of_the_package_reaches_its_subpackages() -> None:
     assert caseledger.errors.CaseNotFound is caseledger.CaseNotFound
     assert "CaseEvaluation" in dir(caseledger)
+
+
+def test_every_error_is_listed_in_the_errors_docstring_and_in_the_event_models_table() -> None:
+    """A user meets an error in the reference table (docs/event-model.md, its base and facts)
+    and in the tree of ``caseledger.errors``: a new error cannot be left out of either."""
+    from pathlib import Path
+
+    from caseledger import errors
+
+    docs = Path(__file__).parent.parent / "docs" / "event-model.md"
+    table = docs.read_text(encoding="utf-8").split("## Errors", 1)[1]
+    errors_only = [
+        n for n in errors.__all__ if issubclass(getattr(errors, n), caseledger.CaseLedgerError)
+    ]
+    tree = errors.__doc__ or ""
+    not_in_table = [n for n in errors_only if n != "CaseLedgerError" and f"| `{n}` |" not in table]
+    not_in_tree = [n for n in errors_only if f" {n} " not in tree and f" {n}\n" not in tree]
+    for name in errors_only:
+        bases = [b for b in getattr(errors, name).__bases__ if b is not caseledger.CaseLedgerError]
+        if name != "CaseLedgerError" and bases:
+            assert f"| `{name}` | `{bases[0].__name__}` |" in table, name
+    assert not_in_table == []
+    assert not_in_tree == []

@@ -117,6 +117,10 @@ class WorkingCalendar:
         self._names.update({day: info.name for day, info in extra.items()})
 
     # -- queries ---------------------------------------------------------------------------
+    def check(self, day: dt.date) -> None:
+        """Refuse a day this calendar does not know with :class:`CalendarRangeError`."""
+        self._offset(day)
+
     def is_working_day(self, day: dt.date) -> bool:
         return bool(self._working[self._offset(day)])
 

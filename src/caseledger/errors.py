@@ -7,6 +7,7 @@ in, so ``except ValueError`` still catches a bad input::
     CaseLedgerError
     ├── InvalidCommand (ValueError)          a command or event line that does not validate
     ├── CaseNotFound (LookupError)           no case with that number
+    ├── ProjectNotFound (LookupError)        no parallel-approval project with that number
     ├── CaseAlreadyExists (ValueError)       'received' for a case number already in use
     ├── IllegalTransition (ValueError)       the lifecycle does not allow that event now
     ├── CommandIdReused (ValueError)         a command id sent again with other content

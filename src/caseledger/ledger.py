@@ -28,7 +28,7 @@ from caseledger.audit.seal import Seal, take_seal
 from caseledger.audit.verify import verify_store
 from caseledger.domain.case import Case
 from caseledger.domain.events import Accepted, CaseLinked, ProjectRegistered
-from caseledger.domain.moments import happened_by
+from caseledger.domain.moments import CHINA_TIME, happened_by
 from caseledger.domain.project import Project
 from caseledger.domain.records import (
     Command,
@@ -295,6 +295,7 @@ class CaseLedger:
     def projects(self, as_of: dt.datetime) -> list[ProjectEvaluation]:
         """Every project registered by ``as_of``, evaluated at ``as_of``, worst first (red,
         then yellow, then green; the earliest deadline first)."""
+        self.packs.check_day(as_of.astimezone(CHINA_TIME).date())
         evaluations = []
         for project_no in self.project_numbers():
             try:
@@ -335,6 +336,7 @@ class CaseLedger:
         limit: int | None = None,
     ) -> Board:
         """Open cases that are yellow or red on ``as_of``, worst first (after a catch-up)."""
+        self.packs.check_day(as_of)
         self.catch_up()
         return board(
             self.read_models, as_of, department=department, window=window, item=item, limit=limit
@@ -344,6 +346,7 @@ class CaseLedger:
         self, as_of: dt.date, *, by: Grouping = "department", since: dt.date | None = None
     ) -> list[StatRow]:
         """Received, finished, on time, early, overdue, average working days, by ``by``."""
+        self.packs.check_day(as_of)
         self.catch_up()
         return statistics(self.read_models, as_of, by=by, since=since)
 
@@ -351,6 +354,7 @@ class CaseLedger:
         self, as_of: dt.date, *, by: Literal["department", "window"] = "department"
     ) -> list[ScoreRow]:
         """Sanctions up to ``as_of`` rolled up per department or window."""
+        self.packs.check_day(as_of)
         self.catch_up()
         return scores(self.read_models, as_of, by=by)
 

@@ -21,7 +21,6 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 from caseledger.domain.moments import CHINA_TIME
 from caseledger.errors import (
     BatchRejected,
-    CalendarRangeError,
     CaseLedgerError,
     CaseNotFound,
     LedgerNotFound,
@@ -334,12 +333,7 @@ def as_of_label(text: str | None, moment: dt.datetime) -> str:
 def check_calendar(ledger: CaseLedger, day: dt.date) -> None:
     """Refuse a day outside the working-day calendar of the installed packs (the range every
     one of them knows) with :class:`CalendarRangeError`, before anything is shown."""
-    first, last = dt.date.min, dt.date.max
-    for pack in ledger.packs:
-        calendar = pack.calendar
-        first, last = max(first, calendar.first_day), min(last, calendar.last_day)
-    if not first <= day <= last:
-        raise CalendarRangeError(day, first, last)
+    ledger.packs.check_day(day)
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:

@@ -32,6 +32,7 @@ came from (which every problem of a plug-in names).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -46,6 +47,7 @@ from typing import Any
 import pluggy
 
 from caseledger.errors import (
+    CalendarRangeError,
     PackCodeNotAllowed,
     PackError,
     PackParameterMissing,
@@ -434,6 +436,16 @@ class PackRegistry:
 
     def __iter__(self) -> Iterator[RulePack]:
         return iter(self._packs[n] for n in self.names())
+
+    def check_day(self, day: dt.date) -> None:
+        """Refuse a day outside the range every pack's working-day calendar knows (the board,
+        statistics and scores of a day span the packs) with :class:`CalendarRangeError`."""
+        first, last = dt.date.min, dt.date.max
+        for pack in self:
+            first = max(first, pack.calendar.first_day)
+            last = min(last, pack.calendar.last_day)
+        if not first <= day <= last:
+            raise CalendarRangeError(day, first, last)
 
     def get(self, name: str, *, judging: bool = True) -> RulePack:
         """The pack called ``name``, to judge cases by; its :class:`PackError` if it is
