@@ -180,6 +180,8 @@ def case_rows(
     rows: list[BoardRow] = []
     pack = pack_of(facts)
     seen = [board_day(pack, f.at) for f in facts]
+    # the local date of each fact, by version, shared by the segments judged in one zone
+    days: dict[dt.tzinfo, dict[int, dt.date]] = {}
     start = 0
     while start < len(facts):
         end = start + 1
@@ -187,7 +189,11 @@ def case_rows(
             end += 1
         until = seen[end] - dt.timedelta(days=1) if end < len(facts) else None
         known = facts if end == len(facts) else facts[:end]
-        rows.append(segment_row(case_no, known, pack_of(known), seen[start], until))
+        pack = pack_of(known)
+        zone = days.get(pack.utc_offset)
+        if zone is None:
+            zone = days[pack.utc_offset] = pack.local_dates((f.version, f.at) for f in facts)
+        rows.append(segment_row(case_no, known, pack, seen[start], until, zone))
         start = end
     return rows
 

@@ -133,17 +133,17 @@ def board(
     current = f"WHERE {CURRENT} AND {valid}"
     past = f"WHERE {PAST} AND seg_to >= {t} AND {valid}"
     red = f" AND red_from <= {t}"
-    yellow = f" AND yellow_from <= {t} AND (red_from IS NULL OR red_from > {t})"
+    yellow = f" AND alert_from <= {t} AND (red_from IS NULL OR red_from > {t})"
+    # one pass over the alerting segments counts both lights: yellow or red from alert_from
+    alert = f" AND alert_from <= {t}"
     table = projection.table
+    tally = f"SELECT COUNT(*) AS alert, COUNT(*) FILTER (WHERE red_from <= {t}) AS red FROM {table}"
     counts = projection.query(
-        f"SELECT (SELECT COUNT(*) FROM {table} {current}{red}) AS red, "
-        f"(SELECT COUNT(*) FROM {table} {past}{red}) AS past_red, "
-        f"(SELECT COUNT(*) FROM {table} {current}{yellow}) AS yellow, "
-        f"(SELECT COUNT(*) FROM {table} {past}{yellow}) AS past_yellow",
+        f"{tally} {current}{alert} UNION ALL {tally} {past}{alert}",
         params,
-    )[0]
-    red_count = int(counts["red"]) + int(counts["past_red"])
-    yellow_count = int(counts["yellow"]) + int(counts["past_yellow"])
+    )
+    red_count = sum(int(row["red"]) for row in counts)
+    yellow_count = sum(int(row["alert"]) for row in counts) - red_count
     select = _SELECT.format(table=table)
     cut = "" if limit is None else f" LIMIT {int(limit)}"
     order = f" ORDER BY red_from, deadline, case_no{cut}"

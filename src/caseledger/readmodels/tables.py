@@ -66,8 +66,10 @@ class BoardTables:
             # the segments that answer for every day from theirs on: today's board reads these
             f"CREATE INDEX IF NOT EXISTS {board}_red ON {board} "
             f"(red_from, deadline, case_no, seg_from) WHERE {CURRENT}",
-            f"CREATE INDEX IF NOT EXISTS {board}_yellow ON {board} "
-            f"(yellow_from, red_from, seg_from) WHERE {CURRENT}",
+            # the first day each is yellow or red: the counts of both lights, and the yellows
+            f"CREATE INDEX IF NOT EXISTS {board}_alert ON {board} "
+            f"(alert_from, red_from, seg_from) WHERE {CURRENT}",
+            f"DROP INDEX IF EXISTS {board}_yellow",  # of earlier versions of this table
             # the segments that ended: a past day's board reads those that had not ended then
             f"CREATE INDEX IF NOT EXISTS {board}_past ON {board} (seg_to, seg_from) WHERE {PAST}",
             f"CREATE TABLE IF NOT EXISTS {self.sanctions} ({_columns(SanctionValues)})",
