@@ -143,6 +143,17 @@ def _projects_agree(ledger: CaseLedger, day: dt.date) -> None:
         assert listed[project_no] == evaluation.as_dict()
 
 
+def _record_catching_up(ledger: CaseLedger, commands: list[Command], cuts: list[int]) -> None:
+    """Record ``commands``, catching the read models up after the first ``cut`` of them for
+    each cut: later events then replace the rows of cases already on the board."""
+    start = 0
+    for cut in sorted({c for c in cuts if c < len(commands)}):
+        ledger.record_batch(commands[start:cut])
+        ledger.catch_up()
+        start = cut
+    ledger.record_batch(commands[start:])
+
+
 def _days_of(commands: list[Command], offsets: list[int]) -> list[dt.date]:
     first = min(c.at for c in commands).date()
     return sorted({first + dt.timedelta(days=n) for n in offsets})
@@ -152,14 +163,15 @@ def _days_of(commands: list[Command], offsets: list[int]) -> list[dt.date]:
 @given(
     histories=st.lists(case_histories(max_events=10), min_size=1, max_size=4),
     offsets=st.lists(st.integers(-2, 90), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(1, 40), max_size=4),
     rebuilt=st.booleans(),
 )
 def test_the_board_and_statistics_of_any_day_equal_the_evaluations_of_that_day_case_by_case(
-    histories: list[list[Command]], offsets: list[int], rebuilt: bool
+    histories: list[list[Command]], offsets: list[int], cuts: list[int], rebuilt: bool
 ) -> None:
     commands = as_cases(histories)
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
-        ledger.record_batch(commands)
+        _record_catching_up(ledger, commands, cuts)
         if rebuilt:
             ledger.rebuild_read_models()
         assert _disagreements(ledger, _days_of(commands, offsets)) == []
@@ -174,16 +186,17 @@ def test_the_board_and_statistics_of_any_day_equal_the_evaluations_of_that_day_c
 @given(
     histories=st.lists(case_histories(max_events=10), min_size=1, max_size=3),
     offsets=st.lists(st.integers(-2, 90), min_size=1, max_size=4),
+    cuts=st.lists(st.integers(1, 30), max_size=3),
 )
 def test_on_postgresql_the_board_and_statistics_of_any_day_equal_the_evaluations_after_catch_up_and_rebuild(  # noqa: E501
-    postgres_url: str, histories: list[list[Command]], offsets: list[int]
+    postgres_url: str, histories: list[list[Command]], offsets: list[int], cuts: list[int]
 ) -> None:
     commands = as_cases(histories)
     schema = f"t_{uuid.uuid4().hex[:16]}"  # one schema an example (the fixture checks the server)
     url = f"{postgres_url.split('?')[0]}?schema={schema}"
     try:
         with CaseLedger(url, clock=fixed_clock) as ledger:
-            ledger.record_batch(commands)
+            _record_catching_up(ledger, commands, cuts)
             days = _days_of(commands, offsets)
             assert _disagreements(ledger, days) == []
             ledger.rebuild_read_models()

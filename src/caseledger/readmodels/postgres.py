@@ -41,6 +41,7 @@ class PostgresBoardRecorder(BoardWriting, PostgresTrackingRecorder):
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             cursor.execute(f"DELETE FROM {self.sql.board}")
             cursor.execute(f"DELETE FROM {self.sql.sanctions}")
+            cursor.execute(f"DELETE FROM {self.sql.tally}")
             cursor.execute(
                 f'DELETE FROM "{self._schema}".{self.tracking_table_name} '
                 "WHERE application_name = %s",

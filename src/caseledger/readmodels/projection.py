@@ -225,6 +225,12 @@ class BoardProjection:
         """The name of the table of sanctions found on the board's cases."""
         return self.recorder.sql.sanctions
 
+    @property
+    def tally_table(self) -> str:
+        """The name of the table of how many of today's segments begin to alert, and to be
+        red, on each day (:attr:`~caseledger.readmodels.tables.BoardTables.tally`)."""
+        return self.recorder.sql.tally
+
     def p(self, name: str) -> str:
         """A named placeholder in this database's style."""
         return self.recorder.sql.param.format(name)

@@ -138,10 +138,14 @@ def board(
     alert = f" AND alert_from <= {t}"
     table = projection.table
     tally = f"SELECT COUNT(*) AS alert, COUNT(*) FILTER (WHERE red_from <= {t}) AS red FROM {table}"
-    counts = projection.query(
-        f"{tally} {current}{alert} UNION ALL {tally} {past}{alert}",
-        params,
-    )
+    if filters:
+        today = f"{tally} {current}{alert}"
+    else:  # the days' tally of today's segments: a sum over days, not a count of segments
+        today = (
+            "SELECT COALESCE(SUM(alert), 0) AS alert, COALESCE(SUM(red), 0) AS red "
+            f"FROM {projection.tally_table} WHERE day <= {t}"
+        )
+    counts = projection.query(f"{today} UNION ALL {tally} {past}{alert}", params)
     red_count = sum(int(row["red"]) for row in counts)
     yellow_count = sum(int(row["alert"]) for row in counts) - red_count
     select = _SELECT.format(table=table)

@@ -30,6 +30,7 @@ class SQLiteBoardRecorder(BoardWriting, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f"DELETE FROM {self.sql.board}")
             cursor.execute(f"DELETE FROM {self.sql.sanctions}")
+            cursor.execute(f"DELETE FROM {self.sql.tally}")
             cursor.execute("DELETE FROM tracking WHERE application_name = ?", (UPSTREAM,))
             if tracking is not None:
                 self._write(cursor, rows, tracking, fresh=True)

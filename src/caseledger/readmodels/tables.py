@@ -4,6 +4,7 @@ by the SQLite and PostgreSQL recorders (:mod:`.sqlite`, :mod:`.postgres`)."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -27,7 +28,7 @@ __all__ = [
     "BoardWriting",
 ]
 
-BOARD_SCHEMA = 5
+BOARD_SCHEMA = 6
 """The version of the board tables; a new version gets new tables and replays the log."""
 UPSTREAM = f"caseledger/board/v{BOARD_SCHEMA}"
 """The tracking key of the board: the upstream application and the board's version."""
@@ -47,9 +48,14 @@ class BoardTables:
 
     board = f"caseledger_board_v{BOARD_SCHEMA}"
     sanctions = f"caseledger_board_v{BOARD_SCHEMA}_sanctions"
+    tally = f"caseledger_board_v{BOARD_SCHEMA}_tally"
+    """How many of today's segments (:data:`CURRENT`) begin to alert, and to be red, on each
+    day, counted from the later of that day and the segment's own: today's board counts its
+    lights by summing the days up to its day, not by counting a million index entries."""
 
     def __init__(self, param: str, positional: str) -> None:
         self.param = param
+        self.positional = positional
         q = positional  # writes pass tuples: positional parameters are the fastest
         names = ", ".join(COLUMNS)
         self.insert = f"INSERT INTO {self.board} ({names}) VALUES ({', '.join(q for _ in COLUMNS)})"
@@ -58,6 +64,24 @@ class BoardTables:
         self.insert_sanction = (
             f"INSERT INTO {self.sanctions} ({', '.join(SANCTION_COLUMNS)}) VALUES "
             f"({', '.join(q for _ in SANCTION_COLUMNS)})"
+        )
+        self.count = (
+            f"INSERT INTO {self.tally} (day, alert, red) VALUES ({q}, {q}, {q}) "
+            f"ON CONFLICT (day) DO UPDATE SET alert = {self.tally}.alert + excluded.alert, "
+            f"red = {self.tally}.red + excluded.red"
+        )
+        later = "CASE WHEN {0} > seg_from THEN {0} ELSE seg_from END"
+        self.recount = [
+            f"DELETE FROM {self.tally}",
+            f"INSERT INTO {self.tally} (day, alert, red) SELECT day, SUM(alert), SUM(red) FROM ("
+            f"SELECT {later.format('alert_from')} AS day, 1 AS alert, 0 AS red FROM {self.board} "
+            f"WHERE {CURRENT} AND alert_from IS NOT NULL UNION ALL "
+            f"SELECT {later.format('red_from')} AS day, 0 AS alert, 1 AS red FROM {self.board} "
+            f"WHERE {CURRENT} AND red_from IS NOT NULL) AS lit GROUP BY day",
+        ]
+        self.current_of = (
+            f"SELECT seg_from, alert_from, red_from FROM {self.board} WHERE {CURRENT} "
+            "AND case_no IN ({})"
         )
         board = self.board
         key = "case_no, seg_from"
@@ -72,6 +96,8 @@ class BoardTables:
             f"DROP INDEX IF EXISTS {board}_yellow",  # of earlier versions of this table
             # the segments that ended: a past day's board reads those that had not ended then
             f"CREATE INDEX IF NOT EXISTS {board}_past ON {board} (seg_to, seg_from) WHERE {PAST}",
+            f"CREATE TABLE IF NOT EXISTS {self.tally} (day INTEGER PRIMARY KEY, "
+            "alert INTEGER NOT NULL, red INTEGER NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {self.sanctions} ({_columns(SanctionValues)})",
             f"CREATE INDEX IF NOT EXISTS {self.sanctions}_case ON {self.sanctions} (case_no)",
         ]
@@ -111,12 +137,44 @@ class BoardWriting:
         of those cases' rows (``fresh``: into tables just emptied, so plain inserts)."""
         rows = iter(rows)
         while batch := list(itertools.islice(rows, _BATCH)):
+            change: Counter[tuple[int, int]] = Counter()
             if not fresh:
-                cases = [(case_no,) for case_no in dict.fromkeys(r.values.case_no for r in batch)]
+                numbers = list(dict.fromkeys(r.values.case_no for r in batch))
+                marks = ", ".join(self.sql.positional for _ in numbers)
+                cursor.execute(self.sql.current_of.format(marks), numbers)
+                for old in cursor.fetchall():
+                    _lit(change, -1, *(old[c] for c in ("seg_from", "alert_from", "red_from")))
+                cases = [(case_no,) for case_no in numbers]
                 cursor.executemany(self.sql.delete_rows, cases)
                 cursor.executemany(self.sql.delete_sanctions, cases)
-            cursor.executemany(self.sql.insert, [r.values for r in batch])
+            values = [r.values for r in batch]
+            cursor.executemany(self.sql.insert, values)
             sanctions = [s for r in batch for s in r.sanctions]
             if sanctions:
                 cursor.executemany(self.sql.insert_sanction, sanctions)
+            if fresh:
+                continue  # counted once the tables are full (``recount``)
+            for v in values:
+                if v.watched and v.seg_to is None:
+                    _lit(change, 1, v.seg_from, v.alert_from, v.red_from)
+            by_day: dict[int, list[int]] = {}
+            for (day, light), n in change.items():
+                by_day.setdefault(day, [day, 0, 0])[1 + light] += n
+            counted = [tuple(c) for c in by_day.values() if c[1] or c[2]]
+            if counted:
+                cursor.executemany(self.sql.count, counted)
+        if fresh:
+            for statement in self.sql.recount:
+                cursor.execute(statement)
         self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+
+
+def _lit(
+    change: Counter[tuple[int, int]], n: int, seg_from: int, alert: int | None, red: int | None
+) -> None:
+    """Count a segment of today's board (``n``: 1 written, -1 replaced) on the days it
+    begins to alert (light 0) and to be red (light 1), from its own day."""
+    if alert is not None:
+        change[max(alert, seg_from), 0] += n
+    if red is not None:
+        change[max(red, seg_from), 1] += n
