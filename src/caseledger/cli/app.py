@@ -44,6 +44,7 @@ from caseledger.cli.common import (
     write_private,
 )
 from caseledger.cli.packs import packs_app
+from caseledger.cli.whatif import diff_command, history_command, whatif_command
 from caseledger.cli.projects import parallel_app, projects_table
 from caseledger.cli.render import counted
 from caseledger.cli.supervision import (
@@ -349,6 +350,9 @@ app.command("status", cls=PlainCommand)(status_command)
 app.command("board", cls=PlainCommand)(board_command)
 app.command("stats", cls=PlainCommand)(stats_command)
 app.command("project", cls=PlainCommand)(project_command)
+app.command("whatif", cls=PlainCommand)(whatif_command)
+packs_app.command("history", cls=PlainCommand)(history_command)
+packs_app.command("diff", cls=PlainCommand)(diff_command)
 
 
 def main() -> None:
