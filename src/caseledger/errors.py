@@ -454,7 +454,9 @@ class RecordedPackMissing(CaseLedgerError, LookupError):
     this ledger (a ledger restored without its pack streams, or a command naming a version
     this ledger does not hold)."""
 
-    def __init__(self, name: str, version: str | None, content_hash: str, case_no: str = "") -> None:
+    def __init__(
+        self, name: str, version: str | None, content_hash: str, case_no: str = ""
+    ) -> None:
         self.name = name
         self.version = version
         self.content_hash = content_hash

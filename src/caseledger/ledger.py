@@ -74,8 +74,8 @@ from caseledger.rules.registry import PackRegistry
 from caseledger.rules.versions import contents_of
 from caseledger.store.event_store import CaseStore, open_store
 from caseledger.store.packs import HeldVersion, LedgerPacks
-from caseledger.whatif import WhatIfReport, what_if
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
+from caseledger.whatif import WhatIfReport, what_if
 
 __all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 

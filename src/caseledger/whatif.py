@@ -116,15 +116,11 @@ class WhatIfReport:
 
     @property
     def turned_red(self) -> list[str]:
-        return [
-            c.case_no for c in self.changes if c.after["light"] == "red" != c.before["light"]
-        ]
+        return [c.case_no for c in self.changes if c.after["light"] == "red" != c.before["light"]]
 
     @property
     def no_longer_red(self) -> list[str]:
-        return [
-            c.case_no for c in self.changes if c.before["light"] == "red" != c.after["light"]
-        ]
+        return [c.case_no for c in self.changes if c.before["light"] == "red" != c.after["light"]]
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -194,9 +190,7 @@ def what_if(
             raise CasesNotFound(missing, numbers)
         chosen = set(wanted)
         numbers = [n for n in numbers if n in chosen]
-    question = _Question(
-        recorded, changed, alternative.name, as_of, default_pack, department, item
-    )
+    question = _Question(recorded, changed, alternative.name, as_of, default_pack, department, item)
     reader = store.span_reader()
     judge = functools.partial(_judge_block, reader=reader, upto=position, question=question,
                               decode=store.decoder)  # fmt: skip

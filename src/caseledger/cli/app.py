@@ -44,7 +44,6 @@ from caseledger.cli.common import (
     write_private,
 )
 from caseledger.cli.packs import packs_app
-from caseledger.cli.whatif import diff_command, history_command, whatif_command
 from caseledger.cli.projects import parallel_app, projects_table
 from caseledger.cli.render import counted
 from caseledger.cli.supervision import (
@@ -55,6 +54,7 @@ from caseledger.cli.supervision import (
     stats_tables,
     status_command,
 )
+from caseledger.cli.whatif import diff_command, history_command, whatif_command
 from caseledger.demo import DEMO_LAST_DAY, demo_month
 from caseledger.errors import SealOfAnotherLedger, UnknownFilterValue
 from caseledger.interchange.files import record_file

@@ -418,9 +418,7 @@ class PackRecorded(EventBody):
 PACK_EVENT_TYPES: dict[str, type[EventBody]] = {"pack_recorded": PackRecorded}
 """The event types of a pack version's stream."""
 
-AnyStoredEvent = Annotated[
-    _CaseEvent | _ProjectEvent | PackRecorded, Field(discriminator="type")
-]
+AnyStoredEvent = Annotated[_CaseEvent | _ProjectEvent | PackRecorded, Field(discriminator="type")]
 """Any event the ledger stores: a case's or a project's."""
 
 STORED_EVENT_TYPES: dict[str, type[EventBody]] = {

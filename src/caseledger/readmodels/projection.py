@@ -26,7 +26,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory
 
-from caseledger.domain.records import is_case_stream
+from caseledger.domain.records import is_case_stream, is_pack_stream
 from caseledger.errors import StoreError
 from caseledger.judging.evaluation import pack_for
 from caseledger.judging.facts import Decoder, Fact, facts_of
@@ -109,7 +109,8 @@ class BoardProjection:
                 cache.clear()
                 continue
             position = notifications[-1].id
-            done += len(notifications)
+            # a pack version's event is no case's (nor project's): not counted as applied
+            done += sum(not is_pack_stream(str(n.originator_id)) for n in notifications)
 
     def follow(self, stop: threading.Event, *, poll_seconds: float = 0.5) -> int:
         """Keep the board up to date until ``stop`` is set; returns the events applied.
@@ -147,7 +148,9 @@ class BoardProjection:
         Events recorded meanwhile are applied by the next catch-up."""
         with _collector_paused():
             position = self.store.max_notification_id()
-            numbers = [n for n in self.store.stream_numbers(position) if is_case_stream(n)]
+            streams = self.store.stream_numbers(position)
+            numbers = [n for n in streams if is_case_stream(n)]
+            versions = sum(map(is_pack_stream, streams))  # one event each: not applied
             self.packs.prepare()  # the recorded pack versions, read before forking
             reader = self.store.span_reader()
             judge = functools.partial(self._judge_block, reader=reader, upto=position, packs={})
@@ -156,7 +159,7 @@ class BoardProjection:
             with block_results_in_processes(
                 judge, numbers, workers if fork else 1, finish=reader.close
             ) as rows:
-                applied = self.store.event_count(position)  # while the workers start
+                applied = self.store.event_count(position) - versions  # as workers start
                 # written as they come: the rows of the first cases while the workers judge
                 # the next ones (when the database can be read while it is written)
                 segments = itertools.chain.from_iterable(rows)

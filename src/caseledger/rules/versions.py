@@ -39,6 +39,7 @@ __all__ = [
     "PackContent",
     "RuleChange",
     "baseline_of",
+    "content_problems",
     "contents_of",
     "pack_changes",
     "pack_from_content",
@@ -77,6 +78,22 @@ class PackContent:
             pack.hooks_digest,
             dict(pack.given),
             pack.data.model_dump(mode="json", by_alias=True),
+        )
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> PackContent:
+        """The content a ``pack_recorded`` event's body holds (``KeyError``, ``TypeError`` or
+        ``ValueError`` if it is malformed)."""
+        given = dict(body.get("parameters_given") or {})
+        return cls(
+            str(body["name"]),
+            str(body["version"]),
+            str(body["content_hash"]),
+            body.get("extends"),
+            body.get("extends_hash"),
+            str(body.get("hooks_digest", "")),
+            {name: dt.date.fromisoformat(value) for name, value in given.items()},
+            dict(body["content"]),
         )
 
     def body(self) -> dict[str, Any]:
@@ -121,6 +138,47 @@ def pack_from_content(content: PackContent, parent: RulePack | None) -> RulePack
     if pack.content_hash != content.content_hash:
         raise RecordedPackAltered(content.name, content.content_hash, pack.content_hash)
     return pack
+
+
+def content_problems(bodies: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """What is wrong with recorded pack versions (``pack_recorded`` bodies by stream id): a
+    content that does not hash to its content hash, a stream not named by it, a version
+    extending one not recorded. Read by ``verify``: a hash chain recomputed after an edit
+    still shows here."""
+    problems: dict[str, str] = {}
+    by_hash = {str(b.get("content_hash")): (stream, b) for stream, b in bodies.items()}
+    built: dict[str, RulePack | None] = {}
+
+    def build(content_hash: str) -> RulePack | None:
+        if content_hash in built:
+            return built[content_hash]
+        built[content_hash] = None  # a cycle builds nothing
+        stream, body = by_hash[content_hash]
+        parent_hash = body.get("extends_hash")
+        parent = None
+        if parent_hash is not None:
+            if parent_hash not in by_hash:
+                problems[stream] = f"extends pack version {str(parent_hash)[:16]}…, not recorded"
+                return None
+            parent = build(str(parent_hash))
+            if parent is None:
+                problems.setdefault(stream, "extends a recorded pack version that is altered")
+                return None
+        try:
+            pack = pack_from_content(PackContent.from_body(body), parent)
+        except (RecordedPackAltered, KeyError, TypeError, ValueError) as error:
+            problems[stream] = f"recorded pack content does not match its content hash: {error}"
+            return None
+        built[content_hash] = pack
+        return pack
+
+    for stream, body in bodies.items():
+        content_hash = str(body.get("content_hash"))
+        if stream != "@" + content_hash:
+            problems[stream] = "the pack stream is not named by its content hash"
+            continue
+        build(content_hash)
+    return problems
 
 
 class HeldPacks(Protocol):
@@ -238,7 +296,9 @@ _SPAN_FIELDS = {"from", "to", "note"}
 """Not compared: the span of days a change covers is its own; notes are commentary."""
 
 
-def pack_changes(a: RulePack, b: RulePack, *, sections: Sequence[str] = SECTIONS) -> list[RuleChange]:
+def pack_changes(
+    a: RulePack, b: RulePack, *, sections: Sequence[str] = SECTIONS
+) -> list[RuleChange]:
     """The rules ``a`` and ``b`` answer differently, by section, key and span of days."""
     changes: list[RuleChange] = []
     for section in sections:

@@ -70,17 +70,10 @@ class LedgerPacks:
             for row in rows:
                 state = mapper.decode_bytes(row)
                 try:
-                    body = upcast(row.topic, state.get("event") or {}, state.get("class_version", 1))
-                    content = PackContent(
-                        body["name"],
-                        body["version"],
-                        body["content_hash"],
-                        body.get("extends"),
-                        body.get("extends_hash"),
-                        body.get("hooks_digest", ""),
-                        {k: dt.date.fromisoformat(v) for k, v in body.get("parameters_given", {}).items()},
-                        body["content"],
+                    body = upcast(
+                        row.topic, state.get("event") or {}, state.get("class_version", 1)
                     )
+                    content = PackContent.from_body(body)
                     held = HeldVersion(
                         content,
                         dt.datetime.fromisoformat(state["at"]),
