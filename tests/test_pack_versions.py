@@ -313,3 +313,27 @@ def test_an_acceptance_stored_before_versions_is_upcast_and_judged_under_the_ins
     for judge_under in ("recorded", "installed"):
         chosen = packs.judging(judge_under=judge_under)
         assert pack_for([fact], chosen) is packs.get("national")
+
+
+def test_the_command_line_refuses_an_unknown_version_folder_or_pack_with_exit_1(
+    sqlite_url: str, packs_root: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from caseledger.cli.app import app
+
+    with CaseLedger(sqlite_url, packs=registry(packs_root), clock=fixed_clock) as ledger:
+        record_cases(ledger)
+        rows = snapshot(ledger)
+    runner = CliRunner()
+    for arguments, said in (
+        (["whatif", "--pack", "harbour_town@9.9"], "harbour_town@1.0"),
+        (["whatif", "--pack", str(tmp_path / "nowhere")], "no pack.toml there"),
+        (["packs", "history", "harbour_twon"], "did you mean 'harbour_town'"),
+        (["whatif", "--pack", "harbour_town@1.0", "--case", "HT-9"], "1 case not in the ledger"),
+    ):
+        result = runner.invoke(app, ["--db", sqlite_url, *arguments])
+        assert result.exit_code == 1, (arguments, result.output)
+        assert said in " ".join(result.stderr.split()), (arguments, result.stderr)
+    with CaseLedger(sqlite_url, packs=registry(packs_root)) as ledger:
+        assert snapshot(ledger) == rows

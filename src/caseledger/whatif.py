@@ -60,11 +60,30 @@ def outcome_of(evaluation: CaseEvaluation) -> dict[str, Any]:
     }
 
 
-def _cited(evaluation: CaseEvaluation) -> set[str]:
-    """The references a judgement cites (its clock's steps, findings and sanctions)."""
-    cited = {s.reference for s in evaluation.clock.steps if s.reference}
-    cited |= {f.reference for f in evaluation.findings}
-    return cited | {s.reference for s in evaluation.sanctions}
+def _cited(evaluation: CaseEvaluation, pack: RulePack) -> set[str]:
+    """The references a judgement rests on: its findings, sanctions and clock periods, and
+    the limits and threshold its pack gives the case (asked again, so that judging needs no
+    explanation steps)."""
+    clock = evaluation.clock
+    cited = {f.reference for f in evaluation.findings}
+    cited |= {s.reference for s in evaluation.sanctions}
+    cited |= {p.reference for p in clock.periods if p.reference}
+    on = clock.started_on
+    if on is not None and clock.item_code is not None and clock.case_kind is not None:
+        found = pack.statutory_limit(clock.item_code, clock.case_kind, on)
+        references = [r.reference for r in found[1]] if found is not None else []
+        for other in (
+            pack.promised_limit(clock.item_code, on),
+            pack.extension_limit(clock.case_kind, on),
+            pack.largest_promise_cut(on),
+        ):
+            if other is not None:
+                references.append(other.reference)
+        cited |= set(references)
+    threshold = pack.yellow_threshold(clock.as_of)
+    if threshold is not None:
+        cited.add(threshold.reference)
+    return cited
 
 
 @dataclass(frozen=True)
@@ -311,10 +330,17 @@ def _judge_case(
     if all(layer.name != question.replaced for layer in recorded_pack.lineage()):
         return key, None
     before = evaluate(case_no, facts, question.recorded, question.as_of,
-                      default_pack=question.default_pack)  # fmt: skip
+                      default_pack=question.default_pack, trace=False)  # fmt: skip
     after = evaluate(case_no, facts, question.alternative, question.as_of,
-                     default_pack=question.default_pack)  # fmt: skip
+                     default_pack=question.default_pack, trace=False)  # fmt: skip
     pack_key = f"{recorded_pack.name}@{recorded_pack.version}#{content_hash}"
     was, now = outcome_of(before), outcome_of(after)
-    cited = frozenset(_cited(before) | _cited(after)) if was != now else frozenset()
+    cited: frozenset[str] = frozenset()
+    if was != now:
+        alternative_pack = (
+            question.alternative.for_case(name, content_hash)
+            if accepted
+            else (question.alternative.get(name))
+        )
+        cited = frozenset(_cited(before, recorded_pack) | _cited(after, alternative_pack))
     return key, (case_no, department, item_code, pack_key, was, now, cited)

@@ -198,7 +198,8 @@ def diff_command(
         return
     out.print(
         f"{a.name} {a.version} ({a.content_hash[:12]}) → {b.name} {b.version} "
-        f"({b.content_hash[:12]}): {counted(len(changes), 'rule')} differ",
+        f"({b.content_hash[:12]}): {counted(len(changes), 'rule')} "
+        f"{'differs' if len(changes) == 1 else 'differ'}",
         soft_wrap=True,
     )
     if changes:
@@ -225,5 +226,6 @@ def _side(change: RuleChange, side: str) -> str:
     if resolved is None:
         return "(none)"
     values = resolved.rule.model_dump(mode="json", by_alias=True)
-    shown = [f"{f} {values.get(f)!r}" for f in change.fields if f in values]
+    fields = [f for f in change.fields if f != "reference"] or list(change.fields)
+    shown = [f"{f} {values.get(f)!r}" for f in fields if f in values]
     return f"{resolved.pack}: " + (", ".join(shown) if shown else "(all)")

@@ -307,6 +307,8 @@ class PackRegistry:
         self._origins = origins
         self.broken = broken
         """Packs (by name, or by plug-in where the name is unknown) that failed to load."""
+        self._rebased: dict[str, RulePack] = {}
+        """Under a what-if: each recorded pack rebased on the pack put in place, by hash."""
 
     # -- discovery -----------------------------------------------------------------------
     @classmethod
@@ -519,8 +521,6 @@ class PackRegistry:
         if known is None:
             known = self._rebased[pack.content_hash] = rebased(pack, override) or pack
         return known
-
-    _rebased: dict[str, RulePack] = {}  # noqa: RUF012 (replaced per registry by judging())
 
     # -- questions -----------------------------------------------------------------------
     def names(self) -> list[str]:
