@@ -337,3 +337,36 @@ def test_the_command_line_refuses_an_unknown_version_folder_or_pack_with_exit_1(
         assert said in " ".join(result.stderr.split()), (arguments, result.stderr)
     with CaseLedger(sqlite_url, packs=registry(packs_root)) as ledger:
         assert snapshot(ledger) == rows
+    harbour(packs_root, "2.0", CUT)
+    judged = {}
+    for policy in ("recorded", "installed"):
+        result = runner.invoke(
+            app,
+            ["--db", sqlite_url, "--packs-dir", str(packs_root), "status", "HT-1",
+             "--as-of", "2026-10-28", "--judge-under", policy, "--json"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        judged[policy] = orjson.loads(result.stdout)
+    assert [judged[p]["pack"]["version"] for p in judged] == ["1.0", "2.0"]
+    assert [judged[p]["judged_under"] for p in judged] == ["recorded", "installed"]
+    assert [judged[p]["light"] for p in judged] == ["green", "red"]
+
+
+def test_an_acceptance_may_name_a_held_version_and_one_that_is_nowhere_is_refused(
+    sqlite_url: str, packs_root: Path
+) -> None:
+    with CaseLedger(sqlite_url, packs=registry(packs_root), clock=fixed_clock) as ledger:
+        record_cases(ledger)
+        v1 = ledger.packs.get("harbour_town")
+    nothing = PackRegistry.discover(entry_points=False)
+    with CaseLedger(sqlite_url, packs=nothing, clock=fixed_clock) as bare:
+        named = {**ACCEPT, "rule_pack_version": "1.0", "rule_pack_hash": v1.content_hash}
+        bare.record(command("HT-3", 1, RECEIVED, at(12)))
+        bare.record(command("HT-3", 2, named, at(12, 9, 30)))  # held: no install needed
+        assert bare.evaluate("HT-3", AS_OF).pack == v1.identity
+        bare.record(command("HT-4", 1, RECEIVED, at(12)))
+        rows = snapshot(bare)
+        unknown = {**named, "rule_pack_hash": "0" * 64}
+        with pytest.raises(RecordedPackMissing, match="0{64}"):
+            bare.record(command("HT-4", 2, unknown, at(13)))
+        assert snapshot(bare) == rows

@@ -562,18 +562,20 @@ class CaseLedger:
 
     def _acceptance_pack(self, body: Accepted) -> RulePack:
         """The pack version an acceptance is recorded under: the installed one, unless the
-        command names a version (or hash) this ledger holds."""
-        installed = self.packs.get(body.rule_pack)
+        command names a version (or hash) this ledger holds (a held one needs no install)."""
         wanted_hash, wanted = body.rule_pack_hash, body.rule_pack_version
-        if wanted_hash is None and wanted in (None, installed.version):
-            return installed
         if wanted_hash is not None:
-            if wanted_hash == installed.content_hash:
-                return installed
+            if body.rule_pack in self.packs:
+                installed = self.packs.get(body.rule_pack)
+                if installed.content_hash == wanted_hash:
+                    return installed
             found = self._held.pack(wanted_hash)
             if found is None or found.name != body.rule_pack:
                 raise RecordedPackMissing(body.rule_pack, wanted, wanted_hash)
             return found
+        installed = self.packs.get(body.rule_pack)
+        if wanted in (None, installed.version):
+            return installed
         return self.judging_packs.version(f"{body.rule_pack}@{wanted}")
 
 

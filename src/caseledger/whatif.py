@@ -18,9 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from caseledger.domain.moments import happened_by
 from caseledger.domain.records import is_case_stream
 from caseledger.errors import CasesNotFound, UnknownFilterValue
-from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
+from caseledger.judging.clock import run_clock
+from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, judge, pack_for
 from caseledger.judging.facts import Decoder, Fact, facts_of
 from caseledger.readmodels.parallel import block_results_in_processes
 from caseledger.rules.pack import RulePack
@@ -39,24 +41,39 @@ OUTCOME_FIELDS = (
 
 def outcome_of(evaluation: CaseEvaluation) -> dict[str, Any]:
     """What a what-if compares of one judgement (see :data:`OUTCOME_FIELDS`)."""
+    return _as_outcome(_outcome(evaluation))
+
+
+Outcome = tuple[Any, ...]
+"""The values of :data:`OUTCOME_FIELDS`, in order (what a worker sends back)."""
+
+
+def _outcome(evaluation: CaseEvaluation) -> Outcome:
     clock = evaluation.clock
 
     def iso(day: dt.date | None) -> str | None:
         return day.isoformat() if day else None
 
-    return {
-        "light": evaluation.light.value,
-        "deadline": iso(clock.deadline),
-        "statutory_deadline": iso(clock.statutory_deadline),
-        "promised_deadline": iso(clock.promised_deadline),
-        "certificate_due": iso(clock.certificate_due),
-        "working_days_left": clock.working_days_left,
-        "violations": [f"{f.violation.value} {f.day.isoformat()}" for f in evaluation.findings],
-        "sanctions": [
+    return (
+        evaluation.light.value,
+        iso(clock.deadline),
+        iso(clock.statutory_deadline),
+        iso(clock.promised_deadline),
+        iso(clock.certificate_due),
+        clock.working_days_left,
+        tuple(f"{f.violation.value} {f.day.isoformat()}" for f in evaluation.findings),
+        tuple(
             f"{s.rule}: {s.label}" + (f" (-{s.points})" if s.points else "")
             for s in evaluation.sanctions
-        ],
-        "points": sum(s.points or 0 for s in evaluation.sanctions),
+        ),
+        sum(s.points or 0 for s in evaluation.sanctions),
+    )
+
+
+def _as_outcome(values: Outcome) -> dict[str, Any]:
+    return {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in zip(OUTCOME_FIELDS, values, strict=True)
     }
 
 
@@ -163,21 +180,33 @@ class WhatIfReport:
         return {"summary": self.summary(), "cases": [c.as_dict() for c in self.changes]}
 
 
-_Judged = tuple[str, str, str | None, str, dict[str, Any], dict[str, Any], frozenset[str]] | None
-"""What a worker sends back of a case: number, department, item, recorded pack (NAME@VERSION
-and hash, as ``NAME@VERSION#HASH``), both outcomes and the references cited; None: not
-judged (filtered out, not yet received, or resting on another pack)."""
+_Judged = tuple[str, str, str | None, str, Outcome, Outcome, tuple[int, ...]] | None
+"""What a worker sends back of a case: number, department, item, recorded pack (as
+``NAME@VERSION#HASH``), both outcomes and which of the rule changes between its recorded
+pack and the one put in place (:func:`pack_changes`, by position) its judgements cite; None:
+not judged (filtered out, not yet received, or resting on another pack)."""
 
 
 @dataclass(frozen=True)
 class _Question:
     recorded: PackRegistry
     alternative: PackRegistry
-    replaced: str
+    replacement: RulePack
     as_of: dt.datetime
     default_pack: str
     department: str | None
     item: str | None
+    diffs: dict[str, list[RuleChange]] = field(default_factory=dict)
+    """The rule changes by recorded pack (``NAME@VERSION#HASH``), each process its own."""
+
+    def changes(self, pack_key: str) -> list[RuleChange]:
+        found = self.diffs.get(pack_key)
+        if found is None:
+            name_version, _, content_hash = pack_key.partition("#")
+            was = _pack_of(self.recorded, name_version.partition("@")[0], content_hash)
+            now = rebased(was, self.replacement) or was
+            found = self.diffs[pack_key] = pack_changes(was, now)
+        return found
 
 
 def what_if(
@@ -209,7 +238,7 @@ def what_if(
             raise CasesNotFound(missing, numbers)
         chosen = set(wanted)
         numbers = [n for n in numbers if n in chosen]
-    question = _Question(recorded, changed, alternative.name, as_of, default_pack, department, item)
+    question = _Question(recorded, changed, alternative, as_of, default_pack, department, item)
     reader = store.span_reader()
     judge = functools.partial(_judge_block, reader=reader, upto=position, question=question,
                               decode=store.decoder)  # fmt: skip
@@ -229,46 +258,38 @@ def what_if(
     ):
         if value is not None and value not in known_values:
             raise UnknownFilterValue(option, value, known_values)
-    return _report(results, recorded, alternative, as_of, label)
+    return _report(results, question, label)
 
 
-def _report(
-    results: Sequence[_Judged],
-    recorded: PackRegistry,
-    alternative: RulePack,
-    as_of: dt.datetime,
-    label: str | None,
-) -> WhatIfReport:
+def _report(results: Sequence[_Judged], question: _Question, label: str | None) -> WhatIfReport:
     lights_before: dict[str, int] = {}
     lights_after: dict[str, int] = {}
     points: dict[str, tuple[int, int]] = {}
     changes: list[CaseChange] = []
-    diffs: dict[str, list[RuleChange]] = {}
     judged = 0
     for result in results:
         if result is None:
             continue
         judged += 1
         case_no, department, item_code, pack_key, before, after, cited = result
-        lights_before[before["light"]] = lights_before.get(before["light"], 0) + 1
-        lights_after[after["light"]] = lights_after.get(after["light"], 0) + 1
+        lights_before[before[0]] = lights_before.get(before[0], 0) + 1
+        lights_after[after[0]] = lights_after.get(after[0], 0) + 1
         old, new = points.get(department, (0, 0))
-        points[department] = (old + before["points"], new + after["points"])
+        points[department] = (old + before[-1], new + after[-1])
         if before == after:
             continue
-        name_version, _, content_hash = pack_key.partition("#")
-        if pack_key not in diffs:
-            was = _pack_of(recorded, name_version.partition("@")[0], content_hash)
-            now = rebased(was, alternative) or was
-            diffs[pack_key] = pack_changes(was, now)
-        rules = tuple(r for r in diffs[pack_key] if _is_cited(r, cited))
+        found = question.changes(pack_key)
+        rules = tuple(found[index] for index in cited)
+        recorded = pack_key.partition("#")[0]
         changes.append(
-            CaseChange(case_no, department, item_code, name_version, before, after, rules)
-        )
+            CaseChange(case_no, department, item_code, recorded, _as_outcome(before),
+                       _as_outcome(after), rules)
+        )  # fmt: skip
+    alternative = question.replacement
     return WhatIfReport(
         label or f"{alternative.name}@{alternative.version}",
         alternative.content_hash,
-        as_of,
+        question.as_of,
         judged,
         changes,
         lights_before,
@@ -277,7 +298,7 @@ def _report(
     )
 
 
-def _is_cited(change: RuleChange, cited: frozenset[str]) -> bool:
+def _is_cited(change: RuleChange, cited: set[str]) -> bool:
     """Whether a judgement cites ``change``'s rule (a step cites ``pack: reference``, several
     joined with ``; ``)."""
     return any(reference in text for reference in change.references for text in cited)
@@ -320,27 +341,26 @@ def _judge_case(
         return key, None
     if question.item is not None and item_code != question.item:
         return key, None
-    if first.at > question.as_of:
+    known = list(happened_by(facts, question.as_of))
+    if not known:  # received after as_of
         return key, None
-    name = accepted.get("rule_pack") if accepted else question.default_pack
-    content_hash = accepted.get("rule_pack_hash") if accepted else None
-    recorded_pack = (
-        question.recorded.for_case(name, content_hash) if accepted else question.recorded.get(name)
-    )
-    if all(layer.name != question.replaced for layer in recorded_pack.lineage()):
+    recorded_pack = pack_for(known, question.recorded, question.default_pack)
+    replaced = question.replacement.name
+    if all(layer.name != replaced for layer in recorded_pack.lineage()):
         return key, None
-    before = evaluate(case_no, facts, question.recorded, question.as_of,
-                      default_pack=question.default_pack, trace=False)  # fmt: skip
-    after = evaluate(case_no, facts, question.alternative, question.as_of,
-                     default_pack=question.default_pack, trace=False)  # fmt: skip
+    alternative_pack = pack_for(known, question.alternative, question.default_pack)
+    as_of = question.as_of
+    before = judge(case_no, known, recorded_pack,
+                   run_clock(known, recorded_pack, as_of, trace=False), as_of)  # fmt: skip
+    after = judge(case_no, known, alternative_pack,
+                  run_clock(known, alternative_pack, as_of, trace=False), as_of)  # fmt: skip
+    was, now = _outcome(before), _outcome(after)
+    acceptance = next((f for f in known if f.type == "accepted"), None)
+    content_hash = acceptance.get("rule_pack_hash") if acceptance else None
     pack_key = f"{recorded_pack.name}@{recorded_pack.version}#{content_hash}"
-    was, now = outcome_of(before), outcome_of(after)
-    cited: frozenset[str] = frozenset()
+    cited: tuple[int, ...] = ()
     if was != now:
-        alternative_pack = (
-            question.alternative.for_case(name, content_hash)
-            if accepted
-            else (question.alternative.get(name))
-        )
-        cited = frozenset(_cited(before, recorded_pack) | _cited(after, alternative_pack))
+        references = _cited(before, recorded_pack) | _cited(after, alternative_pack)
+        found = question.changes(pack_key)
+        cited = tuple(i for i, rule in enumerate(found) if _is_cited(rule, references))
     return key, (case_no, department, item_code, pack_key, was, now, cited)

@@ -10,6 +10,7 @@ whose content does not give its hash (:class:`RecordedPackAltered`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ class LedgerPacks:
         self._lock = threading.Lock()
         self._held: dict[str, HeldVersion] | None = None
         self._packs: dict[str, RulePack] = {}
+        self._owner = os.getpid()
 
     def refresh(self) -> None:
         """Forget what was read: the next question reads the pack streams again."""
@@ -96,8 +98,9 @@ class LedgerPacks:
 
     def pack(self, content_hash: str) -> RulePack | None:
         """The recorded version ``content_hash`` (read again once if not found: another
-        process may have recorded it since)."""
-        if content_hash not in self.held():
+        process may have recorded it since; not in a forked worker, whose versions were read
+        before it was forked, and which must not use its parent's connection)."""
+        if content_hash not in self.held() and os.getpid() == self._owner:
             self.refresh()
         return self._build(content_hash)
 
