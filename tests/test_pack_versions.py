@@ -367,6 +367,6 @@ def test_an_acceptance_may_name_a_held_version_and_one_that_is_nowhere_is_refuse
         bare.record(command("HT-4", 1, RECEIVED, at(12)))
         rows = snapshot(bare)
         unknown = {**named, "rule_pack_hash": "0" * 64}
-        with pytest.raises(RecordedPackMissing, match="0{64}"):
+        with pytest.raises(RecordedPackMissing, match=r"0{64}"):
             bare.record(command("HT-4", 2, unknown, at(13)))
         assert snapshot(bare) == rows
