@@ -7,6 +7,7 @@ from typing import Any
 
 from caseledger import PROJECT_EVENT_TYPES, Command, ProjectCommand, RecordedEvent
 from caseledger.domain.chain import GENESIS_HASH
+from caseledger.domain.records import PackCommand
 
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "received": {
@@ -20,6 +21,8 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "case_kind": "promised",
         "rule_pack": "national",
         "notice_no": "受理〔2026〕1号",
+        "rule_pack_version": "2019.1",
+        "rule_pack_hash": "3d1ab551d1c4b5eefa3aade9becf10107777b7c595905b6ff18c8907383df7b7",
     },
     "not_accepted": {"reason": "不属于本机关职权范围", "notice_no": "不予受理〔2026〕1号"},
     "documents_requested": {
@@ -78,6 +81,15 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "project_stage_completed": {"stage": 1, "note": "第一阶段办结"},
     "project_completed": {"note": "并联审批全部办结"},
     "project_withdrawn": {"reason": "项目取消"},
+    "pack_recorded": {
+        "name": "harbour_town",
+        "version": "1.0",
+        "content_hash": "8fd1198cf49314e155104b33471310e865a9646c28fff70f07b777f24efd85f9",
+        "extends": "national",
+        "extends_hash": "3d1ab551d1c4b5eefa3aade9becf10107777b7c595905b6ff18c8907383df7b7",
+        "first_case": "QZ-2026-000001",
+        "content": {"pack": {"name": "harbour_town", "version": "1.0"}, "limits": {}},
+    },
 }
 
 ACTOR = {"person": "A008", "role": "window_a", "department": "市市场监督管理局", "window": "W08"}
@@ -85,7 +97,16 @@ AT = "2026-10-12T09:30:00+08:00"
 RECORDED_AT = dt.datetime(2026, 10, 12, 1, 31, 2, 123456, tzinfo=dt.UTC)
 
 
-def sample_command(event_type: str) -> Command | ProjectCommand:
+def sample_command(event_type: str) -> Command | ProjectCommand | PackCommand:
+    if event_type == "pack_recorded":
+        return PackCommand.model_validate(
+            {
+                "command_id": f"golden-{event_type}",
+                "at": AT,
+                "actor": ACTOR,
+                "event": {"type": event_type, **SAMPLE_BODIES[event_type]},
+            }
+        )
     if event_type in PROJECT_EVENT_TYPES:
         return ProjectCommand.model_validate(
             {

@@ -185,7 +185,10 @@ def test_the_demo_counts_projects_apart_and_lists_its_first_20_cases_by_received
     result = runner.invoke(app, ["--db", sqlite_url, "demo", "--cases", "30"])
     assert result.exit_code == 0, result.output
     # 30 of Quanzhou, 15 of Wuhou and of Haiyang, 10 of Xinjian, 12 in the projects' stages
-    assert "verified: 423 events in 82 cases and 3 projects, every chain intact" in result.stdout
+    assert (
+        "verified: 423 events in 82 cases and 3 projects, with 5 rule-pack versions, every "
+        "chain intact"
+    ) in " ".join(result.stdout.split())
     first_table = result.stdout.split("the first 20 cases of the month")[1].split("└")[0]
     received = re.findall(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) │\n", first_table)
     assert len(received) == 20 and received == sorted(received)
@@ -199,7 +202,8 @@ def test_verification_counts_cases_and_projects_apart(month: CaseLedger) -> None
     assert report.projects == len(month.project_numbers()) == 3
     assert report.cases - report.projects == len(month.case_numbers())
     line = render.verification(report).plain
+    assert report.packs == len(month.pack_history()) == 5  # national and four cities
     assert line == (
         f"verified: {report.events} events in {report.cases - 3} cases and 3 projects, "
-        "every chain intact"
+        "with 5 rule-pack versions, every chain intact"
     )

@@ -10,11 +10,19 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from caseledger import EVENT_TYPES, Case, CaseLedger, Command, PackRegistry, RecordedEvent
+from caseledger import (
+    EVENT_TYPES,
+    Case,
+    CaseLedger,
+    Command,
+    PackRegistry,
+    RecordedEvent,
+)
 from caseledger.domain.chain import GENESIS_HASH
 from caseledger.judging.clock import run_clock
 from caseledger.judging.evaluation import evaluate
 from caseledger.judging.facts import Fact, fact_from_event
+from caseledger.testing.stateful import as_the_ledger_records
 from caseledger.testing.strategies import case_histories, dates_near_holidays, packs
 from tests.conftest import fixed_clock
 from tests.helpers import examples, snapshot
@@ -31,8 +39,9 @@ def test_replaying_any_valid_history_gives_back_the_state_that_recorded_it(
     history: list[Command],
 ) -> None:
     with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
-        live = Case.start(history[0], recorded_at=fixed_clock())
-        for command in history[1:]:
+        stamped = [as_the_ledger_records(ledger, c) for c in history]
+        live = Case.start(stamped[0], recorded_at=fixed_clock())
+        for command in stamped[1:]:
             live.record(command, recorded_at=fixed_clock())
         ledger.record_batch(history)
         assert _state(ledger.case("P-1")) == _state(live)

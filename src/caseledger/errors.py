@@ -24,7 +24,12 @@ in, so ``except ValueError`` still catches a bad input::
     ├── PackParameterMissing (ValueError)    a rule pack judging with a parameter not given
     ├── UnknownRulePack (LookupError)        a case names a rule pack that is not installed
     ├── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
-    └── UnknownFilterValue (LookupError)     a filter value (a department...) no case has
+    ├── UnknownFilterValue (LookupError)     a filter value (a department...) no case has
+    ├── RecordedPackMissing (LookupError)    a case's recorded pack version is nowhere
+    ├── RecordedPackAltered (ValueError)     a recorded pack's content does not give its hash
+    ├── UnknownPackVersion (LookupError)     NAME@VERSION neither installed nor recorded
+    ├── PackBaselineDiffers (ValueError)     a pack put in another's place on another baseline
+    └── CasesNotFound (LookupError)          a list of cases naming cases not in the ledger
 
 Whenever one of these is raised by a command, nothing was recorded.
 """
@@ -44,22 +49,27 @@ __all__ = [
     "CaseAlreadyExists",
     "CaseLedgerError",
     "CaseNotFound",
+    "CasesNotFound",
     "CommandIdReused",
     "ConcurrencyConflict",
     "IllegalTransition",
     "InvalidCommand",
     "LedgerNotFound",
     "LedgerURLError",
+    "PackBaselineDiffers",
     "PackCodeNotAllowed",
     "PackError",
     "PackParameterMissing",
     "PackProblem",
     "ProjectNotFound",
+    "RecordedPackAltered",
+    "RecordedPackMissing",
     "SealError",
     "SealOfAnotherLedger",
     "StoreError",
     "UnknownFilterValue",
     "UnknownItem",
+    "UnknownPackVersion",
     "UnknownRulePack",
 ]
 
@@ -435,3 +445,88 @@ class UnknownFilterValue(CaseLedgerError, LookupError):
         else:
             there = f"the ledger has: {listed}" if self.known else "the ledger has no cases yet"
         super().__init__(f"{option} {value!r} is unknown: {why}{_did_you_mean(self.near)}; {there}")
+
+
+# -- issue 12: rule-pack versions kept in the ledger ---------------------------------------
+
+
+class RecordedPackMissing(CaseLedgerError, LookupError):
+    """A case was accepted under a pack version that is neither installed nor recorded in
+    this ledger (a ledger restored without its pack streams, or a command naming a version
+    this ledger does not hold)."""
+
+    def __init__(
+        self, name: str, version: str | None, content_hash: str, case_no: str = ""
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.content_hash = content_hash
+        self.case_no = case_no
+        whose = f"case {case_no!r} names" if case_no else "it names"
+        super().__init__(
+            f"rule pack {name!r} version {version or '?'} (content hash {content_hash}) is not "
+            f"in this ledger's pack streams (stream '@{content_hash[:16]}…') nor installed; "
+            f"{whose} it: install version {version or '?'} of {name!r}, restore the ledger with "
+            "its pack streams, or judge under the installed version (judge_under='installed')"
+        )
+
+
+class RecordedPackAltered(CaseLedgerError, ValueError):
+    """A recorded pack version's content does not give its content hash: it was altered."""
+
+    def __init__(self, name: str, content_hash: str, found: str, why: str = "") -> None:
+        self.name = name
+        self.content_hash = content_hash
+        self.found = found
+        detail = f" ({why})" if why else ""
+        super().__init__(
+            f"the recorded content of rule pack {name!r} (stream '@{content_hash[:16]}…') "
+            f"hashes to {found[:16]}…, not to its content hash {content_hash[:16]}…{detail}: "
+            "the stored pack was altered; run `caseledger verify` and restore the ledger from "
+            "a verified copy"
+        )
+
+
+class UnknownPackVersion(CaseLedgerError, LookupError):
+    """A pack version asked for (``NAME@VERSION``, a ``judge_under``) that is neither installed
+    nor recorded in the ledger, or a ``judge_under`` that is not a policy."""
+
+    def __init__(self, asked: str, known: Sequence[str], *, why: str = "") -> None:
+        self.asked = asked
+        self.known = sorted(known)
+        self.near = _near(asked, self.known)
+        reason = why or "is neither installed nor recorded in this ledger"
+        super().__init__(
+            f"pack version {asked!r} {reason}{_did_you_mean(self.near)}; give 'recorded', "
+            "'installed', NAME@VERSION of: "
+            f"{', '.join(self.known) or 'none'} (caseledger packs history), or a pack folder"
+        )
+
+
+class PackBaselineDiffers(CaseLedgerError, ValueError):
+    """A pack put in the place of another (a what-if, a diff) that does not rest on the same
+    baseline pack: their judgements would not be comparable."""
+
+    def __init__(self, name: str, expected: str, found: str) -> None:
+        self.name = name
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"pack {name!r} rests on baseline {found!r}, but the cases judged under {name!r} "
+            f"rest on {expected!r}: make it extend the same baseline ({expected!r}) as the "
+            "version it replaces"
+        )
+
+
+class CasesNotFound(CaseLedgerError, LookupError):
+    """A list of cases (a what-if's) names cases the ledger does not hold."""
+
+    def __init__(self, missing: Sequence[str], known: Iterable[str] = ()) -> None:
+        self.missing = list(missing)
+        self.near = _near(self.missing[0], known) if self.missing else []
+        listed = ", ".join(repr(m) for m in self.missing[:8])
+        more = " ..." if len(self.missing) > 8 else ""
+        super().__init__(
+            f"{_counted(len(self.missing), 'case')} not in the ledger: {listed}{more}"
+            f"{_did_you_mean(self.near)}; check the numbers (caseledger cases)"
+        )

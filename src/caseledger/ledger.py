@@ -27,13 +27,16 @@ from caseledger.audit.chains import VerificationReport
 from caseledger.audit.seal import Seal, take_seal
 from caseledger.audit.verify import verify_store
 from caseledger.domain.case import Case
-from caseledger.domain.events import Accepted, CaseLinked, ProjectRegistered
+from caseledger.domain.events import Accepted, CaseLinked, PackRecorded, ProjectRegistered
 from caseledger.domain.moments import CHINA_TIME, happened_by
+from caseledger.domain.pack_stream import PackVersion
 from caseledger.domain.project import Project
 from caseledger.domain.records import (
     Command,
+    PackCommand,
     ProjectCommand,
     RecordedEvent,
+    is_case_stream,
     is_project_stream,
     parse_command,
     project_stream,
@@ -49,7 +52,9 @@ from caseledger.errors import (
     ConcurrencyConflict,
     InvalidCommand,
     ProjectNotFound,
+    RecordedPackMissing,
     UnknownItem,
+    UnknownPackVersion,
 )
 from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
 from caseledger.judging.facts import Fact, facts_of
@@ -64,9 +69,13 @@ from caseledger.readmodels.reports import (
     scores,
     statistics,
 )
+from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
+from caseledger.rules.versions import contents_of
 from caseledger.store.event_store import CaseStore, open_store
+from caseledger.store.packs import HeldVersion, LedgerPacks
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
+from caseledger.whatif import WhatIfReport, what_if
 
 __all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 
@@ -139,6 +148,8 @@ class CaseLedger:
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location, create=create)
+        self._held = LedgerPacks(self._store)
+        self._judging: PackRegistry | None = None
 
     @property
     def packs(self) -> PackRegistry:
@@ -146,6 +157,36 @@ class CaseLedger:
         if self._packs is None:
             self._packs = PackRegistry.discover()
         return self._packs
+
+    @property
+    def judging_packs(self) -> PackRegistry:
+        """The packs cases are judged by: the installed ones and the versions this ledger
+        holds, each case under the version it was accepted under (``judge_under="recorded"``)."""
+        if self._judging is None:
+            self._judging = self.packs.judging(self._held)
+        return self._judging
+
+    @property
+    def held_packs(self) -> LedgerPacks:
+        """The rule-pack versions recorded in this ledger (its pack streams)."""
+        return self._held
+
+    def pack_history(self, name: str | None = None) -> list[HeldVersion]:
+        """The pack versions this ledger holds (of pack ``name``), in the order first used."""
+        held = list(self._held.held().values())
+        if name is not None:
+            if not any(h.content.name == name for h in held):
+                names = sorted({h.content.name for h in held})
+                raise UnknownPackVersion(name, names, why="has no version recorded in this ledger")
+            held = [h for h in held if h.content.name == name]
+        return held
+
+    def pack_version(self, asked: str) -> RulePack:
+        """The pack version ``NAME@VERSION`` (installed or held) or ``NAME`` (installed, else
+        the version last first used)."""
+        if "@" in asked:
+            return self.judging_packs.version(asked)
+        return self.judging_packs.get(asked, replaced=False)
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -181,9 +222,10 @@ class CaseLedger:
         recorded_at = self._now()
         self._check_not_future(command, recorded_at)
         stream = self._load(command)
-        result, stream = self._apply(stream, command, recorded_at, expected_version, {})
+        packs: dict[str, EventStream | None] = {}
+        result, stream = self._apply(stream, command, recorded_at, expected_version, packs)
         if not result.already_recorded:
-            self._store.save_cases([stream])
+            self._save([*(p for p in packs.values() if p is not None), stream])
         return result
 
     def record_batch(
@@ -232,7 +274,7 @@ class CaseLedger:
                 progress(position)
         if errors:
             raise BatchRejected(errors, source=source)
-        self._store.save_cases([case for case in cases.values() if case is not None])
+        self._save([case for case in cases.values() if case is not None])
         return BatchResult(tuple(results))
 
     # -- reading -------------------------------------------------------------------------
@@ -253,7 +295,7 @@ class CaseLedger:
         seen: dict[str, None] = {}
         for notification in self._store.notifications():
             seen.setdefault(str(notification.originator_id), None)
-        return [stream for stream in seen if not is_project_stream(stream)]
+        return [stream for stream in seen if is_case_stream(stream)]
 
     def cases(self) -> Iterator[Case]:
         """Every case's current state, in the order the cases were first recorded."""
@@ -272,12 +314,27 @@ class CaseLedger:
         return self._store.project_numbers()
 
     # -- supervision ---------------------------------------------------------------------
-    def evaluate(self, case_no: str, as_of: dt.datetime) -> CaseEvaluation:
+    def evaluate(
+        self, case_no: str, as_of: dt.datetime, *, judge_under: str = "recorded"
+    ) -> CaseEvaluation:
         """How the case stood at ``as_of`` under its pack: clock, light, violations, sanctions,
-        and the explanation (``.explain()``, ``.as_dict()``)."""
+        and the explanation (``.explain()``, ``.as_dict()``).
+
+        ``judge_under``: ``"recorded"``, the pack version the case was accepted under, read
+        from the ledger whatever is installed; ``"installed"``, the installed version of its
+        pack; ``"NAME@VERSION"``, that version for the cases of NAME (and of the packs that
+        extend it). The evaluation says which (``judged_under``)."""
         _not_a_project(case_no)
         facts = self._facts(case_no, as_of, _case_missing(case_no))
-        return evaluate(case_no, facts, self.packs, as_of, default_pack=self.default_pack)
+        packs = self.judging_packs
+        if judge_under != "recorded":
+            packs = packs.judging(judge_under=judge_under)
+        try:
+            return evaluate(case_no, facts, packs, as_of, default_pack=self.default_pack)
+        except RecordedPackMissing as error:
+            raise RecordedPackMissing(
+                error.name, error.version, error.content_hash, case_no
+            ) from None
 
     def evaluate_project(self, project_no: str, as_of: dt.datetime) -> ProjectEvaluation:
         """How the parallel-approval project stood at ``as_of``: its overall deadline, light,
@@ -310,7 +367,7 @@ class CaseLedger:
         """The board read model, kept in this ledger's database."""
         with self._board_lock:
             if self._board is None:
-                self._board = BoardProjection(self._store, self.packs, self.default_pack)
+                self._board = BoardProjection(self._store, self.judging_packs, self.default_pack)
         return self._board
 
     def catch_up(self) -> int:
@@ -358,6 +415,39 @@ class CaseLedger:
         self.catch_up()
         return scores(self.read_models, as_of, by=by)
 
+    # -- rule-pack versions (issue 12) ---------------------------------------------------
+    def what_if(
+        self,
+        pack: RulePack | str,
+        *,
+        as_of: dt.datetime,
+        cases: Iterable[str] | None = None,
+        department: str | None = None,
+        item: str | None = None,
+        workers: int | None = None,
+    ) -> WhatIfReport:
+        """Re-judge the recorded cases (``cases``, or those received by ``department``, of
+        ``item``; all by default) at ``as_of`` under ``pack`` (a :class:`RulePack`, e.g. of a
+        folder being written, or ``NAME@VERSION`` installed or held) in the place of the
+        pack of its name, and report what changes against their recorded judgement.
+        Records nothing."""
+        label = None
+        if isinstance(pack, str):
+            label = pack
+            pack = self.pack_version(pack)
+        return what_if(
+            self._store,
+            self.judging_packs,
+            pack,
+            as_of,
+            cases=cases,
+            department=department,
+            item=item,
+            default_pack=self.default_pack,
+            label=label,
+            workers=workers,
+        )
+
     # -- auditing ------------------------------------------------------------------------
     def verify(self, *, seal: Seal | None = None) -> VerificationReport:
         """Check every case's hash chain (and, given a seal, that nothing sealed is gone)."""
@@ -386,6 +476,12 @@ class CaseLedger:
                 ]
             )
 
+    def _save(self, streams: list[EventStream]) -> None:
+        """Save the pending events of ``streams``; new pack versions are read again after."""
+        self._store.save_cases(streams)
+        if any(isinstance(s, PackVersion) for s in streams):
+            self._held.refresh()
+
     def _load(self, command: AnyCommand) -> EventStream | None:
         return self._store.load_stream(command.stream_id)
 
@@ -406,10 +502,10 @@ class CaseLedger:
         command: AnyCommand,
         recorded_at: dt.datetime,
         expected_version: int | None,
-        batch: Mapping[str, EventStream | None],
+        batch: dict[str, EventStream | None],
     ) -> tuple[RecordResult, EventStream]:
         if stream is not None:
-            prior = stream.prior(command)
+            prior = stream.prior(_as_recorded(command, stream))
             if prior is not None:
                 return RecordResult.of(prior, already_recorded=True), stream
         current = 0 if stream is None else stream.version
@@ -423,29 +519,68 @@ class CaseLedger:
             stream = kind.empty(command.stream_id)
         else:
             stream.check(command)
-        self._check_rules(command, batch)
+        command = self._check_rules(command, batch, recorded_at)
         event = stream.append(command, recorded_at=recorded_at)
         return RecordResult.of(event, already_recorded=False), stream
 
-    def _check_rules(self, command: AnyCommand, batch: Mapping[str, EventStream | None]) -> None:
+    def _check_rules(
+        self, command: AnyCommand, batch: dict[str, EventStream | None], recorded_at: dt.datetime
+    ) -> AnyCommand:
         """An accepted case (or a registered project) must name an installed pack, a case
-        its item of the pack's catalogue; a linked case must be in the ledger."""
+        its item of the pack's catalogue; a linked case must be in the ledger. An acceptance
+        is returned with its pack's version and content hash, and the pack versions this
+        ledger does not hold yet are added to ``batch`` (their streams), to save with it."""
         body = command.event
         if isinstance(body, ProjectRegistered):
             self.packs.get(body.rule_pack)
-            return
+            return command
         if isinstance(body, CaseLinked):
             if batch.get(body.case_no) is None and self._store.load(body.case_no) is None:
                 raise CaseNotFound(body.case_no, hint="record its 'received' event before linking")
-            return
-        if not isinstance(body, Accepted):
-            return
-        pack = self.packs.get(body.rule_pack)
+            return command
+        if not isinstance(body, Accepted) or not isinstance(command, Command):
+            return command
+        pack = self._acceptance_pack(body)
         on = pack.local_date(command.at)
         if not pack.knows_item(body.item_code, on):
             codes = [code for layer in pack.lineage() for code in layer.data.items]
             near = difflib.get_close_matches(body.item_code, codes, n=3)
             raise UnknownItem(pack.name, body.item_code, on, near=near)
+        held = self._held.held()
+        for content in contents_of(pack):
+            stream_id = "@" + content.content_hash
+            if content.content_hash in held or batch.get(stream_id) is not None:
+                continue
+            recorded = PackRecorded.model_validate(
+                {**content.body(), "first_case": command.case_no}
+            )
+            pack_command = PackCommand(
+                command_id=f"pack-{content.content_hash[:32]}",
+                at=command.at,
+                actor=command.actor,
+                event=recorded,
+            )
+            batch[stream_id] = PackVersion.start(pack_command, recorded_at=recorded_at)
+        stamp = {"rule_pack_version": pack.version, "rule_pack_hash": pack.content_hash}
+        return command.model_copy(update={"event": body.model_copy(update=stamp)})
+
+    def _acceptance_pack(self, body: Accepted) -> RulePack:
+        """The pack version an acceptance is recorded under: the installed one, unless the
+        command names a version (or hash) this ledger holds (a held one needs no install)."""
+        wanted_hash, wanted = body.rule_pack_hash, body.rule_pack_version
+        if wanted_hash is not None:
+            if body.rule_pack in self.packs:
+                installed = self.packs.get(body.rule_pack)
+                if installed.content_hash == wanted_hash:
+                    return installed
+            found = self._held.pack(wanted_hash)
+            if found is None or found.name != body.rule_pack:
+                raise RecordedPackMissing(body.rule_pack, wanted, wanted_hash)
+            return found
+        installed = self.packs.get(body.rule_pack)
+        if wanted in (None, installed.version):
+            return installed
+        return self.judging_packs.version(f"{body.rule_pack}@{wanted}")
 
 
 S = TypeVar("S", Case, Project)
@@ -477,6 +612,22 @@ def _case_missing(case_no: str) -> Missing:
 
 def _project_missing(project_no: str) -> Missing:
     return lambda hint: ProjectNotFound(project_no, hint=hint)
+
+
+def _as_recorded(command: AnyCommand, stream: EventStream) -> AnyCommand:
+    """A retried acceptance as it was recorded: with the pack version and hash the ledger
+    gave it, when the retry leaves them out (as the first try did)."""
+    body = command.event
+    if not isinstance(body, Accepted) or body.rule_pack_hash is not None:
+        return command
+    for event in stream.events:
+        if event.command_id == command.command_id and isinstance(event.event, Accepted):
+            first = event.event
+            if body.rule_pack_version in (None, first.rule_pack_version):
+                stamp = {"rule_pack_version": first.rule_pack_version,
+                         "rule_pack_hash": first.rule_pack_hash}  # fmt: skip
+                return command.model_copy(update={"event": body.model_copy(update=stamp)})
+    return command
 
 
 def _not_a_project(case_no: str) -> None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from caseledger.domain.chain import GENESIS_HASH, event_hash
-from caseledger.domain.records import is_project_stream
+from caseledger.domain.records import is_pack_stream, is_project_stream
 from caseledger.errors import StoreError
+from caseledger.rules.versions import content_problems
 
 if TYPE_CHECKING:
     from caseledger.store.event_store import CaseStore
@@ -47,6 +48,9 @@ class VerificationReport:
     breaks: tuple[ChainBreak, ...] = ()
     heads: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
     projects: int = 0
+    packs: int = 0
+    """Recorded rule-pack versions' chains, one event each (not counted in ``cases`` nor in
+    ``events``)."""
 
     @property
     def ok(self) -> bool:
@@ -62,9 +66,10 @@ def scan_chains(
     watched: dict[str, str] = {}
     watch = watch or {}
     events = 0
+    packs: dict[str, dict[str, object]] = {}
     for row in store.notifications():
-        events += 1
         case_no, version = str(row.originator_id), row.originator_version
+        events += not is_pack_stream(case_no)  # a pack version's event is counted in packs
         if case_no in broken:
             continue
         last_version, last_hash = heads.get(case_no, (0, GENESIS_HASH))
@@ -93,14 +98,20 @@ def scan_chains(
             continue
         assert isinstance(stored_hash, str)
         heads[case_no] = (version, stored_hash)
+        if row.topic == "pack_recorded":
+            packs[case_no] = state.get("event") or {}
         if watch.get(case_no) == version:
             watched[case_no] = stored_hash
+    for stream, problem in content_problems(packs).items():  # a pack's content and its hash
+        broken.setdefault(stream, ChainBreak(stream, 1, problem))
     streams = heads.keys() | broken.keys()
+    packs_found = sum(1 for stream in streams if is_pack_stream(stream))
     report = VerificationReport(
-        cases=len(streams),
+        cases=len(streams) - packs_found,
         events=events,
         breaks=tuple(sorted(broken.values(), key=lambda b: (b.case_no, b.version))),
         heads=heads,
         projects=sum(1 for stream in streams if is_project_stream(stream)),
+        packs=packs_found,
     )
     return report, watched

@@ -55,4 +55,5 @@ def verify_store(
         breaks=tuple(sorted(breaks.values(), key=lambda b: (b.case_no, b.version))),
         heads=report.heads,
         projects=report.projects,
+        packs=report.packs,
     )

@@ -54,6 +54,7 @@ from caseledger.cli.supervision import (
     stats_tables,
     status_command,
 )
+from caseledger.cli.whatif import diff_command, history_command, whatif_command
 from caseledger.demo import DEMO_LAST_DAY, demo_month
 from caseledger.errors import SealOfAnotherLedger, UnknownFilterValue
 from caseledger.interchange.files import record_file
@@ -349,6 +350,9 @@ app.command("status", cls=PlainCommand)(status_command)
 app.command("board", cls=PlainCommand)(board_command)
 app.command("stats", cls=PlainCommand)(stats_command)
 app.command("project", cls=PlainCommand)(project_command)
+app.command("whatif", cls=PlainCommand)(whatif_command)
+packs_app.command("history", cls=PlainCommand)(history_command)
+packs_app.command("diff", cls=PlainCommand)(diff_command)
 
 
 def main() -> None:

@@ -156,6 +156,8 @@ def verification(report: VerificationReport) -> Text:
         )
         if report.projects:
             what += f" and {counted(report.projects, 'project')}"
+        if report.packs:
+            what += f", with {counted(report.packs, 'rule-pack version')}"
         return Text(f"verified: {what}, every chain intact", style="green")
     lines = [f"TAMPERING DETECTED in {counted(len(report.breaks), 'case')}:"]
     lines += [f"  {b}" for b in report.breaks]

@@ -72,12 +72,21 @@ def status_command(
     case_no: Annotated[str, typer.Argument(metavar="CASE", help="The case number.")],
     as_of: AsOf = None,
     as_json: AsJson = False,
+    judge_under: Annotated[
+        str,
+        typer.Option(
+            "--judge-under",
+            metavar="recorded|installed|NAME@VERSION",
+            help="The pack version to judge under: the one the case was accepted under "
+            "(default), the installed one, or a named one.",
+        ),
+    ] = "recorded",
 ) -> None:
     """A case's deadlines, light, violations and sanctions as of a moment, and why."""
     moment = parse_as_of(as_of)
     with open_ledger(ctx) as ledger, suggesting_streams(ledger):
         check_calendar(ledger, moment.astimezone(CHINA).date())
-        evaluation = ledger.evaluate(case_no, moment)
+        evaluation = ledger.evaluate(case_no, moment, judge_under=judge_under)
     print_account(evaluation, as_json=as_json)
 
 

@@ -18,10 +18,12 @@ from caseledger.domain.values import (
     Actor,
     CaseNo,
     CommandId,
+    ContentHash,
     Frozen,
     ItemCode,
     MissingDocument,
     Name,
+    PackVersionText,
     Party,
     ProjectStage,
     Slug,
@@ -44,6 +46,7 @@ from caseledger.domain.vocabulary import (
 
 __all__ = [
     "EVENT_TYPES",
+    "PACK_EVENT_TYPES",
     "PROJECT_EVENT_TYPES",
     "STORED_EVENT_TYPES",
     "Accepted",
@@ -66,6 +69,7 @@ __all__ = [
     "EventBody",
     "Extended",
     "NotAccepted",
+    "PackRecorded",
     "ProjectCompleted",
     "ProjectRegistered",
     "ProjectStageCompleted",
@@ -106,6 +110,24 @@ class Accepted(EventBody):
     case_kind: CaseKind
     rule_pack: Slug = Field(description="Name of the rule pack the case is judged under.")
     notice_no: Name | None = Field(default=None, description="受理通知书 number.")
+    rule_pack_version: PackVersionText | None = Field(
+        default=None,
+        description="The version of the rule pack; the ledger fills it in (the installed "
+        "version) when a command leaves it out.",
+    )
+    rule_pack_hash: ContentHash | None = Field(
+        default=None,
+        description="The content hash of that version (with every pack it extends), recorded "
+        "in the ledger's pack streams: the case is judged under it. The ledger fills it in.",
+    )
+    class_version: ClassVar[int] = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 named the pack only: such a case is judged under the installed version
+        of its pack (there is no recorded one)."""
+        state.setdefault("rule_pack_version", None)
+        state.setdefault("rule_pack_hash", None)
 
 
 class NotAccepted(EventBody):
@@ -367,11 +389,44 @@ PROJECT_EVENT_TYPES: dict[str, type[EventBody]] = {
 }
 """Every event type of a project's stream by its fixed name."""
 
-AnyStoredEvent = Annotated[_CaseEvent | _ProjectEvent, Field(discriminator="type")]
+# -- rule-pack versions (issue 12) -----------------------------------------------------------
+
+
+class PackRecorded(EventBody):
+    """规则包版本入账: the content of one version of a rule pack, recorded the first time a case
+    is accepted under it (or under a pack extending it), in a stream of its own whose id is
+    ``@`` and its content hash. ``content`` is the pack's ``pack.toml`` as validated (with the
+    items its hooks give); ``extends_hash`` names the recorded version of the pack it
+    extends. Hooks are code, never stored: ``hooks_digest`` (the SHA-256 of their source) is
+    part of the content hash, and judging never calls them."""
+
+    type: Literal["pack_recorded"] = "pack_recorded"
+    zh: ClassVar[str] = "规则包版本入账"
+    name: Slug
+    version: PackVersionText
+    content_hash: ContentHash
+    extends: Slug | None = None
+    extends_hash: ContentHash | None = None
+    hooks_digest: str = Field(default="", pattern=r"^([0-9a-f]{64})?$")
+    parameters_given: dict[Slug, dt.date] = Field(default_factory=dict)
+    first_case: CaseNo | None = Field(
+        default=None, description="The case whose acceptance first used this version."
+    )
+    content: dict[str, Any] = Field(description="The pack's data (pack.toml), validated.")
+
+
+PACK_EVENT_TYPES: dict[str, type[EventBody]] = {"pack_recorded": PackRecorded}
+"""The event types of a pack version's stream."""
+
+AnyStoredEvent = Annotated[_CaseEvent | _ProjectEvent | PackRecorded, Field(discriminator="type")]
 """Any event the ledger stores: a case's or a project's."""
 
-STORED_EVENT_TYPES: dict[str, type[EventBody]] = {**EVENT_TYPES, **PROJECT_EVENT_TYPES}
-"""Every stored event type (cases' and projects') by its fixed name and topic."""
+STORED_EVENT_TYPES: dict[str, type[EventBody]] = {
+    **EVENT_TYPES,
+    **PROJECT_EVENT_TYPES,
+    **PACK_EVENT_TYPES,
+}
+"""Every stored event type (cases', projects' and pack versions') by its fixed name and topic."""
 
 
 def upcast(topic: str, body: dict[str, Any], from_version: int) -> dict[str, Any]:

@@ -36,15 +36,21 @@ from caseledger.domain.events import (
     AnyEvent,
     AnyProjectEvent,
     AnyStoredEvent,
+    PackRecorded,
 )
 from caseledger.domain.values import Actor, CaseNo, CommandId, Frozen
 
 __all__ = [
+    "PACK_PREFIX",
     "PROJECT_PREFIX",
     "Command",
+    "PackCommand",
     "ProjectCommand",
     "RecordedEvent",
+    "is_case_stream",
+    "is_pack_stream",
     "is_project_stream",
+    "pack_stream",
     "parse_command",
     "problems_of",
     "project_stream",
@@ -53,10 +59,13 @@ __all__ = [
 PROJECT_PREFIX = "#"
 """A project's stream id is its number after this mark (case numbers never start with it)."""
 
+PACK_PREFIX = "@"
+"""A recorded pack version's stream id is its content hash after this mark."""
+
 StreamId = Annotated[
     str,
-    StringConstraints(pattern=r"^#?[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"),
-    Field(description="A case number, or # and a project number."),
+    StringConstraints(pattern=r"^[#@]?[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"),
+    Field(description="A case number, # and a project number, or @ and a pack's content hash."),
 ]
 
 
@@ -68,6 +77,21 @@ def project_stream(project_no: str) -> str:
 def is_project_stream(stream_id: str) -> bool:
     """Whether ``stream_id`` is a project's (else it is a case's)."""
     return stream_id.startswith(PROJECT_PREFIX)
+
+
+def pack_stream(content_hash: str) -> str:
+    """The stream id of the pack version whose content hash is ``content_hash``."""
+    return PACK_PREFIX + content_hash
+
+
+def is_pack_stream(stream_id: str) -> bool:
+    """Whether ``stream_id`` is a recorded pack version's."""
+    return stream_id.startswith(PACK_PREFIX)
+
+
+def is_case_stream(stream_id: str) -> bool:
+    """Whether ``stream_id`` is a case's (not a project's, nor a pack version's)."""
+    return not stream_id.startswith((PROJECT_PREFIX, PACK_PREFIX))
 
 
 HexDigest = str
@@ -130,6 +154,23 @@ class ProjectCommand(Frozen):
         return project_stream(self.project_no)
 
 
+class PackCommand(Frozen):
+    """Record the content of a pack version (the ledger makes it, on first use)."""
+
+    command_id: CommandId
+    at: Moment = Field(description="Business time of the acceptance that first used it.")
+    actor: Actor
+    event: PackRecorded
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+    @property
+    def stream_id(self) -> str:
+        return pack_stream(self.event.content_hash)
+
+
 class RecordedEvent(Frozen):
     """One event of a case's (or a project's) stream, as stored, with its place in the hash
     chain. ``case_no`` is the stream id: a case number, or ``#`` and a project number."""
@@ -165,7 +206,7 @@ class RecordedEvent(Frozen):
     @classmethod
     def chain(
         cls,
-        command: Command | ProjectCommand,
+        command: Command | ProjectCommand | PackCommand,
         *,
         version: int,
         prev_hash: HexDigest,
@@ -206,8 +247,12 @@ class RecordedEvent(Frozen):
             state["hash"] = self.hash
         return state
 
-    def command(self) -> Command | ProjectCommand:
+    def command(self) -> Command | ProjectCommand | PackCommand:
         """The command that recorded this event (used to recognise a retry)."""
+        if isinstance(self.event, PackRecorded):
+            return PackCommand(
+                command_id=self.command_id, at=self.at, actor=self.actor, event=self.event
+            )
         project_no = self.project_no
         if project_no is not None:
             return ProjectCommand(

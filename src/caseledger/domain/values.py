@@ -13,10 +13,12 @@ __all__ = [
     "Actor",
     "CaseNo",
     "CommandId",
+    "ContentHash",
     "Frozen",
     "ItemCode",
     "MissingDocument",
     "Name",
+    "PackVersionText",
     "Party",
     "ProjectStage",
     "Slug",
@@ -40,6 +42,16 @@ ItemCode = Annotated[
     Field(description="Code of the item (事项编码) in the catalogue of the rule pack."),
 ]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+PackVersionText = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,31}$"),
+    Field(description="A rule pack's version, as its pack.toml gives it."),
+]
+ContentHash = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{64}$"),
+    Field(description="A SHA-256 content hash, in lowercase hex."),
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 

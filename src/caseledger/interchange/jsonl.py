@@ -65,6 +65,11 @@ class ExportFields(Frozen):
         pattern=r"^[0-9a-f]{64}$", description="Export only: the previous event's hash."
     )
     hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="Export only: the event's hash.")
+    class_version: int | None = Field(
+        default=None,
+        ge=2,
+        description="Export only: the event's class version when above 1 (the hash covers it).",
+    )
 
 
 EXPORT_FIELDS = tuple(ExportFields.model_fields)
@@ -227,5 +232,8 @@ def dump_events(events: Iterable[RecordedEvent]) -> bytes:
     for event in events:
         data = event.model_dump(mode="json")
         data["at"], data["recorded_at"] = event.at.isoformat(), event.recorded_at.isoformat()
+        class_version = event.stored_state(include_hash=False).get("class_version")
+        if class_version is not None:
+            data["class_version"] = class_version
         lines.append(orjson.dumps(data, option=orjson.OPT_SORT_KEYS) + b"\n")
     return b"".join(lines)

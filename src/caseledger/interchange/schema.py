@@ -22,8 +22,10 @@ def interchange_schema() -> dict[str, Any]:
     for name in ("Command", "ProjectCommand"):
         line = schema["$defs"][name]
         line["properties"].update(exported)
-        # an export (show --json) adds all four recorded fields, or none
-        line["dependentRequired"] = {f: sorted(set(exported) - {f}) for f in sorted(exported)}
+        # an export (show --json) adds all four recorded fields, or none (and class_version
+        # when above 1, only with them)
+        four = {f for f, field in ExportFields.model_fields.items() if field.is_required()}
+        line["dependentRequired"] = {f: sorted(four - {f}) for f in sorted(exported)}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

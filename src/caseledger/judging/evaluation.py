@@ -71,9 +71,15 @@ def status_of(facts: list[Fact]) -> CaseStatus:
 
 
 def pack_for(facts: list[Fact], packs: PackRegistry, default: str = DEFAULT_PACK) -> RulePack:
-    """The pack the case names on acceptance, else ``default``."""
+    """The pack version the case was accepted under (its name, version and content hash, as
+    recorded), chosen as ``packs.judge_under`` says (:meth:`PackRegistry.for_case`); before
+    acceptance, ``default``."""
     accepted = next((f for f in facts if f.type == "accepted"), None)
-    return packs.get(accepted.get("rule_pack") if accepted else default)
+    if accepted is None:
+        return packs.get(default)
+    return packs.for_case(
+        accepted.get("rule_pack"), accepted.get("rule_pack_hash"), accepted.get("rule_pack_version")
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,9 @@ class CaseEvaluation:
     calendar: WorkingCalendar
     rating: Satisfaction | None = None
     """The latest rating after completion (办结评价), if any."""
+    judged_under: str = "recorded"
+    """How the pack was chosen: ``recorded`` (the version the case was accepted under),
+    ``installed``, or the ``NAME@VERSION`` (or what-if) asked for."""
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return reduced(self)  # pickles and copies alike when compiled (frozen.py)
@@ -132,6 +141,7 @@ class CaseEvaluation:
             "case_no": self.case_no,
             "as_of": self.as_of.isoformat(),
             "pack": pack_dict(self.pack),
+            "judged_under": self.judged_under,
             "status": self.status.value,
             "status_label": self.status.label,
             "department": self.holder[0],
@@ -187,7 +197,8 @@ class CaseEvaluation:
         clock = self.clock
         lines = [
             f"case {self.case_no} as of {self.as_of.isoformat()}",
-            pack_line(self.pack),
+            pack_line(self.pack)
+            + ("" if self.judged_under == "recorded" else f" ({self.judged_under})"),
             f"status: {self.status.label}; held by {self.holder[0]}"
             + (f", window {self.holder[1]}" if self.holder[1] else "")
             + (f"; rated {self.rating.label}" if self.rating else ""),
@@ -237,7 +248,8 @@ def evaluate(
     known = list(happened_by(facts, as_of))
     pack = pack_for(known, packs, default_pack)
     pack.calendar.check(as_of.astimezone(CHINA_TIME).date())
-    return judge(case_no, known, pack, run_clock(known, pack, as_of, trace=trace), as_of)
+    clock = run_clock(known, pack, as_of, trace=trace)
+    return judge(case_no, known, pack, clock, as_of, judged_under=packs.judge_under)
 
 
 class Findings(NamedTuple):
@@ -272,7 +284,13 @@ def findings_of(known: list[Fact], pack: RulePack, clock: ClockReport) -> Findin
 
 
 def judge(
-    case_no: str, known: list[Fact], pack: RulePack, clock: ClockReport, as_of: dt.datetime
+    case_no: str,
+    known: list[Fact],
+    pack: RulePack,
+    clock: ClockReport,
+    as_of: dt.datetime,
+    *,
+    judged_under: str = "recorded",
 ) -> CaseEvaluation:
     """The evaluation of ``known`` (the facts up to ``as_of``) whose clock has been run."""
     found = findings_of(known, pack, clock)
@@ -290,4 +308,5 @@ def judge(
         found.holder,
         pack.calendar,
         found.rating,
+        judged_under,
     )

@@ -26,7 +26,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.sqlite import SQLiteFactory
 
-from caseledger.domain.records import is_project_stream
+from caseledger.domain.records import is_case_stream, is_pack_stream
 from caseledger.errors import StoreError
 from caseledger.judging.evaluation import pack_for
 from caseledger.judging.facts import Decoder, Fact, facts_of
@@ -93,8 +93,8 @@ class BoardProjection:
             touched: dict[str, None] = {}
             for n in notifications:
                 case_no = str(n.originator_id)
-                if is_project_stream(case_no):
-                    continue  # projects are judged on demand (projections.project)
+                if not is_case_stream(case_no):
+                    continue  # projects are judged on demand, pack versions are no cases
                 facts = cache.get(case_no)
                 if facts is None:
                     facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
@@ -109,7 +109,8 @@ class BoardProjection:
                 cache.clear()
                 continue
             position = notifications[-1].id
-            done += len(notifications)
+            # a pack version's event is no case's (nor project's): not counted as applied
+            done += sum(not is_pack_stream(str(n.originator_id)) for n in notifications)
 
     def follow(self, stop: threading.Event, *, poll_seconds: float = 0.5) -> int:
         """Keep the board up to date until ``stop`` is set; returns the events applied.
@@ -147,7 +148,10 @@ class BoardProjection:
         Events recorded meanwhile are applied by the next catch-up."""
         with _collector_paused():
             position = self.store.max_notification_id()
-            numbers = [n for n in self.store.stream_numbers(position) if not is_project_stream(n)]
+            streams = self.store.stream_numbers(position)
+            numbers = [n for n in streams if is_case_stream(n)]
+            versions = sum(map(is_pack_stream, streams))  # one event each: not applied
+            self.packs.prepare()  # the recorded pack versions, read before forking
             reader = self.store.span_reader()
             judge = functools.partial(self._judge_block, reader=reader, upto=position, packs={})
             tracking = Tracking(UPSTREAM, position) if position else None
@@ -155,7 +159,7 @@ class BoardProjection:
             with block_results_in_processes(
                 judge, numbers, workers if fork else 1, finish=reader.close
             ) as rows:
-                applied = self.store.event_count(position)  # while the workers start
+                applied = self.store.event_count(position) - versions  # as workers start
                 # written as they come: the rows of the first cases while the workers judge
                 # the next ones (when the database can be read while it is written)
                 segments = itertools.chain.from_iterable(rows)
@@ -205,14 +209,14 @@ class BoardProjection:
         """The pack of the case (:func:`pack_for`), through ``packs`` when given."""
         if packs is None:
             return pack_for(facts, self.packs, self.default_pack)
-        name = self.default_pack
+        key = self.default_pack
         for fact in facts:
             if fact.type == "accepted":
-                name = fact.get("rule_pack")
+                key = f"{fact.get('rule_pack')}@{fact.get('rule_pack_hash')}"
                 break
-        pack = packs.get(name)
+        pack = packs.get(key)
         if pack is None:
-            pack = packs[name] = pack_for(facts, self.packs, self.default_pack)
+            pack = packs[key] = pack_for(facts, self.packs, self.default_pack)
         return pack
 
     @property

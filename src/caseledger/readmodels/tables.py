@@ -140,13 +140,15 @@ class BoardWriting:
             change: Counter[tuple[int, int]] = Counter()
             if not fresh:
                 numbers = list(dict.fromkeys(r.values.case_no for r in batch))
+                cases = [(case_no,) for case_no in numbers]
+                # a write first: SQLite then takes the write lock, waiting for it, where a read
+                # first would fail at once to upgrade its lock while another writer holds it
+                cursor.executemany(self.sql.delete_sanctions, cases)
                 marks = ", ".join(self.sql.positional for _ in numbers)
                 cursor.execute(self.sql.current_of.format(marks), numbers)
                 for old in cursor.fetchall():
                     _lit(change, -1, *(old[c] for c in ("seg_from", "alert_from", "red_from")))
-                cases = [(case_no,) for case_no in numbers]
                 cursor.executemany(self.sql.delete_rows, cases)
-                cursor.executemany(self.sql.delete_sanctions, cases)
             values = [r.values for r in batch]
             cursor.executemany(self.sql.insert, values)
             sanctions = [s for r in batch for s in r.sanctions]

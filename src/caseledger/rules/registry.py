@@ -32,6 +32,7 @@ came from (which every problem of a plug-in names).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -52,6 +53,8 @@ from caseledger.errors import (
     PackError,
     PackParameterMissing,
     PackProblem,
+    RecordedPackMissing,
+    UnknownPackVersion,
     UnknownRulePack,
 )
 from caseledger.rules import hookspecs
@@ -60,6 +63,7 @@ from caseledger.rules.loader import read_pack_file
 from caseledger.rules.model import PackData
 from caseledger.rules.pack import RulePack
 from caseledger.rules.validation import check_pack
+from caseledger.rules.versions import HeldPacks, rebased, split_version
 
 __all__ = [
     "CODE_FILES",
@@ -283,7 +287,15 @@ class _Hooks:
 
 
 class PackRegistry:
-    """The rule packs available to a ledger, by name."""
+    """The rule packs available to a ledger, by name; and, once given the versions a ledger
+    holds (:meth:`judging`), the pack version each case is judged under."""
+
+    judge_under: str = "recorded"
+    """How :meth:`for_case` chooses: ``recorded`` (the version the case was accepted under),
+    ``installed`` (the installed version of its pack, whatever it was accepted under), or
+    ``NAME@VERSION`` (that version for the cases of NAME and of the packs extending it)."""
+    _held: HeldPacks | None = None
+    _override: RulePack | None = None
 
     def __init__(
         self,
@@ -297,6 +309,8 @@ class PackRegistry:
         self._origins = origins
         self.broken = broken
         """Packs (by name, or by plug-in where the name is unknown) that failed to load."""
+        self._rebased: dict[str, RulePack] = {}
+        """Under a what-if: each recorded pack rebased on the pack put in place, by hash."""
 
     # -- discovery -----------------------------------------------------------------------
     @classmethod
@@ -427,6 +441,89 @@ class PackRegistry:
             dict(self.broken),
         )
 
+    # -- versions (issue 12) -------------------------------------------------------------
+    def judging(
+        self,
+        held: HeldPacks | None = None,
+        judge_under: str = "recorded",
+        *,
+        pack: RulePack | None = None,
+        label: str | None = None,
+    ) -> PackRegistry:
+        """These packs, with the versions a ledger ``held`` (its pack streams), judging each
+        case as ``judge_under`` says (see :attr:`judge_under`); ``pack``: judge the cases of
+        its name (and of the packs extending it) under ``pack`` instead, as ``label``
+        (a what-if). :class:`UnknownPackVersion` for a version neither installed nor held."""
+        chosen = copy.copy(self)
+        chosen._held = held if held is not None else self._held
+        chosen._rebased = {}
+        if pack is not None:
+            chosen._override, chosen.judge_under = pack, label or f"{pack.name}@{pack.version}"
+        elif judge_under in ("recorded", "installed"):
+            chosen._override, chosen.judge_under = None, judge_under
+        else:
+            chosen._override, chosen.judge_under = chosen.version(judge_under), judge_under
+        return chosen
+
+    def version(self, asked: str) -> RulePack:
+        """The pack version ``NAME@VERSION``, installed or held (the last first used, if the
+        ledger holds two contents under one version)."""
+        split = split_version(asked)
+        if split is None:
+            why = "is not 'recorded', 'installed', nor of the form NAME@VERSION"
+            raise UnknownPackVersion(asked, self.known_versions(), why=why)
+        name, version = split
+        installed = self._packs.get(name)
+        if installed is not None and installed.version == version:
+            return self.get(name, judging=False)
+        held = [p for p in self.held_versions() if p.name == name and p.version == version]
+        if held:
+            return held[-1]
+        raise UnknownPackVersion(asked, self.known_versions())
+
+    def held_versions(self) -> list[RulePack]:
+        """The versions the ledger holds, in the order first used (none if not given)."""
+        return self._held.versions() if self._held is not None else []
+
+    def known_versions(self) -> list[str]:
+        """``NAME@VERSION`` of every installed and held version."""
+        found = [f"{p.name}@{p.version}" for p in (*self._packs.values(), *self.held_versions())]
+        return sorted(set(found))
+
+    def for_case(self, name: str, content_hash: str | None, version: str | None = None) -> RulePack:
+        """The pack a case accepted under ``name`` (version ``version``, content hash
+        ``content_hash``) is judged under, as :attr:`judge_under` says. A case accepted before
+        versions were recorded (no hash) is judged under the installed version."""
+        if self.judge_under == "installed" and self._override is None:
+            return self.get(name)
+        return self._replaced(self.recorded(name, content_hash, version))
+
+    def recorded(self, name: str, content_hash: str | None, version: str | None = None) -> RulePack:
+        """The recorded version ``content_hash`` of pack ``name``: installed if the installed
+        pack has that content, else held in the ledger, else :class:`RecordedPackMissing`."""
+        if content_hash is None:
+            return self.get(name, judging=True, replaced=False)
+        installed = self._packs.get(name)
+        if installed is not None and installed.content_hash == content_hash:
+            return installed
+        held = self._held.pack(content_hash) if self._held is not None else None
+        if held is None:
+            raise RecordedPackMissing(name, version, content_hash)
+        return held
+
+    def prepare(self) -> None:
+        """Read the held versions now (before forking workers that judge)."""
+        self.held_versions()
+
+    def _replaced(self, pack: RulePack) -> RulePack:
+        override = self._override
+        if override is None:
+            return pack
+        known = self._rebased.get(pack.content_hash)
+        if known is None:
+            known = self._rebased[pack.content_hash] = rebased(pack, override) or pack
+        return known
+
     # -- questions -----------------------------------------------------------------------
     def names(self) -> list[str]:
         return sorted(self._packs)
@@ -447,17 +544,22 @@ class PackRegistry:
         if not first <= day <= last:
             raise CalendarRangeError(day, first, last)
 
-    def get(self, name: str, *, judging: bool = True) -> RulePack:
+    def get(self, name: str, *, judging: bool = True, replaced: bool = True) -> RulePack:
         """The pack called ``name``, to judge cases by; its :class:`PackError` if it is
         broken, and :class:`PackParameterMissing` if a parameter of it has no value.
-        ``judging=False``: the pack even so, to list, show, validate or test it."""
+        ``judging=False``: the pack even so, to list, show, validate or test it. A pack not
+        installed but held by the ledger (:meth:`judging`) is its version last first used;
+        under a what-if (``replaced``), it is rebased on the pack put in its place."""
         if name in self._packs:
             pack = self._packs[name]
             missing = pack.missing_parameters
             if judging and missing:
                 declared = {n: pack.parameters[n].declared_in for n in missing}
                 raise PackParameterMissing(name, declared)
-            return pack
+            return self._replaced(pack) if judging and replaced else pack
+        held = [p for p in self.held_versions() if p.name == name]
+        if held and name not in self.broken:
+            return self._replaced(held[-1]) if judging and replaced else held[-1]
         if name in self.broken:
             raise self.broken[name]
         raise UnknownRulePack(name, self.names())

@@ -80,12 +80,13 @@ class CaseStore(Application[str]):
         project = self.load_stream(project_stream(project_no))
         return project if isinstance(project, Project) else None
 
-    def load_stream(self, stream_id: str) -> Case | Project | None:
-        """The case or project (:func:`stream_kind`) rebuilt from its events, or None."""
+    def load_stream(self, stream_id: str) -> EventStream | None:
+        """The case, project or pack version (:func:`stream_kind`) rebuilt from its events,
+        or None."""
         kind = stream_kind(stream_id)
-        projector: Callable[[Any, Iterable[RecordedEvent]], Case | Project | None] = kind.replay
+        projector: Callable[[Any, Iterable[RecordedEvent]], EventStream | None] = kind.replay
         try:
-            stream: Case | Project = self.repository.get(stream_id, projector_func=projector)
+            stream: EventStream = self.repository.get(stream_id, projector_func=projector)
         except AggregateNotFoundError:
             return None
         except PersistenceError as error:

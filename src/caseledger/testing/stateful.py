@@ -25,14 +25,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
 from caseledger.domain.case import Case
-from caseledger.domain.events import EVENT_TYPES
+from caseledger.domain.events import EVENT_TYPES, Accepted
 from caseledger.domain.moments import CHINA_TIME as CST
 from caseledger.domain.records import Command
 from caseledger.errors import CaseAlreadyExists, IllegalTransition
 from caseledger.ledger import CaseLedger
 from caseledger.testing.strategies import STAFF, event_body
 
-__all__ = ["LedgerMachine", "TestLedgerMachine"]
+__all__ = ["LedgerMachine", "TestLedgerMachine", "as_the_ledger_records"]
 
 _ANY_BODY: dict[str, dict[str, Any]] = {
     "received": {"channel": "window", "applicant": "APP"},
@@ -122,8 +122,8 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         command = self._command(case_no, action, body, actor)
         self.ledger.record(command)
-        case.record(command, recorded_at=self.recorded_at)
-        self.last[case_no] = command
+        case.record(as_the_ledger_records(self.ledger, command), recorded_at=self.recorded_at)
+        self.last[case_no] = command  # retried as sent: without the pack version the ledger adds
 
     @rule(case_no=cases, data=st.data())
     def an_event_the_lifecycle_forbids_is_refused(self, case_no: str, data: st.DataObject) -> None:
@@ -163,3 +163,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+def as_the_ledger_records(ledger: CaseLedger, command: Command) -> Command:
+    """An acceptance with the version and content hash of its installed pack, which the
+    ledger records with it (issue 12); any other command as it is."""
+    body = command.event
+    if not isinstance(body, Accepted):
+        return command
+    pack = ledger.packs.get(body.rule_pack)
+    stamp = {"rule_pack_version": pack.version, "rule_pack_hash": pack.content_hash}
+    return command.model_copy(update={"event": body.model_copy(update=stamp)})
