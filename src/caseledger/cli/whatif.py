@@ -162,12 +162,12 @@ def history_command(
         return
     table = new_table(
         "pack versions in the ledger 账内规则包版本",
-        [("name", ID), ("version", ID), ("content hash", ID), ("extends", TEXT),
-         ("first used", TEXT), ("first case", ID)],
+        [("name", ID), ("version", ID), ("content hash", ID), ("extends", ID),
+         ("first used", ID), ("first case", TEXT)],
     )  # fmt: skip
     for h in held:
-        extends = f"{h.content.extends} ({(h.content.extends_hash or '')[:12]})"
-        table.add_row(h.content.name, h.content.version, h.content.content_hash[:16],
+        extends = f"{h.content.extends}\n{(h.content.extends_hash or '')[:8]}"
+        table.add_row(h.content.name, h.content.version, h.content.content_hash[:12],
                       extends if h.content.extends else "-", h.first_used_at.date().isoformat(),
                       h.first_case or "-")  # fmt: skip
     out.print(table)
