@@ -19,27 +19,26 @@ PUBLIC = [
     "BatchItemError", "BatchRejected", "BatchResult", "Board", "BoardEntry", "BoardProjection",
     "CalendarDay", "CalendarRangeError", "Case", "CaseAlreadyExists", "CaseEvaluation", "CaseHead",
     "CaseKind", "CaseKindRule", "CaseLedger", "CaseLedgerError", "CaseLinked", "CaseNotFound",
-    "CaseStatus", "CaseStore", "CertificateIssued", "ChainBreak", "Channel", "ClockReport",
-    "ClockResumed", "ClockRule", "ClockSuspended", "Command", "CommandIdReused", "ComplaintFiled",
-    "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
-    "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
-    "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
-    "IllegalTransition", "InvalidCommand", "ItemVersion", "LedgerNotFound",
-    "LedgerURLError", "Light", "LimitRule",
-    "LinkedCase", "MissingDocument", "NotAccepted", "PackCodeNotAllowed", "PackError",
-    "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource",
-    "Parameter", "Party",
+    "CaseStatus", "CaseStore", "CertificateIssued", "ChainBreak", "Channel", "Checkpoint",
+    "CheckpointOfAnotherLedger", "ClockReport", "ClockResumed", "ClockRule", "ClockSuspended",
+    "Command", "CommandIdReused", "ComplaintFiled", "ComplaintOutcome", "ComplaintResolved",
+    "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered", "Denied", "DocumentRequestMode",
+    "DocumentsRequested", "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody",
+    "Extended", "Finding", "IllegalTransition", "InvalidCommand", "ItemVersion", "KeyFileError",
+    "LedgerNotFound", "LedgerURLError", "Light", "LimitRule", "LinkedCase", "MalformedProof",
+    "MissingDocument", "NotAccepted", "PackCodeNotAllowed", "PackError", "PackIdentity",
+    "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource", "Parameter", "Party",
     "PartyKind", "Project", "ProjectCommand", "ProjectCompleted", "ProjectEvaluation",
     "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage", "ProjectStageCompleted",
-    "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule", "RatingSource", "Received",
-    "RecordResult", "RecordedEvent", "Resolved", "RulePack", "SanctionDue", "SanctionKind",
-    "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal", "SealError",
-    "SealOfAnotherLedger", "ServiceRated",
-    "Stage", "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason",
-    "ThresholdRule", "Transferred", "UnknownFilterValue", "UnknownItem",
-    "UnknownRulePack", "VerificationReport",
-    "Version", "Violation", "Watch", "WorkingCalendar", "WrittenNotice", "__version__",
-    "hookimpl", "load_seal", "watch_of",
+    "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule", "ProofError", "ProofRejected",
+    "RatingSource", "Received", "RecordResult", "RecordedEvent", "Resolved", "RulePack",
+    "SanctionDue", "SanctionKind", "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal",
+    "SealError", "SealOfAnotherLedger", "ServiceRated", "SignatureRejected", "Signer", "Stage",
+    "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason", "ThresholdRule",
+    "Transferred", "UnknownFilterValue", "UnknownItem", "UnknownRulePack", "VerificationReport",
+    "VerifierKey", "Version", "Violation", "Watch", "WorkingCalendar", "WrittenNotice",
+    "__version__", "hookimpl", "load_seal", "load_signer", "load_verifier", "new_signer",
+    "parse_checkpoint", "watch_of",
 ]  # fmt: skip
 
 
@@ -59,7 +58,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 21
+    assert len(exceptions) == 27
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

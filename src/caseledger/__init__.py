@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from caseledger.audit.chains import ChainBreak, VerificationReport
+    from caseledger.audit.keys import Signer, load_signer, load_verifier, new_signer
+    from caseledger.audit.offline import Checkpoint, VerifierKey, parse_checkpoint
     from caseledger.audit.seal import CaseHead, Seal, load_seal
     from caseledger.calendar import CalendarDay, WorkingCalendar
     from caseledger.domain.case import Case
@@ -70,26 +72,32 @@ if TYPE_CHECKING:
         Stage,
         SuspensionReason,
     )
-    from caseledger.errors import (
+    from caseledger.errors import (  # issue 13: the transparency log
         BatchItemError,
         BatchRejected,
         CalendarRangeError,
         CaseAlreadyExists,
         CaseLedgerError,
         CaseNotFound,
+        CheckpointOfAnotherLedger,
         CommandIdReused,
         ConcurrencyConflict,
         IllegalTransition,
         InvalidCommand,
+        KeyFileError,
         LedgerNotFound,
         LedgerURLError,
+        MalformedProof,
         PackCodeNotAllowed,
         PackError,
         PackParameterMissing,
         PackProblem,
         ProjectNotFound,
+        ProofError,
+        ProofRejected,
         SealError,
         SealOfAnotherLedger,
+        SignatureRejected,
         StoreError,
         UnknownFilterValue,
         UnknownItem,
@@ -153,6 +161,8 @@ __all__ = [
     "CertificateIssued",
     "ChainBreak",
     "Channel",
+    "Checkpoint",
+    "CheckpointOfAnotherLedger",
     "ClockReport",
     "ClockResumed",
     "ClockRule",
@@ -177,11 +187,13 @@ __all__ = [
     "IllegalTransition",
     "InvalidCommand",
     "ItemVersion",
+    "KeyFileError",
     "LedgerNotFound",
     "LedgerURLError",
     "Light",
     "LimitRule",
     "LinkedCase",
+    "MalformedProof",
     "MissingDocument",
     "NotAccepted",
     "PackCodeNotAllowed",
@@ -206,6 +218,8 @@ __all__ = [
     "ProjectStatus",
     "ProjectWithdrawn",
     "PromiseCutRule",
+    "ProofError",
+    "ProofRejected",
     "RatingSource",
     "Received",
     "RecordResult",
@@ -222,6 +236,8 @@ __all__ = [
     "SealError",
     "SealOfAnotherLedger",
     "ServiceRated",
+    "SignatureRejected",
+    "Signer",
     "Stage",
     "StageCompleted",
     "StageState",
@@ -234,6 +250,7 @@ __all__ = [
     "UnknownItem",
     "UnknownRulePack",
     "VerificationReport",
+    "VerifierKey",
     "Version",
     "Violation",
     "Watch",
@@ -242,6 +259,10 @@ __all__ = [
     "__version__",
     "hookimpl",
     "load_seal",
+    "load_signer",
+    "load_verifier",
+    "new_signer",
+    "parse_checkpoint",
     "watch_of",
 ]
 
