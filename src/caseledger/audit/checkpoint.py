@@ -72,11 +72,16 @@ def _current_leaves(store: CaseStore) -> list[tuple[int, str, int, bytes]]:
         (
             n.id,
             str(n.originator_id),
-            n.originator_version,
+            _version(n.originator_version),
             row_leaf(n.originator_id, n.originator_version, n.topic, n.state),
         )
         for n in store.notifications()
     ]
+
+
+def _version(value: object) -> int:
+    """A stored version as reported: a damaged one (text in SQLite's column) as 0."""
+    return value if type(value) is int else 0
 
 
 def take_checkpoint(store: CaseStore, signer: Signer) -> Checkpoint:
@@ -283,7 +288,7 @@ def check_against(
             f"the checkpoint covers {size} events, the log holds {len(current)}: events were "
             "removed, and the ledger's tree was rewritten so they cannot be named"
         )
-    elif [s.hash for s in stored[:size]] == [c[3] for c in current[:size]]:
+    elif [s.hash for s in stored[:size]] == [c[3] for c in current[: min(size, len(stored))]]:
         problem = (
             f"the log forked from the checkpoint: its first {size} events are not the ones "
             "signed (the ledger's tree agrees with them, so the history was rewritten whole, "
@@ -300,20 +305,32 @@ def check_against(
 def _differences(
     signed: list[StoredLeaf], current: list[tuple[int, str, int, bytes]]
 ) -> tuple[ChainBreak, ...]:
-    """Leaf by leaf, what differs between the signed log and the log as stored now."""
-    by_position = {c[0]: c for c in current}
-    by_hash = Counter(c[3] for c in current)
-    last = signed[-1].position if signed else 0
-    signed_positions = {leaf.position for leaf in signed}
+    """Leaf by leaf, what differs between the signed log and the log as stored now. Leaves
+    are matched by hash (a leaf covers the stream, the version and every stored byte, so
+    each is unique): a signed leaf found nowhere was altered (its stream and version are
+    there, with other bytes) or removed; one found before an earlier signed leaf was moved;
+    an event found among the signed ones that none of them is, was inserted."""
+    found_at = {c[3]: number for number, c in enumerate(current)}
+    here = {(c[1], c[2]) for c in current}
+    signed_hashes = {leaf.hash for leaf in signed}
     remaining = Counter(c[1] for c in current)
     missing: dict[str, list[StoredLeaf]] = {}
     breaks: list[ChainBreak] = []
+    last = -1
     for leaf in signed:
-        now = by_position.get(leaf.position)
         where = f"(leaf {leaf.leaf_index} of the checkpoint)"
-        if now is not None and now[3] == leaf.hash:
-            continue
-        if now is not None:
+        number = found_at.get(leaf.hash)
+        if number is not None:
+            if number < last:
+                breaks.append(
+                    ChainBreak(
+                        leaf.stream,
+                        leaf.version,
+                        f"moved: found before the events signed ahead of it {where}: reordered",
+                    )
+                )
+            last = max(last, number)
+        elif (leaf.stream, leaf.version) in here:
             breaks.append(
                 ChainBreak(
                     leaf.stream,
@@ -321,25 +338,19 @@ def _differences(
                     f"altered since the checkpoint {where}: its stored row differs",
                 )
             )
-        elif by_hash[leaf.hash]:
-            breaks.append(
-                ChainBreak(
-                    leaf.stream,
-                    leaf.version,
-                    f"moved: found elsewhere in the log {where}: reordered",
-                )
-            )
         else:
             missing.setdefault(leaf.stream, []).append(leaf)
     for stream, leaves in missing.items():
-        versions = [leaf.version for leaf in leaves]
-        total = sum(1 for leaf in signed if leaf.stream == stream)
-        if not remaining[stream] and len(leaves) == total:
+        versions = {leaf.version for leaf in leaves}
+        of_stream = [leaf.version for leaf in signed if leaf.stream == stream]
+        if not remaining[stream] and len(leaves) == len(of_stream):
             breaks.append(
-                ChainBreak(stream, 1, f"deleted: the whole case is gone ({total} signed events)")
+                ChainBreak(
+                    stream, 1, f"deleted: the whole case is gone ({len(of_stream)} signed events)"
+                )
             )
             continue
-        top = max(leaf.version for leaf in signed if leaf.stream == stream)
+        top = max(of_stream)
         for leaf in leaves:
             tail = all(v in versions for v in range(leaf.version, top + 1))
             what = "cut off: removed from the end of the case" if tail else "deleted"
@@ -348,9 +359,9 @@ def _differences(
                     stream, leaf.version, f"{what} (leaf {leaf.leaf_index} of the checkpoint)"
                 )
             )
-    signed_hashes = {leaf.hash for leaf in signed}
-    for position, stream, version, leaf_hash in current:
-        if position <= last and position not in signed_positions and leaf_hash not in signed_hashes:
+    signed_keys = {(leaf.stream, leaf.version) for leaf in signed}
+    for _, stream, version, leaf_hash in current[: last + 1]:
+        if leaf_hash not in signed_hashes and (stream, version) not in signed_keys:
             breaks.append(
                 ChainBreak(
                     stream, version, "inserted among the signed events: not in the checkpoint's log"

@@ -34,6 +34,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,6 +104,7 @@ ED25519 = 0x01
 SIGNATURE_PREFIX = "\u2014 "
 """A signature line starts with an em dash and a space."""
 MAX_LINE = 10_000
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 """The root of the tree of no leaves (RFC 9162 §2.1.1)."""
@@ -377,7 +379,7 @@ def parse_checkpoint(text: str | bytes, *, source: str = "checkpoint") -> Checkp
             raise MalformedProof(source, "text", "not UTF-8: a binary or damaged file?") from None
     if not text.endswith("\n"):
         raise MalformedProof(source, "end", "does not end in a newline: truncated?")
-    if "\r" in text or any(ord(c) < 32 and c != "\n" for c in text):
+    if _CONTROL.search(text):
         raise MalformedProof(source, "text", "holds control characters")
     body, blank, signed = text.rpartition("\n\n")
     if not blank:
