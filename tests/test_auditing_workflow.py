@@ -86,8 +86,8 @@ def test_the_auditors_workflow_runs_as_the_page_shows(
     for line, shown, code in page:
         got, exit_code = run(line)
         assert exit_code == code, f"$ {line}\n" + "\n".join(got)
-        assert matches(shown, got), f"$ {line}\nshown:\n" + "\n".join(shown) + "\ngot:\n" + (
-            "\n".join(got)
+        assert matches(shown, got), (
+            f"$ {line}\nshown:\n" + "\n".join(shown) + "\ngot:\n" + ("\n".join(got))
         )
 
 

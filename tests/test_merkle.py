@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -15,6 +17,7 @@ from caseledger.audit import merkle, offline
 from caseledger.audit.log import TreeLog, row_leaf
 from caseledger.demo import demo_commands
 from tests.conftest import fixed_clock
+from tests.helpers import RECEIVED, at, command
 
 # -- RFC 6962 §2.1, written out as the RFC says it, nothing shared with caseledger -----------
 
@@ -156,3 +159,38 @@ def test_the_tree_kept_in_the_database_grows_by_extension_to_rfc_6962s_roots_and
             assert tree.inclusion_path(m, n) == path(m, data)
             assert tree.consistency_proof(m + 1, n) == (proof(m + 1, data) if m + 1 < n else [])
         assert tree.extend() == 0
+
+
+def test_writers_extending_the_tree_at_once_leave_one_tree_of_the_whole_log(
+    open_ledger: Any,
+) -> None:
+    """Four ledgers on one database record and extend the tree in threads at once: every
+    event gets exactly one leaf, in recording order."""
+    ledgers = [open_ledger() for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(number: int) -> None:
+        ledger = ledgers[number]
+        tree = TreeLog(ledger.store)
+        try:
+            for n in range(8):
+                ledger.record(command(f"QZ-{number}-{n}", 1, RECEIVED, at(12)))
+                tree.extend()
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    tree = TreeLog(ledgers[0].store)
+    tree.extend()
+    rows = [
+        (n.originator_id, n.originator_version, n.topic, n.state)
+        for n in ledgers[0].store.notifications()
+    ]
+    assert len(rows) == 32
+    assert [leaf.hash for leaf in tree.leaves()] == [row_leaf(*row) for row in rows]
+    assert tree.root(32) == mth([offline.event_leaf(*row) for row in rows])

@@ -421,7 +421,8 @@ class CaseLedger:
         chosen = checkpoint or self.latest_checkpoint()
         if chosen is None:
             raise KeyFileError("the ledger", "checkpoint", "none kept yet: take one first")
-        self.case(case_no)  # a case number that is not there is CaseNotFound
+        if self._store.load_stream(case_no) is None:  # a case's, or a project's ('#...')
+            raise CaseNotFound(case_no)
         return receipt(self._store, case_no, chosen, source="checkpoint")
 
     def consistency(self, old: Checkpoint, new: Checkpoint | None = None) -> bytes:

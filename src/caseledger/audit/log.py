@@ -18,9 +18,10 @@ cache, not an authority: whoever can write the events can write them too. What t
 is trusted only as far as a signed checkpoint's root confirms it, and verification
 recomputes every leaf from the events themselves.
 
-Concurrent extenders serialise on the one row of ``caseledger_tree`` (SQLite: its write lock;
-PostgreSQL: ``FOR UPDATE``). On PostgreSQL the events table is locked by every writer until
-it commits, so log positions become visible in order and none is skipped.
+Concurrent extenders serialise on a lock taken first (SQLite: ``BEGIN IMMEDIATE``;
+PostgreSQL: an advisory lock of the schema's tree). On PostgreSQL the events table is locked
+by every writer until it commits, so log positions become visible in order and none is
+skipped.
 """
 
 from __future__ import annotations
@@ -126,6 +127,34 @@ class TreeLog:
         except PersistenceError as error:
             raise StoreError(f"{what} failed: {error}") from error
 
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A transaction that holds the tree's write lock from its first statement: SQLite's
+        ``BEGIN IMMEDIATE`` (a deferred one that reads first could not take the lock once
+        another connection wrote: "database is locked"), PostgreSQL's advisory lock of this
+        schema's tree (which also serialises making the tables)."""
+        what = "extending the ledger's tree"
+        if not self._sqlite:
+            with self._cursor(what, commit=True) as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.meta,))
+                yield cursor
+            return
+        import sqlite3
+
+        try:
+            with self._datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor().sqlite_cursor
+                cursor.row_factory = None
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cursor
+                except BaseException:
+                    connection.rollback()
+                    raise
+                connection.commit()
+        except (sqlite3.Error, PersistenceError) as error:
+            raise StoreError(f"{what} failed: {error}") from error
+
     def _has_tables(self, cursor: Any) -> bool:
         if not self._made:
             cursor.execute(self._exists)
@@ -167,7 +196,7 @@ class TreeLog:
         """Add a leaf for every event recorded since the last; returns how many."""
         added = 0
         while True:
-            with self._cursor("extending the ledger's tree", commit=True) as cursor:
+            with self._writing() as cursor:
                 if not self._has_tables(cursor):
                     for statement in self._ddl:
                         cursor.execute(statement)
@@ -179,10 +208,7 @@ class TreeLog:
 
     def _extend_page(self, cursor: Any) -> tuple[int, bool]:
         q = self._q
-        lock = "" if self._sqlite else " FOR UPDATE"
-        if self._sqlite:  # take the write lock before reading
-            cursor.execute(f"UPDATE {self.meta} SET size = size WHERE singleton = 1")
-        cursor.execute(f"SELECT size, last_position FROM {self.meta} WHERE singleton = 1{lock}")
+        cursor.execute(f"SELECT size, last_position FROM {self.meta} WHERE singleton = 1")
         size, last = cursor.fetchone()
         cursor.execute(
             f"SELECT {self._position}, originator_id, originator_version, topic, state "

@@ -37,6 +37,7 @@ from caseledger.cli.common import (
     open_ledger,
     out,
     reports_errors,
+    suggesting_streams,
     write_private,
 )
 from caseledger.errors import MalformedProof, ProofRejected, SignatureRejected
@@ -216,7 +217,7 @@ def prove(
     if (case_no is None) == (since is None):
         raise fail("give a CASE (for its receipt) or --since FILE (for a consistency proof)")
     chosen = read_checkpoint(checkpoint_file) if checkpoint_file else None
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, suggesting_streams(ledger):
         if since is not None:
             data = ledger.consistency(read_checkpoint(since), chosen)
             what = "consistency proof"
