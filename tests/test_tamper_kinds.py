@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseledger import CaseLedger, Checkpoint, Signer, new_signer
+from caseledger import CaseLedger, Checkpoint, SealError, Signer, new_signer
 from caseledger.demo import demo_month
 from caseledger.domain.chain import GENESIS_HASH, event_hash
 from tests import tamper
@@ -233,6 +233,8 @@ def test_a_log_that_forked_from_the_checkpoint_is_named(sqlite_url: str, tmp_pat
         tamper.execute(url, "UPDATE caseledger_tree SET size = 0, last_position = 0")
         for n in range(60):  # went its own way, by the rules, past the checkpoint's size
             copy.record(command(f"QZ-COPY-{n}", 1, RECEIVED, "2026-10-12T09:00:00+08:00"))
+        with pytest.raises(SealError, match="does not extend its last checkpoint"):
+            copy.checkpoint(demo.signer)  # the copy's tree is made whole by the attempt
         report = copy.verify(checkpoint=demo.checkpoint, key=demo.signer.verifier)
     assert not report.ok and report.breaks == ()
     [problem] = report.problems
@@ -306,3 +308,30 @@ def test_any_bit_flipped_in_any_stored_row_is_reported_never_raised(
         signed = ledger.verify(checkpoint=checkpoint, key=signer.verifier)
     assert not signed.ok and not plain.ok
     assert (case_no, 1) in {(b.case_no, b.version) for b in signed.breaks}
+
+
+def test_a_damaged_tree_over_intact_events_is_no_tampering_and_is_rebuilt(demo: Demo) -> None:
+    """The tree is a cache: the events decide. Damaged or dropped, it is made again by the
+    next checkpoint, which the events of the last one allow."""
+    tamper.execute(demo.url, "DELETE FROM caseledger_tree_nodes")
+    tamper.execute(demo.url, "UPDATE caseledger_tree_leaves SET hash = ? WHERE leaf_index = 3",
+                   (b"\0" * 32,))  # fmt: skip
+    assert demo.ledger.verify(checkpoint=demo.checkpoint, key=demo.signer.verifier).ok
+    again = demo.ledger.checkpoint(demo.signer)
+    assert (again.size, again.root) == (demo.checkpoint.size, demo.checkpoint.root)
+    for table in ("caseledger_tree_leaves", "caseledger_tree_nodes", "caseledger_tree"):
+        tamper.execute(demo.url, f"DROP TABLE {table}")
+    assert demo.ledger.verify(checkpoint=demo.checkpoint, key=demo.signer.verifier).ok
+    assert demo.ledger.checkpoint(demo.signer).root == demo.checkpoint.root
+
+
+def test_events_changed_and_the_tree_dropped_are_caught_whole(demo: Demo) -> None:
+    case_no = _a_case_with(demo.url, 3)
+    last = max(v for _, c, v, _, _ in _rows(demo.url) if c == case_no)
+    tamper.delete(demo.url, case_no, last)  # no chain shows it
+    for table in ("caseledger_tree_leaves", "caseledger_tree_nodes", "caseledger_tree"):
+        tamper.execute(demo.url, f"DROP TABLE {table}")
+    report = demo.ledger.verify(checkpoint=demo.checkpoint, key=demo.signer.verifier)
+    assert not report.ok and any("the ledger's tree" in p for p in report.problems)
+    with pytest.raises(SealError, match=r"its last checkpoint .*cannot be signed"):
+        demo.ledger.checkpoint(demo.signer)

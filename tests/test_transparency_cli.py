@@ -144,3 +144,26 @@ def test_a_witness_refuses_a_log_rolled_back_behind_what_it_signed(signed: Path)
     (signed / "cp.old").write_text(older)
     code, output = run(signed, "witness", str(signed / "cp.old"), *args)
     assert code == 3 and "rolled back" in output
+
+
+def test_a_witness_without_the_database_checks_a_consistency_file(signed: Path) -> None:
+    """The supervising department need not read the ledger's database: it is given the
+    new checkpoint and the proof from the one it signed last (``prove --since``)."""
+    args = ["--log-key", str(signed / "ledger.key.pub"), "--key", str(signed / "witness.key"),
+            "--state", str(signed / "witness.state")]  # fmt: skip
+    assert run(signed, "witness", str(signed / "cp"), *args)[0] == 0
+    with CaseLedger(f"sqlite:///{signed}/ledger.db", clock=fixed_clock) as ledger:
+        ledger.record(command("QZ-3", 1, RECEIVED, at(12)))
+    assert run(signed, "checkpoint", "--key", str(signed / "ledger.key"), "--out",
+               str(signed / "cp.new"))[0] == 0  # fmt: skip
+    assert run(signed, "prove", "--since", str(signed / "cp"), "--checkpoint",
+               str(signed / "cp.new"), "--out", str(signed / "proof.json"))[0] == 0  # fmt: skip
+    elsewhere = ["--db", f"sqlite:///{signed}/nothing-here.db"]
+    result = runner.invoke(app, [*elsewhere, "witness", str(signed / "cp.new"), *args,
+                                 "--proof", str(signed / "proof.json")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert not (signed / "nothing-here.db").exists()
+    assert "— witness.test " in (signed / "witness.state").read_text()
+    code, output = run(signed, "witness", str(signed / "cp"), *args, "--proof",
+                       str(signed / "proof.json"))  # fmt: skip
+    assert code == 1 and "not the checkpoint given" in output

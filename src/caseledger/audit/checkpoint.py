@@ -93,24 +93,30 @@ def take_checkpoint(store: CaseStore, signer: Signer) -> Checkpoint:
         raise SealError(f"the ledger does not verify, so it cannot be signed: {report.breaks[0]}")
     stored = tree.leaves()
     current = _current_leaves(store)
+    kept = tree.checkpoints()
+    old = parse_checkpoint(kept[-1][1], source="the last checkpoint kept") if kept else None
     if [leaf.hash for leaf in stored] != [c[3] for c in current]:
-        raise SealError(
-            "the ledger's tree does not match its events (`caseledger verify --checkpoint` "
-            "against the last checkpoint names what changed), so it cannot be signed"
-        )
+        leaves = [c[3] for c in current]
+        if old is not None and (
+            len(leaves) < old.size or merkle.root_of_leaves(leaves[: old.size]) != old.root
+        ):
+            raise SealError(
+                "the ledger's events no longer match its last checkpoint (`caseledger verify "
+                "--key PUB` names what changed), so it cannot be signed"
+            )
+        tree.rebuild()  # only the tree was damaged: the events are those signed last
     origin = origin_of(store, create=True)
     assert origin is not None
-    size = len(stored)
+    size = len(current)
     root = tree.root(size)
-    kept = tree.checkpoints()
-    if kept:
-        old = parse_checkpoint(kept[-1][1], source="the last checkpoint kept")
+    if old is not None:
         proof = tree.consistency_proof(old.size, size) if old.size <= size else []
         try:
             verify_consistency(old.size, size, old.root, root, proof, source="the log")
         except ProofRejected as error:
             raise SealError(
-                f"the log does not extend its last checkpoint ({error}), so it cannot be signed"
+                f"the log does not extend its last checkpoint ({error.problem}; `caseledger "
+                "verify --key PUB` names what changed), so it cannot be signed"
             ) from None
     checkpoint = signer.sign(
         Checkpoint(origin, size, root, checkpoint_body(origin, size, root), ())
@@ -286,7 +292,13 @@ def check_against(
     if len(current) < size:
         problem = (
             f"the checkpoint covers {size} events, the log holds {len(current)}: events were "
-            "removed, and the ledger's tree was rewritten so they cannot be named"
+            "removed, and the ledger's tree was rewritten or removed, so they cannot be named"
+        )
+    elif not stored:
+        problem = (
+            f"the log's first {size} events do not hash to the checkpoint's root, and the "
+            "ledger's tree is gone, so the events cannot be named: history was rewritten, or "
+            "this is a copy that went its own way"
         )
     elif [s.hash for s in stored[:size]] == [c[3] for c in current[: min(size, len(stored))]]:
         problem = (

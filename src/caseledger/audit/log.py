@@ -209,7 +209,14 @@ class TreeLog:
     def _extend_page(self, cursor: Any) -> tuple[int, bool]:
         q = self._q
         cursor.execute(f"SELECT size, last_position FROM {self.meta} WHERE singleton = 1")
-        size, last = cursor.fetchone()
+        row = cursor.fetchone()
+        if row is None:
+            raise StoreError(
+                f"the ledger's tree has no {self.meta} row: its tables were altered; "
+                "`caseledger checkpoint` rebuilds them if the events still match the last "
+                "checkpoint"
+            )
+        size, last = row
         cursor.execute(
             f"SELECT {self._position}, originator_id, originator_version, topic, state "
             f"FROM {self._events} WHERE {self._position} > {q} "
@@ -247,6 +254,18 @@ class TreeLog:
             (frontier.size, rows[-1][0]),
         )
         return len(rows), len(rows) == _PAGE
+
+    def rebuild(self) -> int:
+        """Remove every leaf and node and extend the tree again over the whole log (after
+        its tables were damaged); returns the leaves made."""
+        with self._writing() as cursor:
+            for statement in self._ddl:  # whatever of the tables is left
+                cursor.execute(statement)
+            self._made = True
+            cursor.execute(f"DELETE FROM {self.leaves_table}")
+            cursor.execute(f"DELETE FROM {self.nodes_table}")
+            cursor.execute(f"UPDATE {self.meta} SET size = 0, last_position = 0")
+        return self.extend()
 
     def save_checkpoint(self, size: int, note: str) -> None:
         """Keep a signed checkpoint (its latest signatures) beside the tree."""
