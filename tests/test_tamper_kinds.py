@@ -335,3 +335,37 @@ def test_events_changed_and_the_tree_dropped_are_caught_whole(demo: Demo) -> Non
     assert not report.ok and any("the ledger's tree" in p for p in report.problems)
     with pytest.raises(SealError, match=r"its last checkpoint .*cannot be signed"):
         demo.ledger.checkpoint(demo.signer)
+
+
+def test_every_bit_flipped_in_the_topic_and_version_columns_is_reported_not_raised(
+    sqlite_url: str,
+) -> None:
+    """Issue 13 counted 16 of 2,997 single-bit flips of stored rows ending in ``TypeError``
+    (the topic column, where SQLite keeps the flipped bytes as a BLOB) and a traceback for
+    a version that is no integer. Every flip of those two columns of every row is named."""
+    with CaseLedger(sqlite_url, clock=fixed_clock) as ledger:
+        for n in (1, 2):
+            ledger.record(command(f"QZ-{n}", 1, RECEIVED, "2026-10-12T09:00:00+08:00"))
+        rows = _rows(sqlite_url)
+        for position, case_no, version, topic, _ in rows:
+            where = "WHERE rowid = ?"
+            for index in range(len(topic)):
+                for bit in range(8):
+                    raw = bytearray(topic.encode())
+                    raw[index] ^= 1 << bit
+                    tamper.execute(sqlite_url, f"UPDATE stored_events SET topic = ? {where}",
+                                   (bytes(raw), position))  # fmt: skip
+                    assert [(b.case_no, b.version) for b in ledger.verify().breaks] == [
+                        (case_no, version)
+                    ]
+            tamper.execute(sqlite_url, f"UPDATE stored_events SET topic = ? {where}",
+                           (topic, position))  # fmt: skip
+            for changed in ("1x", 1.5, None, b"\x01"):  # ("1" is stored as 1: the same)
+                tamper.execute(sqlite_url, f"UPDATE stored_events SET originator_version = ? "
+                               f"{where}", (changed, position))  # fmt: skip
+                report = ledger.verify()
+                assert [(b.case_no, b.version) for b in report.breaks] == [(case_no, 1)]
+                assert "unreadable stored row" in report.breaks[0].problem
+            tamper.execute(sqlite_url, f"UPDATE stored_events SET originator_version = ? "
+                           f"{where}", (version, position))  # fmt: skip
+        assert ledger.verify().ok
