@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from caseledger import CaseLedger, Checkpoint, SealError, Signer, new_signer
@@ -272,7 +272,6 @@ def test_an_event_appended_after_a_seal_with_an_earlier_time_fails_the_seal(
     assert late.version == version + 1 and "before the seal" in late.problem
 
 
-@settings(max_examples=30)
 @given(data=st.data())
 def test_any_bit_flipped_in_any_stored_row_is_reported_never_raised(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
