@@ -167,3 +167,11 @@ def test_a_witness_without_the_database_checks_a_consistency_file(signed: Path) 
     code, output = run(signed, "witness", str(signed / "cp"), *args, "--proof",
                        str(signed / "proof.json"))  # fmt: skip
     assert code == 1 and "not the checkpoint given" in output
+
+
+def test_prove_a_case_recorded_after_the_checkpoint_says_to_take_a_new_one(signed: Path) -> None:
+    with CaseLedger(f"sqlite:///{signed}/ledger.db", clock=fixed_clock) as ledger:
+        ledger.record(command("QZ-3", 1, RECEIVED, at(12)))
+    code, output = run(signed, "prove", "QZ-3", "--checkpoint", str(signed / "cp"))
+    assert code == 1 and "not as of the checkpoint of 3 events" in output
+    assert "take a new checkpoint" in output

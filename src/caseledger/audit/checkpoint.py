@@ -39,6 +39,7 @@ from caseledger.audit.offline import (
     verify_consistency,
 )
 from caseledger.errors import (
+    CaseNotFound,
     CheckpointOfAnotherLedger,
     MalformedProof,
     ProofRejected,
@@ -95,8 +96,9 @@ def take_checkpoint(store: CaseStore, signer: Signer) -> Checkpoint:
     current = _current_leaves(store)
     kept = tree.checkpoints()
     old = parse_checkpoint(kept[-1][1], source="the last checkpoint kept") if kept else None
-    if [leaf.hash for leaf in stored] != [c[3] for c in current]:
-        leaves = [c[3] for c in current]
+    leaves = [c[3] for c in current]
+    if [leaf.hash for leaf in stored] != leaves[: len(stored)]:  # (events recorded since
+        # the tree was extended above are no mismatch: the checkpoint is of the tree's size)
         if old is not None and (
             len(leaves) < old.size or merkle.root_of_leaves(leaves[: old.size]) != old.root
         ):
@@ -105,9 +107,10 @@ def take_checkpoint(store: CaseStore, signer: Signer) -> Checkpoint:
                 "--key PUB` names what changed), so it cannot be signed"
             )
         tree.rebuild()  # only the tree was damaged: the events are those signed last
+        stored = tree.leaves()
     origin = origin_of(store, create=True)
     assert origin is not None
-    size = len(current)
+    size = len(stored)
     root = tree.root(size)
     if old is not None:
         proof = tree.consistency_proof(old.size, size) if old.size <= size else []
@@ -159,11 +162,10 @@ def receipt(store: CaseStore, case_no: str, checkpoint: Checkpoint, *, source: s
     leaves = tree.leaves_of(case_no, checkpoint.size)
     rows = {version: (topic, state) for version, topic, state in store.stream_rows(case_no)}
     if not leaves:
-        raise MalformedProof(
-            "case",
-            "",
-            f"{case_no!r} has no event in the checkpoint's log of "
-            f"{checkpoint.size} events (recorded after it, or not in this ledger)",
+        raise CaseNotFound(
+            case_no,
+            hint=f"not as of the checkpoint of {checkpoint.size} events (it was recorded "
+            "after it): take a new checkpoint (`caseledger checkpoint`) to prove it",
         )
     events = []
     for leaf in leaves:
