@@ -428,11 +428,24 @@ class VerifiedReceipt:
     def summary(self) -> str:
         leaves = ", ".join(str(e[3]) for e in self.events)
         events = f"{len(self.events)} event{'' if len(self.events) == 1 else 's'}"
-        return (
+        lines = [
+            f"  version {version}: {topic}{_when(state)} (leaf {index})"
+            for version, topic, state, index in self.events
+        ]
+        return "\n".join([
             f"receipt verified: case {self.case_no!r}, {events} (leaves {leaves}) in the log "
             f"{self.checkpoint.origin} of {self.checkpoint.size} events, signed by "
-            + ", ".join(self.signers)
-        )
+            + ", ".join(self.signers), *lines,
+        ])  # fmt: skip
+
+
+def _when(state: bytes) -> str:
+    """``, at TIME`` from a stored state that is plain JSON with an ``at`` (else nothing)."""
+    try:
+        at = json.loads(state).get("at")
+    except (ValueError, AttributeError):
+        return ""
+    return f", at {at}" if isinstance(at, str) else ""
 
 
 def _field(data: dict[str, Any], name: str, kind: type, source: str, where: str = "") -> Any:
