@@ -253,6 +253,7 @@ def test_a_truncated_file_is_a_malformed_proof_at_every_length(
         ("origin\n12\nnot base64!\n\n— k AAAA\n", "root hash"),
         ("origin\n012\nAAAA\n\n— k AAAA\n", "tree size"),
         ("origin\ntwelve\nAAAA\n\n— k AAAA\n", "tree size"),
+        ("origin\n" + "9" * 5000 + "\nAAAA\n\n— k AAAA\n", "tree size"),
         ("origin\n12\n\n— k AAAA\n", "root hash"),
         ("origin\n12\n" + _hash_b64(b"r" * 32) + "\n\n", "signatures"),
         ("origin\n12\n" + _hash_b64(b"r" * 32) + "\n\n- k AAAA\n", "signature line 1"),

@@ -77,6 +77,8 @@ def test_verify_proof_of_a_good_receipt_exits_0_and_of_another_key_exits_3(signe
         (b"\xff\xfe", "not UTF-8"),
         (b"[]", "not a JSON object"),
         (b'{"format": "caseledger-receipt/1"}', "case_no: missing"),
+        (b'{"n": ' + b"9" * 5000 + b"}", "not JSON this verifier reads"),
+        (b"[" * 100_000, "not JSON"),
     ],
 )
 def test_verify_proof_of_a_malformed_file_names_the_problem(
@@ -175,3 +177,15 @@ def test_prove_a_case_recorded_after_the_checkpoint_says_to_take_a_new_one(signe
     code, output = run(signed, "prove", "QZ-3", "--checkpoint", str(signed / "cp"))
     assert code == 1 and "not as of the checkpoint of 3 events" in output
     assert "take a new checkpoint" in output
+
+
+def test_a_witness_state_that_is_not_a_checkpoint_file_is_one_line(signed: Path) -> None:
+    args = ["--log-key", str(signed / "ledger.key.pub"), "--key", str(signed / "witness.key")]
+    (signed / "folder").mkdir()
+    code, output = run(signed, "witness", str(signed / "cp"), *args, "--state",
+                       str(signed / "folder"))  # fmt: skip
+    assert code == 1 and "cannot be read" in output
+    (signed / "junk").write_bytes(b"\x00\xff")
+    code, output = run(signed, "witness", str(signed / "cp"), *args, "--state",
+                       str(signed / "junk"))  # fmt: skip
+    assert code == 1 and "junk: text: not UTF-8" in output

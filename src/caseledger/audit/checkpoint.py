@@ -58,6 +58,8 @@ __all__ = [
     "origin_of",
     "receipt",
     "take_checkpoint",
+    "witness_proof",
+    "witness_state",
 ]
 
 
@@ -224,11 +226,8 @@ def cosign(
     ``state``); then signed by ``witness`` and kept as the new state. A log that forked from
     what the witness signed before is refused (:class:`ProofRejected`)."""
     checkpoint.check_signed(log_key, source=source)
-    if state.exists():
-        try:
-            previous = parse_checkpoint(state.read_bytes(), source=str(state))
-        except OSError as error:
-            raise MalformedProof(str(state), "", f"cannot be read: {error.strerror}") from None
+    previous = witness_state(state)
+    if previous is not None:
         if previous.origin != checkpoint.origin:
             raise ProofRejected(
                 source,
@@ -239,16 +238,30 @@ def cosign(
             previous.size, checkpoint.size, previous.root, checkpoint.root, proof, source=source
         )
     signed = witness.sign(checkpoint)
-    state.write_text(signed.text, encoding="utf-8")
+    try:
+        state.write_text(signed.text, encoding="utf-8")
+    except OSError as error:
+        raise MalformedProof(str(state), "", f"cannot be written: {error.strerror}") from None
     return signed
+
+
+def witness_state(state: Path) -> Checkpoint | None:
+    """The last checkpoint a witness signed, kept in the file ``state`` (None: no file)."""
+    try:
+        data = state.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise MalformedProof(str(state), "", f"cannot be read: {error.strerror}") from None
+    return parse_checkpoint(data, source=str(state))
 
 
 def witness_proof(store: CaseStore, state: Path, checkpoint: Checkpoint) -> list[bytes]:
     """The consistency proof a witness needs, from the ledger's tree: from the checkpoint
     in ``state`` (none yet: no proof needed) to ``checkpoint``."""
-    if not state.exists():
+    previous = witness_state(state)
+    if previous is None:
         return []
-    previous = parse_checkpoint(state.read_bytes(), source=str(state))
     if previous.size > checkpoint.size:
         raise ProofRejected(
             str(state),

@@ -392,7 +392,12 @@ def parse_checkpoint(text: str | bytes, *, source: str = "checkpoint") -> Checkp
     if any(len(line) > MAX_LINE for line in lines) or "" in lines:
         raise MalformedProof(source, "text", "an empty or overlong line before the signatures")
     origin, size_text, root_text = lines[:3]
-    if not size_text.isdigit() or not size_text.isascii() or size_text != str(int(size_text)):
+    if (
+        not size_text.isdigit()
+        or not size_text.isascii()
+        or len(size_text) > 19  # a tree size is a 64-bit number
+        or size_text != str(int(size_text))
+    ):
         raise MalformedProof(source, "tree size", f"{_short(size_text)} is not a decimal number")
     root = _b64(root_text, source, "root hash", size=32)
     signatures = []
@@ -567,6 +572,8 @@ def load_json(path: Path) -> Any:
             f"line {error.lineno} column {error.colno}",
             f"not JSON ({error.msg}): truncated?",
         ) from None
+    except (ValueError, RecursionError) as error:  # a number of thousands of digits...
+        raise MalformedProof(str(path), "", f"not JSON this verifier reads ({error})") from None
 
 
 def verify_file(path: Path, key: VerifierKey, *, witnesses: Sequence[VerifierKey] = ()) -> str:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from caseledger.audit.checkpoint import cosign, witness_proof
+from caseledger.audit.checkpoint import cosign, witness_proof, witness_state
 from caseledger.audit.keys import SIGNING_KEY_ENV, load_signer, load_verifier, new_signer
 from caseledger.audit.offline import (
     CONSISTENCY_FORMAT,
@@ -174,7 +174,7 @@ def witness(
         old, new = verify_consistency_file(data, verifier, source=str(proof))
         if (new.size, new.root) != (given.size, given.root):
             raise MalformedProof(str(proof), "new", "not the checkpoint given")
-        kept = parse_checkpoint(state.read_bytes(), source=str(state)) if state.exists() else None
+        kept = witness_state(state)
         if kept is not None and (kept.size, kept.root) != (old.size, old.root):
             raise MalformedProof(str(proof), "old", "not the checkpoint this witness signed last")
         path = [] if kept is None else _proof_hashes(data)
