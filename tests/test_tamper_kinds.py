@@ -368,3 +368,20 @@ def test_every_bit_flipped_in_the_topic_and_version_columns_is_reported_not_rais
             tamper.execute(sqlite_url, f"UPDATE stored_events SET originator_version = ? "
                            f"{where}", (version, position))  # fmt: skip
         assert ledger.verify().ok
+
+
+def test_two_events_of_different_cases_swapped_in_the_log_are_named_as_moved(
+    demo: Demo,
+) -> None:
+    """The order across cases is in no chain; it is in the tree."""
+    table, position = _table(demo.url)
+    rows = _rows(demo.url)
+    n = next(i for i in range(10, len(rows)) if rows[i][1] != rows[i + 1][1])
+    first, second = rows[n], rows[n + 1]  # neighbours of two cases: no chain can tell
+    for old, new in ((first[0], -1), (second[0], first[0]), (-1, second[0])):
+        tamper.execute(demo.url, f"UPDATE {table} SET {position} = ? WHERE {position} = ?",
+                       (new, old))  # fmt: skip
+    assert demo.ledger.verify().ok  # every chain still holds
+    breaks = demo.breaks()
+    assert any("moved" in problem for problem in breaks.values())
+    assert {(first[1], first[2]), (second[1], second[2])} & breaks.keys()
