@@ -146,8 +146,9 @@ class CaseLedger:
     ) -> None:
         """Open the ledger at ``url``; a new SQLite file is made (owner-only) unless
         ``create`` is false, when a missing file raises :class:`LedgerNotFound`. With
-        ``keep_tree`` (the default) the Merkle tree over the log is extended after every
-        write; without, only when a checkpoint or receipt is made."""
+        ``keep_tree`` (the default) the Merkle tree over the log is extended once every
+        ``TREE_EVERY`` events this ledger records and when it closes; without, only when
+        a checkpoint or receipt is made."""
         self.location = parse_ledger_url(url)
         self._packs = packs
         self.default_pack = default_pack
