@@ -20,25 +20,27 @@ PUBLIC = [
     "CalendarDay", "CalendarRangeError", "Case", "CaseAlreadyExists", "CaseChange",
     "CaseEvaluation", "CaseHead", "CaseKind", "CaseKindRule", "CaseLedger", "CaseLedgerError",
     "CaseLinked", "CaseNotFound", "CaseStatus", "CaseStore", "CasesNotFound", "CertificateIssued",
-    "ChainBreak", "Channel", "ClockReport", "ClockResumed", "ClockRule", "ClockSuspended",
-    "Command", "CommandIdReused", "ComplaintFiled", "ComplaintOutcome", "ComplaintResolved",
-    "ConcurrencyConflict", "DecisionAlteration", "DecisionAltered", "Denied",
-    "DocumentRequestMode", "DocumentsRequested", "DocumentsSupplemented", "Escalated",
-    "EscalationTarget", "EventBody", "Extended", "Finding", "HeldVersion", "IllegalTransition",
-    "InvalidCommand", "ItemVersion", "LedgerNotFound", "LedgerPacks", "LedgerURLError", "Light",
-    "LimitRule", "LinkedCase", "MissingDocument", "NotAccepted", "PackBaselineDiffers",
-    "PackCodeNotAllowed", "PackContent", "PackData", "PackError", "PackIdentity",
-    "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource", "Parameter", "Party",
-    "PartyKind", "Project", "ProjectCommand", "ProjectCompleted", "ProjectEvaluation",
-    "ProjectKind", "ProjectNotFound", "ProjectRegistered", "ProjectStage", "ProjectStageCompleted",
-    "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule", "RatingSource", "Received",
-    "RecordResult", "RecordedEvent", "RecordedPackAltered", "RecordedPackMissing", "Resolved",
-    "RuleChange", "RulePack", "SanctionDue", "SanctionKind", "SanctionRule", "Satisfaction",
-    "ScopeRule", "ScoreRow", "Seal", "SealError", "SealOfAnotherLedger", "ServiceRated", "Stage",
+    "ChainBreak", "Channel", "Checkpoint", "CheckpointOfAnotherLedger", "ClockReport",
+    "ClockResumed", "ClockRule", "ClockSuspended", "Command", "CommandIdReused", "ComplaintFiled",
+    "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
+    "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
+    "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
+    "HeldVersion", "IllegalTransition", "InvalidCommand", "ItemVersion", "KeyFileError",
+    "LedgerNotFound", "LedgerPacks", "LedgerURLError", "Light", "LimitRule", "LinkedCase",
+    "MalformedProof", "MissingDocument", "NotAccepted", "PackBaselineDiffers", "PackCodeNotAllowed",
+    "PackContent", "PackData", "PackError", "PackIdentity", "PackParameterMissing", "PackProblem",
+    "PackRegistry", "PackSource", "Parameter", "Party", "PartyKind", "Project", "ProjectCommand",
+    "ProjectCompleted", "ProjectEvaluation", "ProjectKind", "ProjectNotFound", "ProjectRegistered",
+    "ProjectStage", "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule",
+    "ProofError", "ProofRejected", "RatingSource", "Received", "RecordResult", "RecordedEvent",
+    "RecordedPackAltered", "RecordedPackMissing", "Resolved", "RuleChange", "RulePack",
+    "SanctionDue", "SanctionKind", "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal",
+    "SealError", "SealOfAnotherLedger", "ServiceRated", "SignatureRejected", "Signer", "Stage",
     "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason", "ThresholdRule",
     "Transferred", "UnknownFilterValue", "UnknownItem", "UnknownPackVersion", "UnknownRulePack",
-    "VerificationReport", "Version", "Violation", "Watch", "WhatIfReport", "WorkingCalendar",
-    "WrittenNotice", "__version__", "hookimpl", "load_seal", "watch_of",
+    "VerificationReport", "VerifierKey", "Version", "Violation", "Watch", "WhatIfReport",
+    "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl", "load_seal", "load_signer",
+    "load_verifier", "new_signer", "parse_checkpoint", "watch_of"
 ]  # fmt: skip
 
 
@@ -58,7 +60,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 26  # 21, and 5 of rule-pack versions (issue 12)
+    assert len(exceptions) == 32  # 21, 5 of rule-pack versions (issue 12), 6 of proofs (13)
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

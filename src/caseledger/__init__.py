@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from caseledger.audit.chains import ChainBreak, VerificationReport
+    from caseledger.audit.keys import Signer, load_signer, load_verifier, new_signer
+    from caseledger.audit.offline import Checkpoint, VerifierKey, parse_checkpoint
     from caseledger.audit.seal import CaseHead, Seal, load_seal
     from caseledger.calendar import CalendarDay, WorkingCalendar
     from caseledger.domain.case import Case
@@ -70,7 +72,7 @@ if TYPE_CHECKING:
         Stage,
         SuspensionReason,
     )
-    from caseledger.errors import (
+    from caseledger.errors import (  # issue 13: the transparency log
         BatchItemError,
         BatchRejected,
         CalendarRangeError,
@@ -78,22 +80,28 @@ if TYPE_CHECKING:
         CaseLedgerError,
         CaseNotFound,
         CasesNotFound,
+        CheckpointOfAnotherLedger,
         CommandIdReused,
         ConcurrencyConflict,
         IllegalTransition,
         InvalidCommand,
+        KeyFileError,
         LedgerNotFound,
         LedgerURLError,
+        MalformedProof,
         PackBaselineDiffers,
         PackCodeNotAllowed,
         PackError,
         PackParameterMissing,
         PackProblem,
         ProjectNotFound,
+        ProofError,
+        ProofRejected,
         RecordedPackAltered,
         RecordedPackMissing,
         SealError,
         SealOfAnotherLedger,
+        SignatureRejected,
         StoreError,
         UnknownFilterValue,
         UnknownItem,
@@ -164,6 +172,8 @@ __all__ = [
     "CertificateIssued",
     "ChainBreak",
     "Channel",
+    "Checkpoint",
+    "CheckpointOfAnotherLedger",
     "ClockReport",
     "ClockResumed",
     "ClockRule",
@@ -189,12 +199,14 @@ __all__ = [
     "IllegalTransition",
     "InvalidCommand",
     "ItemVersion",
+    "KeyFileError",
     "LedgerNotFound",
     "LedgerPacks",
     "LedgerURLError",
     "Light",
     "LimitRule",
     "LinkedCase",
+    "MalformedProof",
     "MissingDocument",
     "NotAccepted",
     "PackBaselineDiffers",
@@ -222,6 +234,8 @@ __all__ = [
     "ProjectStatus",
     "ProjectWithdrawn",
     "PromiseCutRule",
+    "ProofError",
+    "ProofRejected",
     "RatingSource",
     "Received",
     "RecordResult",
@@ -241,6 +255,8 @@ __all__ = [
     "SealError",
     "SealOfAnotherLedger",
     "ServiceRated",
+    "SignatureRejected",
+    "Signer",
     "Stage",
     "StageCompleted",
     "StageState",
@@ -254,6 +270,7 @@ __all__ = [
     "UnknownPackVersion",
     "UnknownRulePack",
     "VerificationReport",
+    "VerifierKey",
     "Version",
     "Violation",
     "Watch",
@@ -263,6 +280,10 @@ __all__ = [
     "__version__",
     "hookimpl",
     "load_seal",
+    "load_signer",
+    "load_verifier",
+    "new_signer",
+    "parse_checkpoint",
     "watch_of",
 ]
 

@@ -29,7 +29,13 @@ in, so ``except ValueError`` still catches a bad input::
     ├── RecordedPackAltered (ValueError)     a recorded pack's content does not give its hash
     ├── UnknownPackVersion (LookupError)     NAME@VERSION neither installed nor recorded
     ├── PackBaselineDiffers (ValueError)     a pack put in another's place on another baseline
-    └── CasesNotFound (LookupError)          a list of cases naming cases not in the ledger
+    ├── CasesNotFound (LookupError)          a list of cases naming cases not in the ledger
+    └── ProofError (ValueError)              a checkpoint, proof, receipt or key not accepted
+        ├── MalformedProof                   not of the documented form (names the field)
+        ├── SignatureRejected                no valid signature by the key given
+        ├── ProofRejected                    the hashes do not lead to the signed root
+        ├── KeyFileError                     a key file or verifier key not of the format
+        └── CheckpointOfAnotherLedger        a checkpoint of another ledger (not tampering)
 
 Whenever one of these is raised by a command, nothing was recorded.
 """
@@ -50,22 +56,28 @@ __all__ = [
     "CaseLedgerError",
     "CaseNotFound",
     "CasesNotFound",
+    "CheckpointOfAnotherLedger",
     "CommandIdReused",
     "ConcurrencyConflict",
     "IllegalTransition",
     "InvalidCommand",
+    "KeyFileError",
     "LedgerNotFound",
     "LedgerURLError",
+    "MalformedProof",
     "PackBaselineDiffers",
     "PackCodeNotAllowed",
     "PackError",
     "PackParameterMissing",
     "PackProblem",
     "ProjectNotFound",
+    "ProofError",
+    "ProofRejected",
     "RecordedPackAltered",
     "RecordedPackMissing",
     "SealError",
     "SealOfAnotherLedger",
+    "SignatureRejected",
     "StoreError",
     "UnknownFilterValue",
     "UnknownItem",
@@ -529,4 +541,57 @@ class CasesNotFound(CaseLedgerError, LookupError):
         super().__init__(
             f"{_counted(len(self.missing), 'case')} not in the ledger: {listed}{more}"
             f"{_did_you_mean(self.near)}; check the numbers (caseledger cases)"
+        )
+
+
+# -- issue 13: the transparency log (checkpoints, proofs, receipts, keys) ---------------------
+
+
+class ProofError(CaseLedgerError, ValueError):
+    """A checkpoint, proof, receipt or key that cannot be accepted. ``source`` names the file
+    (or text) given, ``field`` the part at fault (``tree size``, ``inclusion_proof[2]``,
+    ``signature``...), ``problem`` what is wrong with it."""
+
+    def __init__(self, source: str, field: str, problem: str, *, fix: str = "") -> None:
+        self.source = source
+        self.field = field
+        self.problem = problem
+        where = f"{source}: {field}" if field else source
+        super().__init__(f"{where}: {problem}" + (f"; {fix}" if fix else ""))
+
+
+class MalformedProof(ProofError):
+    """Not of the documented form: truncated, not UTF-8 or JSON, a missing or extra line, a
+    hash that is not base64 of 32 bytes, a number that is not a number."""
+
+
+class SignatureRejected(ProofError):
+    """No valid signature by the key given: signed by another key, or the text or the
+    signature was altered after signing."""
+
+
+class ProofRejected(ProofError):
+    """Well formed and signed, but the hashes do not lead to the signed root: the event is
+    not in the log the checkpoint signed, or the two checkpoints are of forked logs."""
+
+
+class KeyFileError(ProofError):
+    """A key (a signing key file, a verifier key) that cannot be read or is not of the
+    signed-note key format."""
+
+
+class CheckpointOfAnotherLedger(ProofError):
+    """A checkpoint whose origin names another ledger than the one it is verified against:
+    not tampering, the wrong pair."""
+
+    def __init__(self, source: str, origin: str, expected: str) -> None:
+        self.origin = origin
+        self.expected = expected
+        super().__init__(
+            source,
+            "origin",
+            f"the checkpoint is of another ledger ({origin!r}; this ledger is {expected!r}): "
+            "not a sign of tampering",
+            fix="verify it against the ledger it was taken of (--db), or take a checkpoint "
+            "of this one with `caseledger checkpoint`",
         )

@@ -13,6 +13,7 @@ imports of a known moment). Nothing else here or below reads the clock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import threading
@@ -24,6 +25,15 @@ from typing import Any, Literal, TypeVar
 from pydantic import ValidationError
 
 from caseledger.audit.chains import VerificationReport
+from caseledger.audit.checkpoint import (
+    consistency_file,
+    latest_checkpoint,
+    receipt,
+    take_checkpoint,
+)
+from caseledger.audit.keys import Signer
+from caseledger.audit.log import TreeLog
+from caseledger.audit.offline import Checkpoint, VerifierKey
 from caseledger.audit.seal import Seal, take_seal
 from caseledger.audit.verify import verify_store
 from caseledger.domain.case import Case
@@ -51,8 +61,10 @@ from caseledger.errors import (
     CaseNotFound,
     ConcurrencyConflict,
     InvalidCommand,
+    KeyFileError,
     ProjectNotFound,
     RecordedPackMissing,
+    StoreError,
     UnknownItem,
     UnknownPackVersion,
 )
@@ -80,6 +92,9 @@ from caseledger.whatif import WhatIfReport, what_if
 __all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 
 Clock = Callable[[], dt.datetime]
+
+TREE_EVERY = 1000
+"""How many events a ledger records between two extensions of the Merkle tree."""
 
 
 def _wall_clock() -> dt.datetime:
@@ -136,9 +151,13 @@ class CaseLedger:
         clock: Clock | None = None,
         max_clock_skew: dt.timedelta = dt.timedelta(minutes=5),
         create: bool = True,
+        keep_tree: bool = True,
     ) -> None:
         """Open the ledger at ``url``; a new SQLite file is made (owner-only) unless
-        ``create`` is false, when a missing file raises :class:`LedgerNotFound`."""
+        ``create`` is false, when a missing file raises :class:`LedgerNotFound`. With
+        ``keep_tree`` (the default) the Merkle tree over the log is extended once every
+        ``TREE_EVERY`` events this ledger records and when it closes; without, only when
+        a checkpoint or receipt is made."""
         self.location = parse_ledger_url(url)
         self._packs = packs
         self.default_pack = default_pack
@@ -150,6 +169,8 @@ class CaseLedger:
         self._store: CaseStore = open_store(self.location, create=create)
         self._held = LedgerPacks(self._store)
         self._judging: PackRegistry | None = None
+        self._tree = TreeLog(self._store) if keep_tree else None
+        self._untreed = 0
 
     @property
     def packs(self) -> PackRegistry:
@@ -190,6 +211,7 @@ class CaseLedger:
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
+        self._extend_tree(0, now=self._untreed > 0)
         self._store.close()
 
     def __enter__(self) -> CaseLedger:
@@ -449,15 +471,80 @@ class CaseLedger:
         )
 
     # -- auditing ------------------------------------------------------------------------
-    def verify(self, *, seal: Seal | None = None) -> VerificationReport:
-        """Check every case's hash chain (and, given a seal, that nothing sealed is gone)."""
-        return verify_store(self._store, seal=seal)
+    def verify(
+        self,
+        *,
+        seal: Seal | None = None,
+        checkpoint: Checkpoint | None = None,
+        key: VerifierKey | None = None,
+    ) -> VerificationReport:
+        """Check every case's hash chain (and, given a seal, that nothing sealed is gone).
+        Given the ledger's verifier ``key``, also check the whole log against ``checkpoint``
+        (default: the last one kept in the database), naming each event altered, deleted,
+        moved or inserted since, each case deleted or cut off, or a log that forked."""
+        if checkpoint is not None and key is None:
+            raise KeyFileError(
+                "checkpoint",
+                "key",
+                "a checkpoint is checked with the ledger's verifier key: give key=",
+            )
+        if key is not None and checkpoint is None:
+            checkpoint = self.latest_checkpoint()
+            if checkpoint is None:
+                raise KeyFileError(
+                    "the ledger",
+                    "checkpoint",
+                    "none kept yet: take one with "
+                    "ledger.checkpoint(signer) or `caseledger checkpoint`",
+                )
+        return verify_store(self._store, seal=seal, checkpoint=checkpoint, key=key)
+
+    def checkpoint(self, signer: Signer) -> Checkpoint:
+        """Sign the tree's size and root with ``signer`` (the ledger's private key, kept
+        outside the database), keep the checkpoint in the database and return it. A ledger
+        that does not verify, or no longer extends its last checkpoint, is not signed."""
+        return take_checkpoint(self._store, signer)
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The last checkpoint kept in the database (None before the first)."""
+        return latest_checkpoint(self._store)
+
+    def receipt(self, case_no: str, checkpoint: Checkpoint | None = None) -> bytes:
+        """The case's receipt (回执, JSON): its events, their leaf indexes and inclusion
+        proofs against ``checkpoint`` (default: the last kept), which it carries."""
+        chosen = checkpoint or self.latest_checkpoint()
+        if chosen is None:
+            raise KeyFileError("the ledger", "checkpoint", "none kept yet: take one first")
+        if self._store.load_stream(case_no) is None:  # a case's, or a project's ('#...')
+            raise CaseNotFound(case_no)
+        return receipt(self._store, case_no, chosen, source="checkpoint")
+
+    def consistency(self, old: Checkpoint, new: Checkpoint | None = None) -> bytes:
+        """The proof (JSON) that the log of ``new`` (default: the last kept) extends ``old``'s."""
+        chosen = new or self.latest_checkpoint()
+        if chosen is None:
+            raise KeyFileError("the ledger", "checkpoint", "none kept yet: take one first")
+        return consistency_file(self._store, old, chosen)
 
     def seal(self) -> Seal:
         """A seal of every case's head, to keep outside the database and verify against."""
         return take_seal(self._store, sealed_at=self._now())
 
     # -- internals -----------------------------------------------------------------------
+    def _extend_tree(self, recorded: int, *, now: bool = False) -> None:
+        """Extend the Merkle tree over the log once ``TREE_EVERY`` events were recorded here
+        since it last was (and on closing), in a transaction of its own after the writes'
+        own committed: a transaction per write would cost each write a second commit (a
+        second fsync), a batch of them costs it 1/TREE_EVERY of one. Checkpoints and
+        receipts extend it first, over every event, whoever recorded it. Should it fail, the
+        events stay recorded and the next extension covers them: the failure is not the
+        command's."""
+        self._untreed += recorded
+        if self._tree is not None and (now or self._untreed >= TREE_EVERY):
+            with contextlib.suppress(StoreError):
+                self._tree.extend()
+                self._untreed = 0
+
     def _now(self) -> dt.datetime:
         now = self._clock()
         if now.tzinfo is None:
@@ -478,9 +565,10 @@ class CaseLedger:
 
     def _save(self, streams: list[EventStream]) -> None:
         """Save the pending events of ``streams``; new pack versions are read again after."""
-        self._store.save_cases(streams)
+        recorded = self._store.save_cases(streams)
         if any(isinstance(s, PackVersion) for s in streams):
             self._held.refresh()
+        self._extend_tree(recorded)
 
     def _load(self, command: AnyCommand) -> EventStream | None:
         return self._store.load_stream(command.stream_id)

@@ -51,10 +51,29 @@ class VerificationReport:
     packs: int = 0
     """Recorded rule-pack versions' chains, one event each (not counted in ``cases`` nor in
     ``events``)."""
+    problems: tuple[str, ...] = ()
+    """What is wrong with the log as a whole, where no event can be named (a log that forked
+    from a checkpoint, a tree rewritten with the events)."""
+    checkpoint: int | None = None
+    """The size of the signed checkpoint the log was checked against, if one was."""
 
     @property
     def ok(self) -> bool:
-        return not self.breaks
+        return not self.breaks and not self.problems
+
+
+def _damaged(stream: object, version: object, topic: object, state: object) -> str:
+    """What is wrong with the types of a stored row's values ("" if nothing): SQLite keeps
+    whatever a column is given, so a damaged row can hold bytes for text, text for a number."""
+    if type(stream) is not str:
+        return f"its case number is {type(stream).__name__}, not text"
+    if type(version) is not int:
+        return f"its version {version!r} is not a whole number"
+    if type(topic) is not str:
+        return f"its topic (event type) is {type(topic).__name__}, not text"
+    if not isinstance(state, bytes | memoryview):
+        return f"its state is {type(state).__name__}, not bytes"
+    return ""
 
 
 def scan_chains(
@@ -77,6 +96,10 @@ def scan_chains(
         def fail(problem: str, at: int = version, case_no: str = case_no) -> None:
             broken[case_no] = ChainBreak(case_no, at, problem)
 
+        damage = _damaged(row.originator_id, version, row.topic, row.state)
+        if damage:
+            fail(f"unreadable stored row: {damage}", last_version + 1)
+            continue
         if version != last_version + 1:
             if version > last_version + 1:
                 missing = last_version + 1

@@ -18,6 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from caseledger import __version__
+from caseledger.audit.keys import load_verifier
 from caseledger.audit.seal import load_seal
 from caseledger.cli import render
 from caseledger.cli.cases import (
@@ -54,6 +55,7 @@ from caseledger.cli.supervision import (
     stats_tables,
     status_command,
 )
+from caseledger.cli.transparency import read_checkpoint, register
 from caseledger.cli.whatif import diff_command, history_command, whatif_command
 from caseledger.demo import DEMO_LAST_DAY, demo_month
 from caseledger.errors import SealOfAnotherLedger, UnknownFilterValue
@@ -241,12 +243,28 @@ def verify(
         Path | None,
         typer.Option("--seal", metavar="FILE", help="Also check against a seal taken earlier."),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            metavar="FILE",
+            help="Check the log against this "
+            "signed checkpoint (default with --key: the last one kept).",
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", metavar="PUB", help="The ledger's verifier key (or its file)."),
+    ] = None,
 ) -> None:
-    """Check every case's hash chain; exit 3 naming each broken case and version."""
+    """Check every case's hash chain (and the whole log against a signed checkpoint, with
+    --key); exit 3 naming each broken case and version."""
     sealed = load_seal(seal) if seal is not None else None
+    signed = read_checkpoint(checkpoint) if checkpoint is not None else None
+    verifier = load_verifier(key) if key is not None else None
     with open_ledger(ctx) as ledger:
         try:
-            report = ledger.verify(seal=sealed)
+            report = ledger.verify(seal=sealed, checkpoint=signed, key=verifier)
         except SealOfAnotherLedger as error:  # name the file the user gave
             raise SealOfAnotherLedger(
                 f"seal {str(seal)!r}", error.sealed_ledger, error.ledger, matching=error.matching
@@ -353,6 +371,7 @@ app.command("project", cls=PlainCommand)(project_command)
 app.command("whatif", cls=PlainCommand)(whatif_command)
 packs_app.command("history", cls=PlainCommand)(history_command)
 packs_app.command("diff", cls=PlainCommand)(diff_command)
+register(app)  # keys new, checkpoint, witness, prove, verify-proof (issue 13)
 
 
 def main() -> None:

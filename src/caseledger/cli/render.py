@@ -158,7 +158,14 @@ def verification(report: VerificationReport) -> Text:
             what += f" and {counted(report.projects, 'project')}"
         if report.packs:
             what += f", with {counted(report.packs, 'rule-pack version')}"
-        return Text(f"verified: {what}, every chain intact", style="green")
-    lines = [f"TAMPERING DETECTED in {counted(len(report.breaks), 'case')}:"]
+        signed = (
+            ""
+            if report.checkpoint is None
+            else f"; the {counted(report.checkpoint, 'event')} of the signed checkpoint unchanged"
+        )
+        return Text(f"verified: {what}, every chain intact{signed}", style="green")
+    cases = len({b.case_no for b in report.breaks})
+    lines = [f"TAMPERING DETECTED in {counted(cases, 'case')}:" if cases else "TAMPERING DETECTED:"]
     lines += [f"  {b}" for b in report.breaks]
+    lines += [f"  the log: {problem}" for problem in report.problems]
     return Text("\n".join(lines), style="bold red")
