@@ -24,9 +24,11 @@ PUBLIC = [
     "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
     "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
     "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
-    "IllegalTransition", "InvalidCommand", "ItemVersion", "LedgerNotFound",
+    "IllegalTransition", "InvalidCommand", "InvalidRequest", "InvalidToken", "ItemVersion",
+    "LedgerNotFound",
     "LedgerURLError", "Light", "LimitRule",
-    "LinkedCase", "MissingDocument", "NotAccepted", "PackCodeNotAllowed", "PackError",
+    "LinkedCase", "MissingDocument", "NotAccepted", "NotAuthenticated", "NotPermitted",
+    "PackCodeNotAllowed", "PackError",
     "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource",
     "Parameter", "Party",
     "PartyKind", "Project", "ProjectCommand", "ProjectCompleted", "ProjectEvaluation",
@@ -36,7 +38,7 @@ PUBLIC = [
     "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal", "SealError",
     "SealOfAnotherLedger", "ServiceRated",
     "Stage", "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason",
-    "ThresholdRule", "Transferred", "UnknownFilterValue", "UnknownItem",
+    "ThresholdRule", "TokenNotFound", "Transferred", "UnknownFilterValue", "UnknownItem",
     "UnknownRulePack", "VerificationReport",
     "Version", "Violation", "Watch", "WorkingCalendar", "WrittenNotice", "__version__",
     "hookimpl", "load_seal", "watch_of",
@@ -59,7 +61,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 21
+    assert len(exceptions) == 26  # issue 14 added five: InvalidRequest ... NotPermitted
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

@@ -24,7 +24,12 @@ in, so ``except ValueError`` still catches a bad input::
     ├── PackParameterMissing (ValueError)    a rule pack judging with a parameter not given
     ├── UnknownRulePack (LookupError)        a case names a rule pack that is not installed
     ├── UnknownItem (LookupError)            an item code not in the rule pack's catalogue
-    └── UnknownFilterValue (LookupError)     a filter value (a department...) no case has
+    ├── UnknownFilterValue (LookupError)     a filter value (a department...) no case has
+    ├── InvalidToken (ValueError)            a bearer token that cannot be made as asked
+    ├── TokenNotFound (LookupError)          no bearer token with that id
+    ├── InvalidRequest (ValueError)          an HTTP request that is not JSON or has a bad parameter
+    ├── NotAuthenticated                     an HTTP request without a valid bearer token
+    └── NotPermitted                         a token whose role may not do that
 
 Whenever one of these is raised by a command, nothing was recorded.
 """
@@ -48,8 +53,12 @@ __all__ = [
     "ConcurrencyConflict",
     "IllegalTransition",
     "InvalidCommand",
+    "InvalidRequest",
+    "InvalidToken",
     "LedgerNotFound",
     "LedgerURLError",
+    "NotAuthenticated",
+    "NotPermitted",
     "PackCodeNotAllowed",
     "PackError",
     "PackParameterMissing",
@@ -58,6 +67,7 @@ __all__ = [
     "SealError",
     "SealOfAnotherLedger",
     "StoreError",
+    "TokenNotFound",
     "UnknownFilterValue",
     "UnknownItem",
     "UnknownRulePack",
@@ -435,3 +445,59 @@ class UnknownFilterValue(CaseLedgerError, LookupError):
         else:
             there = f"the ledger has: {listed}" if self.known else "the ledger has no cases yet"
         super().__init__(f"{option} {value!r} is unknown: {why}{_did_you_mean(self.near)}; {there}")
+
+
+# -- issue 14: the HTTP API's tokens ---------------------------------------------------------
+
+
+class InvalidToken(CaseLedgerError, ValueError):
+    """A bearer token that cannot be made as asked (an unknown role, a window without its
+    department); ``problem`` says what, and nothing was stored."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"cannot make the token: {problem}")
+
+
+class TokenNotFound(CaseLedgerError, LookupError):
+    """No bearer token has this id."""
+
+    def __init__(self, token_id: str) -> None:
+        self.token_id = token_id
+        super().__init__(
+            f"no token has id {token_id!r}; `caseledger tokens list` shows the ids there are"
+        )
+
+
+class InvalidRequest(CaseLedgerError, ValueError):
+    """An HTTP request whose body is not the JSON asked for, or whose parameter is malformed
+    (HTTP 400); ``where`` names the body or the parameter. Nothing was recorded."""
+
+    def __init__(self, where: str, problem: str, fix: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+class NotAuthenticated(CaseLedgerError):
+    """An HTTP request without a bearer token, or with one that is unknown, forged or
+    revoked (HTTP 401)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"not authenticated: {reason}; send 'Authorization: Bearer SECRET' with a token "
+            "made by `caseledger tokens new` (an administrator makes them)"
+        )
+
+
+class NotPermitted(CaseLedgerError):
+    """A valid token whose role (or department) may not do what was asked (HTTP 403)."""
+
+    def __init__(self, role: str, action: str, *, fix: str = "") -> None:
+        self.role = role
+        self.action = action
+        super().__init__(
+            f"a {role} token may not {action}; "
+            + (fix or "ask an administrator for a token of a role that may")
+        )

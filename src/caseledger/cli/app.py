@@ -46,6 +46,7 @@ from caseledger.cli.common import (
 from caseledger.cli.packs import packs_app
 from caseledger.cli.projects import parallel_app, projects_table
 from caseledger.cli.render import counted
+from caseledger.cli.serve import serve_command, tokens_app
 from caseledger.cli.supervision import (
     board_command,
     board_table,
@@ -349,6 +350,8 @@ app.command("status", cls=PlainCommand)(status_command)
 app.command("board", cls=PlainCommand)(board_command)
 app.command("stats", cls=PlainCommand)(stats_command)
 app.command("project", cls=PlainCommand)(project_command)
+app.command("serve", cls=PlainCommand)(serve_command)  # issue 14
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:
