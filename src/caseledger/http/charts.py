@@ -23,7 +23,7 @@ def bar_chart(rows: Sequence[StatRow], *, title: str) -> Markup:
     """A grouped bar chart of :data:`MEASURES` by each row's key."""
     bar, gap, top, left, height = 12, 18, 40, 40, 200
     group = bar * len(MEASURES) + gap
-    width = left + max(1, len(rows)) * group + 20
+    width = max(left + max(1, len(rows)) * group, left + len(MEASURES) * 110) + 20
     peak = max([1, *(getattr(r, m) for r in rows for m, _, _ in MEASURES)])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '

@@ -78,7 +78,9 @@ def _html(name: str, status: int = 200, **context: Any) -> HTMLResponse:
 
 def login_page(request: Request, message: str, *, status: int) -> HTMLResponse:
     """The login page (a token pasted in), with why it is shown."""
-    return _html("login.html", status, message=message, next=request.url.path)
+    query = request.url.query
+    target = request.url.path + (f"?{query}" if query else "")
+    return _html("login.html", status, message=message, next=target)
 
 
 def problem_page(problem: dict[str, Any]) -> HTMLResponse:
@@ -113,7 +115,8 @@ async def login(request: Request) -> Response:
     service = service_of(request)
     if service.tokens is not None and service.tokens.authenticate(secret) is None:
         return login_page(request, "令牌无效 the token is unknown, forged or revoked", status=401)
-    response = RedirectResponse(target if target.startswith("/") else "/board", status_code=303)
+    safe = target.startswith("/") and not target.startswith("//")  # never to another site
+    response = RedirectResponse(target if safe else "/board", status_code=303)
     response.set_cookie(COOKIE, secret, httponly=True, samesite="strict")
     return response
 
