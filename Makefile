@@ -14,7 +14,7 @@ CBIN := $(CVENV)/bin
 CSTAMP := $(CVENV)/.installed-stamp
 WHEELS := build/wheels
 # the files, and their folders (whose times change when a file is added, removed or renamed)
-SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name '*.toml' \) -print | sort)
+SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name '*.toml' -o -name '*.html' -o -name '*.css' \) -print | sort)
 
 .PHONY: demo test test-deep lint typecheck bench clean
 

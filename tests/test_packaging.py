@@ -109,3 +109,11 @@ def test_the_compiled_set_is_every_module_of_the_judging_folder(tmp_path: Path) 
         "caseledger/judging/added.py",
         "caseledger/judging/deeper/more.py",
     ]
+
+
+def test_the_wheel_carries_the_web_boards_templates_and_styles(pure_wheel: Path) -> None:
+    names = set(zipfile.ZipFile(pure_wheel).namelist())
+    shipped = ROOT / "src" / "caseledger" / "http"
+    files = [*shipped.glob("templates/*.html"), *shipped.glob("static/*")]
+    assert files
+    assert {f"caseledger/http/{p.relative_to(shipped).as_posix()}" for p in files} <= names
