@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -60,7 +59,9 @@ def serve_command(
 
     settings = ctx.find_root().obj
     with tempfile.TemporaryDirectory(prefix="caseledger-demo-") as folder:
-        if demo and settings.db == "sqlite:///caseledger.db" and not Path("caseledger.db").exists():
+        source = ctx.find_root().get_parameter_source("db")
+        given = source is not None and source.name != "DEFAULT"  # --db or CASELEDGER_DB
+        if demo and not given:  # never into the ledger of the current folder
             settings = type(settings)(
                 f"sqlite:///{folder}/demo.db", settings.packs_dirs, settings.allow_pack_code, True
             )
