@@ -141,7 +141,11 @@ def main() -> None:
                 board = reader.get("/api/v1/board", params={"limit": 50}).json()
             case_nos = [c["case_no"] for c in board["cases"]] or ["LOAD-0-1"]
             rebuild_phase(server, db, case_nos, args.seconds / 4)
-            if not report["ok"] or tally.errors:
+            with server.client("auditor") as auditor:
+                final = auditor.get("/api/v1/verify", timeout=600).json()
+            print(f"verify at the end: ok={final['ok']}, {final['cases']} cases, "
+                  f"{final['events']} events, {len(final['breaks'])} breaks")  # fmt: skip
+            if not report["ok"] or not final["ok"] or tally.errors:
                 raise SystemExit(1)
 
 
@@ -155,27 +159,59 @@ def rebuild_until(db: str, stop: threading.Event, said: list[str]) -> None:
         said.append(f"{done.stderr.strip()} (exit {done.returncode})")
 
 
+def import_until(server: Server, stop: threading.Event, said: list[str]) -> None:
+    """POST /api/v1/batches of a demo month's cases (renumbered, so each import is new),
+    again and again until ``stop``: a bulk import through the API."""
+    from caseledger.demo import demo_month
+    from caseledger.interchange.jsonl import dump_commands
+
+    template = dump_commands(demo_month(300, projects=False)).decode("utf-8")
+    with server.client("admin") as admin:
+        made = admin.post("/api/v1/tokens", json={"role": "window", "department": DEPARTMENT})
+    # a window of one department: only that department's lines of the month
+    lines = [line for line in template.splitlines() if f'"department":"{DEPARTMENT}"' in line]
+    headers = {"Authorization": f"Bearer {made.json()['secret']}",
+               "Content-Type": "application/x-ndjson"}  # fmt: skip
+    n = 0
+    with httpx.Client(base_url=server.base, headers=headers, timeout=600) as client:
+        while not stop.is_set():
+            n += 1
+            body = "\n".join(lines).replace('"QZ-2026-', f'"BULK{n}-QZ-2026-')
+            started = time.perf_counter()
+            answer = client.post("/api/v1/batches", content=body.encode("utf-8"))
+            took = time.perf_counter() - started
+            recorded = answer.json().get("recorded") if answer.status_code == 200 else answer.text
+            said.append(f"{answer.status_code}: {recorded} events in {took:.2f} s")
+
+
 def rebuild_phase(server: Server, db: str, case_nos: list[str], seconds: float) -> None:
     """Readers alone, then the same readers while `caseledger project --rebuild` runs."""
     results = {}
     said: list[str] = []
-    for phase in ("readers alone", "readers during a rebuild"):
+    for phase in ("readers alone", "readers during a rebuild", "readers during bulk imports"):
         tally, stop = Tally(), threading.Event()
         readers = [threading.Thread(target=reading_client, args=(server, case_nos, stop, tally))
                    for _ in range(4)]  # fmt: skip
-        rebuilder = None
-        if phase != "readers alone":
-            rebuilder = threading.Thread(target=rebuild_until, args=(db, stop, said))
-            rebuilder.start()
+        busy = None
+        said.clear()
+        if phase == "readers during a rebuild":
+            busy = threading.Thread(target=rebuild_until, args=(db, stop, said))
+        elif phase == "readers during bulk imports":
+            busy = threading.Thread(target=import_until, args=(server, stop, said))
+        if busy is not None:
+            busy.start()
         elapsed = run(readers, seconds, stop)
-        if rebuilder is not None:
-            rebuilder.join()
-            print(f"rebuilds while reading: {len(said)}; the last: {said[-1] if said else '-'}")
+        if busy is not None:
+            busy.join()
+            print(f"{len(said)} runs while reading; the last: {said[-1] if said else '-'}")
         tally.report(phase, elapsed)
         results[phase] = tally
     alone = _percentile(results["readers alone"].latencies["case"], 0.99)
-    during = _percentile(results["readers during a rebuild"].latencies["case"], 0.99)
-    print(f"case reads, p99 during a rebuild / alone: {during / alone:.2f}")
+    for phase in ("readers during a rebuild", "readers during bulk imports"):
+        during = _percentile(results[phase].latencies["case"], 0.99)
+        print(f"case reads, p99 {phase.removeprefix('readers ')} / alone: {during / alone:.2f}")
+    if any(tally.errors for tally in results.values()):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ class Server:
     db: str
     tokens: dict[str, str]
     """A secret of each role (window: of :data:`DEPARTMENT`)."""
+    log: Path | None = None
+    """The server's output (its log), if kept."""
 
     def client(self, role: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
@@ -79,7 +81,7 @@ def running_server(
                     code = process.poll()
                     raise RuntimeError(f"caseledger serve did not start (exit {code})") from None
                 time.sleep(0.2)
-        yield Server(base, db, tokens)
+        yield Server(base, db, tokens, log)
     finally:
         process.terminate()
         try:

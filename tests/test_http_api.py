@@ -27,12 +27,13 @@ PROBLEM = "application/problem+json"
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("log") / "serve.log"
     if request.param == "sqlite":
         db = f"sqlite:///{tmp_path_factory.mktemp('http')}/ledger.db"
-        with running_server(db) as running:
+        with running_server(db, log=log) as running:
             yield running
     else:
-        with postgres_schema() as db, running_server(db) as running:
+        with postgres_schema() as db, running_server(db, log=log) as running:
             yield running
 
 
@@ -141,6 +142,11 @@ def test_missing_forged_and_revoked_tokens_are_refused_with_401(server: Server) 
         _problem(admin.post("/api/v1/tokens", json={"role": "window"}), 422, "InvalidToken")
     revoked = httpx.get(f"{server.base}/api/v1/packs", headers=headers)
     _problem(revoked, 401, "NotAuthenticated")
+    assert server.log is not None
+    logged = server.log.read_text(encoding="utf-8")
+    assert "refused GET /api/v1/board: no token" in logged
+    assert "refused GET /api/v1/packs: an unknown, forged or revoked token" in logged
+    assert secret not in logged and "x" * 43 not in logged
 
 
 @pytest.mark.parametrize(

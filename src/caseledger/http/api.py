@@ -181,7 +181,7 @@ async def record_command(
     ] = None,
 ) -> Response:
     service = service_of(request)
-    principal = service.principal(request)
+    principal = await run_in_threadpool(service.principal, request)  # reads the token table
     principal.require("record", path=_where(request))
     command = _one_command(await request.body())
     principal.require_departments([command], path=_where(request))
@@ -224,7 +224,7 @@ _BATCH_SCHEMA: dict[str, Any] = {
 )
 async def record_batch(request: Request) -> Response:
     service = service_of(request)
-    principal = service.principal(request)
+    principal = await run_in_threadpool(service.principal, request)  # reads the token table
     principal.require("record", path=_where(request))
     lines = _batch(await request.body(), request.headers.get("content-type", ""))
     commands = [line.command for line in lines]
@@ -583,7 +583,7 @@ def list_tokens(request: Request) -> list[dict[str, Any]]:
     status_code=201,
 )
 async def make_token(request: Request) -> Response:
-    store = _tokens(request)
+    store = await run_in_threadpool(_tokens, request)
     data = _parsed_json(await request.body())
     if not isinstance(data, dict) or not isinstance(data.get("role"), str):
         raise InvalidRequest("the body", "no role given", 'send {"role": "...", ...}')

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Query, Request
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from caseledger.domain.moments import CHINA_TIME
@@ -113,7 +114,10 @@ async def login(request: Request) -> Response:
     secret = (form.get("token") or [""])[0].strip()
     target = (form.get("next") or ["/board"])[0]
     service = service_of(request)
-    if service.tokens is not None and service.tokens.authenticate(secret) is None:
+    if (
+        service.tokens is not None
+        and await run_in_threadpool(service.tokens.authenticate, secret) is None
+    ):
         return login_page(request, "令牌无效 the token is unknown, forged or revoked", status=401)
     safe = target.startswith("/") and not target.startswith("//")  # never to another site
     response = RedirectResponse(target if safe else "/board", status_code=303)
