@@ -249,3 +249,52 @@ def test_the_committed_openapi_document_is_what_the_server_serves(server: Server
     assert served == json.loads(committed.read_text(encoding="utf-8")), (
         "regenerate with: CASELEDGER_REGENERATE_OPENAPI=1 pytest tests/test_http_api.py -k openapi"
     )
+
+
+def test_the_web_boards_pages_and_downloads_say_what_the_api_says(server: Server) -> None:
+    import csv
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    day = "2026-11-20"
+    with httpx.Client(base_url=server.base, timeout=30) as browser:
+        refused = browser.post("/login", content=b"token=clt_forged", headers=_FORM)
+        assert refused.status_code == 401 and "令牌无效" in refused.text
+        login = browser.post(
+            "/login", content=f"token={server.tokens['supervision']}&next=/board", headers=_FORM
+        )
+        assert login.status_code == 303 and login.headers["location"] == "/board"
+        elsewhere = f"token={server.tokens['supervision']}&next=//evil.example"
+        assert (
+            browser.post("/login", content=elsewhere, headers=_FORM).headers["location"] == "/board"
+        )
+        with server.client("supervision") as api:
+            cases = api.get("/api/v1/board", params={"as_of": day}).json()["cases"]
+            months = api.get("/api/v1/statistics", params={"as_of": day, "by": "month"}).json()
+        second = browser.get("/board", params={"as_of": day, "page": 2, "size": 2})
+        shown = re.findall(r'class="case-link" href="/cases/([^?"]+)', second.text)
+        assert len(cases) > 4 and shown == [c["case_no"] for c in cases[2:4]]
+        assert "size=2&amp;page=3" in second.text and "size=2&amp;page=1" in second.text
+        book = load_workbook(io.BytesIO(browser.get("/board.xlsx", params={"as_of": day}).content))
+        sheet = book.active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
+        assert [r[0] for r in rows[1:]] == [c["case_no"] for c in cases]
+        text = browser.get("/statistics.csv", params={"as_of": day, "by": "month"}).text
+        table = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+        assert [(r[0], int(r[1])) for r in table[1:]] == [
+            (r["key"], r["received"]) for r in months["rows"]
+        ]
+        case_no = cases[0]["case_no"]
+        early = browser.get(f"/cases/{case_no}", params={"as_of": "2026-10-01"})
+        assert early.status_code == 404 and "received after" in early.text
+        wrong = browser.get("/board", params={"department": "市市场监管"})
+        assert wrong.status_code == 422 and "UnknownFilterValue" in wrong.text
+    with httpx.Client(base_url=server.base) as anonymous:
+        page = anonymous.get("/board")
+        assert page.status_code == 401 and "登录" in page.text
+
+
+_FORM = {"content-type": "application/x-www-form-urlencoded"}

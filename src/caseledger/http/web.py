@@ -142,6 +142,7 @@ def board(
     item: str | None = None,
     light: Literal["red", "yellow", ""] = "",
     page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE,
 ) -> Response:
     ledger = _reader(request)
     day = as_of_day(as_of, default=service_of(request).default_day)
@@ -149,10 +150,11 @@ def board(
     chosen = {k: v for k, v in filters.items() if v}
     result, entries, total = board_page(
         ledger, day, department=department, window=window, item=item, light=light or None,
-        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+        offset=(page - 1) * size, limit=size,
     )  # fmt: skip
     query = urlencode({"as_of": day.isoformat(), **chosen})
-    pages = max(1, math.ceil(total / PAGE_SIZE))
+    pages = max(1, math.ceil(total / size))
+    paging = {"size": str(size)} if size != PAGE_SIZE else {}
     return _html(
         "board.html",
         board=result,
@@ -164,7 +166,9 @@ def board(
         chosen=chosen,
         choices=_choices(ledger),
         query=query,
-        page_link=lambda n: f"/board?{urlencode({'as_of': day.isoformat(), **chosen, 'page': n})}",
+        page_link=lambda n: (
+            "/board?" + urlencode({"as_of": day.isoformat(), **chosen, **paging, "page": n})
+        ),
     )
 
 
