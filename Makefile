@@ -19,12 +19,13 @@ SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o 
 .PHONY: demo test test-deep lint typecheck bench clean
 
 # The web board's browser tests drive Debian's Chromium through its chromedriver (issue 14):
-# installed here when missing, so that CI has it (its tests fail, never skip, under CI).
+# `make test` installs them here when missing (as root, with apt-get), so that CI has them:
+# under CI (CI=true) those tests fail without a browser, never skip.
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk
 
-$(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-pack/pyproject.toml | $(CHROMIUM)
+$(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-pack/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the package with its extras, and the development tools (pyproject.toml's dependency group)
@@ -60,7 +61,7 @@ typecheck: $(STAMP)
 
 # The PostgreSQL tests are required here: they fail, not skip, when the server is down.
 # First against the sources (editable, pure Python), then against the wheel users get.
-test: lint typecheck $(CSTAMP)
+test: lint typecheck $(CSTAMP) | $(CHROMIUM)
 	CASELEDGER_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 	CASELEDGER_REQUIRE_POSTGRES=1 $(CBIN)/python -m pytest -p no:cacheprovider -q
 
