@@ -90,3 +90,8 @@ def test_serve_demo_shows_the_demo_ledger_for_local_use(tmp_path: Path) -> None:
     assert board.json()["red"] > 0
     assert page.status_code == 200 and "监察看板" in page.text
     assert list(tmp_path.iterdir()) == []  # the demo ledger was a temporary one
+
+
+def test_a_server_without_tokens_is_refused_on_any_address_but_the_loopback() -> None:
+    code, _, err = run("serve", "--no-auth-for-local-use", "--host", "0.0.0.0")
+    assert code == 1 and "only on this machine's loopback" in err

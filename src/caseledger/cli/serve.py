@@ -31,6 +31,9 @@ def _needs_http() -> None:
         ) from None
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 @reports_errors
 def serve_command(
     ctx: typer.Context,
@@ -53,6 +56,12 @@ def serve_command(
 ) -> None:
     """Serve the HTTP API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web board."""
     _needs_http()
+    if no_auth_for_local_use and host not in _LOOPBACK:
+        raise fail(
+            f"--no-auth-for-local-use serves without tokens: only on this machine's loopback "
+            f"(127.0.0.1, ::1, localhost), not on {host!r}; make tokens with `caseledger "
+            "tokens new` to serve other machines"
+        )
     import uvicorn
 
     from caseledger.http.app import create_app
