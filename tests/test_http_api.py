@@ -238,6 +238,12 @@ def test_every_reading_answers_as_the_library_does(server: Server) -> None:
         assert client.get("/api/v1/verify").json()["ok"] is True
         seal = client.post("/api/v1/seals")
         assert seal.status_code == 201 and seal.json()["events"] >= len(history)
+        checked = client.post("/api/v1/verify", content=seal.content)
+        assert checked.status_code == 200 and checked.json()["ok"] is True
+        altered = seal.json() | {"events": seal.json()["events"] + 1}
+        problem = _problem(client.post("/api/v1/verify", json=altered), 422, "SealError")
+        assert "its root does not match its heads" in str(problem["detail"])
+        _problem(client.post("/api/v1/verify", content=b"[]"), 422, "SealError")
 
 
 def test_the_committed_openapi_document_is_what_the_server_serves(server: Server) -> None:

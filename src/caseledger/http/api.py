@@ -17,6 +17,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from caseledger.audit.chains import VerificationReport
+from caseledger.audit.seal import parse_seal
 from caseledger.domain.case import Case
 from caseledger.domain.moments import CHINA_TIME
 from caseledger.domain.records import Command, ProjectCommand
@@ -492,7 +494,10 @@ def _auditor(request: Request) -> CaseLedger:
     "the verification report",
 )
 def verify(request: Request) -> dict[str, Any]:
-    report = _auditor(request).verify()
+    return _report(_auditor(request).verify())
+
+
+def _report(report: VerificationReport) -> dict[str, Any]:
     return {
         "ok": report.ok,
         "cases": report.cases,
@@ -503,6 +508,25 @@ def verify(request: Request) -> dict[str, Any]:
             for b in report.breaks
         ],
     }
+
+
+@router.post(
+    "/verify",
+    summary="Check every hash chain and a seal taken earlier, sent as the body (auditor)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+    responses={200: _json(_OBJECT, "the verification report"), **ERRORS},
+    response_model=None,
+)
+async def verify_seal(request: Request) -> Response:
+    ledger = await run_in_threadpool(_auditor, request)
+    sealed = parse_seal(await request.body(), source="the seal sent")
+    report = await run_in_threadpool(ledger.verify, seal=sealed)
+    return JSONResponse(_report(report))
 
 
 @router.post(
