@@ -183,6 +183,10 @@ def test_a_huge_body_an_unknown_route_and_a_wrong_method_are_problems(server: Se
         chunks = iter([b"[", b" " * (9 * 1024 * 1024), b"]"])
         _problem(client.post("/api/v1/batches", content=chunks), 413, "Request Too Large")
         _problem(client.get("/api/v1/no-such-thing"), 404, "Not Found")
+        _problem(client.post("/api/v1/batches", json=[]), 422, "BatchRejected")
+        empty = client.post("/api/v1/batches", content=b"\n# nothing\n", headers=_NDJSON)
+        _problem(empty, 422, "BatchRejected")
+        _problem(client.post("/api/v1/batches", json={"lines": []}), 400, "InvalidRequest")
         wrong = client.put("/api/v1/commands", json={})
         _problem(wrong, 405, "Method Not Allowed")
         assert "POST" in wrong.headers["allow"]
@@ -303,4 +307,5 @@ def test_the_web_boards_pages_and_downloads_say_what_the_api_says(server: Server
         assert page.status_code == 401 and "登录" in page.text
 
 
+_NDJSON = {"content-type": "application/x-ndjson"}
 _FORM = {"content-type": "application/x-www-form-urlencoded"}

@@ -147,15 +147,20 @@ def _one_command(body: bytes) -> Command | ProjectCommand:
 
 def _batch(body: bytes, content_type: str) -> list[ParsedLine]:
     if content_type.startswith(("application/x-ndjson", "application/jsonl")):
-        return read_commands(body.splitlines(), source="batch")
-    data = _parsed_json(body)
-    if not isinstance(data, list):
-        raise InvalidRequest(
-            "the body", "a batch is a JSON array of event lines", "send [line, line, ...]"
+        lines = read_commands(body.splitlines(), source="batch")
+    else:
+        data = _parsed_json(body)
+        if not isinstance(data, list):
+            raise InvalidRequest(
+                "the body", "a batch is a JSON array of event lines", "send [line, line, ...]"
+            )
+        lines = read_commands([orjson.dumps(item) for item in data], source="batch")
+    if not lines:
+        raise BatchRejected(
+            [BatchItemError(0, "", "the batch holds no command; send one line or more")],
+            source="batch",
         )
-    if not data:
-        raise BatchRejected([BatchItemError(0, "", "the batch is empty")], source="batch")
-    return read_commands([orjson.dumps(item) for item in data], source="batch")
+    return lines
 
 
 @router.post(
