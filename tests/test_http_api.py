@@ -309,3 +309,24 @@ def test_the_web_boards_pages_and_downloads_say_what_the_api_says(server: Server
 
 _NDJSON = {"content-type": "application/x-ndjson"}
 _FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+def test_the_curl_examples_of_the_http_page_run_against_the_server(server: Server) -> None:
+    import re
+    import subprocess
+
+    page = (ROOT / "docs" / "http.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"^```sh\n(.*?)^```", page, re.M | re.S) if "curl " in b]
+    assert len(blocks) >= 3
+    env = {**os.environ, "TOKEN": server.tokens["window"],
+           "SUPERVISION_TOKEN": server.tokens["supervision"]}  # fmt: skip
+    for block in blocks:
+        script = "\n".join(line for line in block.splitlines() if not line.startswith("TOKEN="))
+        script = script.replace("http://127.0.0.1:8000", server.base).replace(
+            "curl -s ", "curl -sSf "
+        )
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (block, done.stdout, done.stderr)
+        assert '"status":5' not in done.stdout
