@@ -78,6 +78,18 @@ def browser(server: Server, downloads: Path) -> Iterator[Any]:
         driver.quit()
 
 
+def _navigate(browser: Any, element: Any) -> None:
+    """Click ``element`` and wait until the page it leads to has replaced this one (a click
+    returns before the next page is there, more so on a loaded machine)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
+
+
 def _shot(browser: Any, name: str) -> None:
     browser.save_screenshot(str(ARTIFACTS / f"{name}.png"))
 
@@ -88,7 +100,7 @@ def _log_in(browser: Any, server: Server) -> None:
     browser.get(f"{server.base}/board?as_of={DAY}")
     assert "登录" in browser.title  # no token yet: the login page
     browser.find_element(By.ID, "token").send_keys(server.tokens["supervision"])
-    browser.find_element(By.ID, "login").click()
+    _navigate(browser, browser.find_element(By.ID, "login"))
 
 
 def test_a_supervisor_filters_the_board_opens_a_red_case_and_reads_why(
@@ -106,14 +118,14 @@ def test_a_supervisor_filters_the_board_opens_a_red_case_and_reads_why(
     red = next(c for c in board["cases"] if c["light"] == "red")
     department = red["department"]
     Select(browser.find_element(By.ID, "filter-department")).select_by_visible_text(department)
-    browser.find_element(By.ID, "apply").click()
+    _navigate(browser, browser.find_element(By.ID, "apply"))
     shown = {cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.department")}
     assert shown == {department}
     assert browser.find_element(By.TAG_NAME, "h1").text.endswith(DAY)
     _shot(browser, "board-filtered")
     links = browser.find_elements(By.CSS_SELECTOR, "tr.red a.case-link")
     assert red["case_no"] in [link.text for link in links]
-    next(link for link in links if link.text == red["case_no"]).click()
+    _navigate(browser, next(link for link in links if link.text == red["case_no"]))
     assert browser.find_element(By.TAG_NAME, "h1").text == f"办件 Case {red['case_no']}"
     assert "红灯 red" in browser.find_element(By.ID, "light").text
     reasons = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#why li.reason")]
