@@ -87,7 +87,9 @@ def _navigate(browser: Any, element: Any) -> None:
 
     old = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(old))
+    wait = WebDriverWait(browser, 30)
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 def _shot(browser: Any, name: str) -> None:
@@ -148,7 +150,7 @@ def test_the_downloaded_board_csv_holds_the_apis_rows(
     if "登录" in browser.title:
         _log_in(browser, server)
     browser.find_element(By.ID, "download-csv").click()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     while not list(downloads.glob("board-*.csv")) and time.monotonic() < deadline:
         time.sleep(0.2)
     [file] = downloads.glob("board-*.csv")
