@@ -14,15 +14,22 @@ CBIN := $(CVENV)/bin
 CSTAMP := $(CVENV)/.installed-stamp
 WHEELS := build/wheels
 # the files, and their folders (whose times change when a file is added, removed or renamed)
-SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name '*.toml' \) -print | sort)
+SOURCES := $(shell find src rulepacks -name __pycache__ -prune -o \( -type d -o -name '*.py' -o -name '*.toml' -o -name '*.html' -o -name '*.css' \) -print | sort)
 
 .PHONY: demo test test-deep lint typecheck bench clean
+
+# The web board's browser tests drive Debian's Chromium through its chromedriver (issue 14):
+# `make test` installs them here when missing (as root, with apt-get), so that CI has them:
+# under CI (CI=true) those tests fail without a browser, never skip.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk
 
 $(STAMP): pyproject.toml requirements/constraints.txt examples/example-district-pack/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the package with its extras, and the development tools (pyproject.toml's dependency group)
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[postgres,testing]' --group dev
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[postgres,testing,http]' --group dev
 	# a third-party rule pack, installed as a user would, for the tests that discover it
 	$(BIN)/python -m pip install --quiet --no-deps -e examples/example-district-pack
 	touch $(STAMP)
@@ -34,7 +41,7 @@ $(CSTAMP): $(STAMP) hatch_build.py $(SOURCES)
 	$(BIN)/python -c "import glob, zipfile; [w] = glob.glob('$(WHEELS)/caseledger-*-py3-none-any.whl'); built = [n for n in zipfile.ZipFile(w).namelist() if n.endswith(('.so', '.pyd'))]; assert not built, built"
 	$(PYTHON) -m venv $(CVENV)
 	$(CBIN)/python -m pip install --quiet --upgrade pip
-	$(CBIN)/python -m pip install --quiet -c requirements/constraints.txt "$$(ls $(WHEELS)/caseledger-*-cp3*.whl)[postgres,testing]" --group dev
+	$(CBIN)/python -m pip install --quiet -c requirements/constraints.txt "$$(ls $(WHEELS)/caseledger-*-cp3*.whl)[postgres,testing,http]" --group dev
 	$(CBIN)/python -m pip install --quiet --no-deps -e examples/example-district-pack
 	$(CBIN)/python -c "import caseledger.judging.clock as c; assert not c.__file__.endswith('.py'), c.__file__"
 	# and every other module of the judging folder
@@ -54,7 +61,7 @@ typecheck: $(STAMP)
 
 # The PostgreSQL tests are required here: they fail, not skip, when the server is down.
 # First against the sources (editable, pure Python), then against the wheel users get.
-test: lint typecheck $(CSTAMP)
+test: lint typecheck $(CSTAMP) | $(CHROMIUM)
 	CASELEDGER_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest
 	CASELEDGER_REQUIRE_POSTGRES=1 $(CBIN)/python -m pytest -p no:cacheprovider -q
 

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).parent.parent / "src" / "caseledger"
 LAYERS = [
     "errors", "domain", "calendar", "rules", "store", "audit", "judging", "scenarios", "readmodels",
-    "whatif", "ledger", "interchange", "demo", "cli", "testing", "__main__",
+    "whatif", "ledger", "interchange", "demo", "http", "cli", "testing", "__main__",
 ]  # fmt: skip
 
 

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-DEV_TOOLS = {"ruff", "mypy", "pytest-benchmark", "jsonschema", "hatchling", "setuptools"}
+DEV_TOOLS = {
+    "ruff", "mypy", "pytest-benchmark", "jsonschema", "hatchling", "setuptools",
+    "httpx", "schemathesis", "selenium", "types-openpyxl",
+}  # fmt: skip
 
 
 def _name(requirement: str) -> str:
@@ -64,9 +67,9 @@ def test_the_pure_python_wheel_carries_the_judging_sources_and_nothing_compiled(
     assert "caseledger_pack_national/pack.toml" in names
 
 
-def test_the_published_extras_are_exactly_postgres_and_testing(pure_wheel: Path) -> None:
+def test_the_published_extras_are_exactly_postgres_testing_and_http(pure_wheel: Path) -> None:
     metadata = _metadata(pure_wheel, "METADATA")
-    assert sorted(metadata.get_all("Provides-Extra") or []) == ["postgres", "testing"]
+    assert sorted(metadata.get_all("Provides-Extra") or []) == ["http", "postgres", "testing"]
     required = {_name(r) for r in metadata.get_all("Requires-Dist") or []}
     assert required & DEV_TOOLS == set()
     assert {"pydantic", "eventsourcing", "psycopg", "hypothesis", "pytest"} <= required
@@ -74,7 +77,7 @@ def test_the_published_extras_are_exactly_postgres_and_testing(pure_wheel: Path)
 
 def test_the_development_tools_are_a_dependency_group_pinned_by_the_constraints() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert set(project["project"]["optional-dependencies"]) == {"postgres", "testing"}
+    assert set(project["project"]["optional-dependencies"]) == {"postgres", "testing", "http"}
     group = {_name(r) for r in project["dependency-groups"]["dev"]}
     assert group == DEV_TOOLS
     constraints = (ROOT / "requirements" / "constraints.txt").read_text(encoding="utf-8")
@@ -106,3 +109,11 @@ def test_the_compiled_set_is_every_module_of_the_judging_folder(tmp_path: Path) 
         "caseledger/judging/added.py",
         "caseledger/judging/deeper/more.py",
     ]
+
+
+def test_the_wheel_carries_the_web_boards_templates_and_styles(pure_wheel: Path) -> None:
+    names = set(zipfile.ZipFile(pure_wheel).namelist())
+    shipped = ROOT / "src" / "caseledger" / "http"
+    files = [*shipped.glob("templates/*.html"), *shipped.glob("static/*")]
+    assert files
+    assert {f"caseledger/http/{p.relative_to(shipped).as_posix()}" for p in files} <= names

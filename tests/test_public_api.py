@@ -25,11 +25,12 @@ PUBLIC = [
     "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
     "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
     "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
-    "HeldVersion", "IllegalTransition", "InvalidCommand", "ItemVersion", "KeyFileError",
-    "LedgerNotFound", "LedgerPacks", "LedgerURLError", "Light", "LimitRule", "LinkedCase",
-    "MalformedProof", "MissingDocument", "NotAccepted", "PackBaselineDiffers", "PackCodeNotAllowed",
-    "PackContent", "PackData", "PackError", "PackIdentity", "PackParameterMissing", "PackProblem",
-    "PackRegistry", "PackSource", "Parameter", "Party", "PartyKind", "Project", "ProjectCommand",
+    "HeldVersion", "IllegalTransition", "InvalidCommand", "InvalidRequest", "InvalidToken",
+    "ItemVersion", "KeyFileError", "LedgerNotFound", "LedgerPacks", "LedgerURLError", "Light",
+    "LimitRule", "LinkedCase", "MalformedProof", "MissingDocument", "NotAccepted",
+    "NotAuthenticated", "NotPermitted", "PackBaselineDiffers", "PackCodeNotAllowed", "PackContent",
+    "PackData", "PackError", "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry",
+    "PackSource", "Parameter", "Party", "PartyKind", "Project", "ProjectCommand",
     "ProjectCompleted", "ProjectEvaluation", "ProjectKind", "ProjectNotFound", "ProjectRegistered",
     "ProjectStage", "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule",
     "ProofError", "ProofRejected", "RatingSource", "Received", "RecordResult", "RecordedEvent",
@@ -37,10 +38,10 @@ PUBLIC = [
     "SanctionDue", "SanctionKind", "SanctionRule", "Satisfaction", "ScopeRule", "ScoreRow", "Seal",
     "SealError", "SealOfAnotherLedger", "ServiceRated", "SignatureRejected", "Signer", "Stage",
     "StageCompleted", "StageState", "StatRow", "StoreError", "SuspensionReason", "ThresholdRule",
-    "Transferred", "UnknownFilterValue", "UnknownItem", "UnknownPackVersion", "UnknownRulePack",
-    "VerificationReport", "VerifierKey", "Version", "Violation", "Watch", "WhatIfReport",
-    "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl", "load_seal", "load_signer",
-    "load_verifier", "new_signer", "parse_checkpoint", "watch_of"
+    "TokenNotFound", "Transferred", "UnknownFilterValue", "UnknownItem", "UnknownPackVersion",
+    "UnknownRulePack", "VerificationReport", "VerifierKey", "Version", "Violation", "Watch",
+    "WhatIfReport", "WorkingCalendar", "WrittenNotice", "__version__", "hookimpl", "load_seal",
+    "load_signer", "load_verifier", "new_signer", "parse_checkpoint", "watch_of",
 ]  # fmt: skip
 
 
@@ -60,7 +61,8 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 32  # 21, 5 of rule-pack versions (issue 12), 6 of proofs (13)
+    # 21, 5 of rule-pack versions (issue 12), 6 of proofs (13), 5 of the HTTP API (14)
+    assert len(exceptions) == 37
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

@@ -30,6 +30,11 @@ in, so ``except ValueError`` still catches a bad input::
     ├── UnknownPackVersion (LookupError)     NAME@VERSION neither installed nor recorded
     ├── PackBaselineDiffers (ValueError)     a pack put in another's place on another baseline
     ├── CasesNotFound (LookupError)          a list of cases naming cases not in the ledger
+    ├── InvalidToken (ValueError)            a bearer token that cannot be made as asked
+    ├── TokenNotFound (LookupError)          no bearer token with that id
+    ├── InvalidRequest (ValueError)          an HTTP request that is not JSON or has a bad parameter
+    ├── NotAuthenticated                     an HTTP request without a valid bearer token
+    ├── NotPermitted                         a token whose role may not do that
     └── ProofError (ValueError)              a checkpoint, proof, receipt or key not accepted
         ├── MalformedProof                   not of the documented form (names the field)
         ├── SignatureRejected                no valid signature by the key given
@@ -61,10 +66,14 @@ __all__ = [
     "ConcurrencyConflict",
     "IllegalTransition",
     "InvalidCommand",
+    "InvalidRequest",
+    "InvalidToken",
     "KeyFileError",
     "LedgerNotFound",
     "LedgerURLError",
     "MalformedProof",
+    "NotAuthenticated",
+    "NotPermitted",
     "PackBaselineDiffers",
     "PackCodeNotAllowed",
     "PackError",
@@ -79,6 +88,7 @@ __all__ = [
     "SealOfAnotherLedger",
     "SignatureRejected",
     "StoreError",
+    "TokenNotFound",
     "UnknownFilterValue",
     "UnknownItem",
     "UnknownPackVersion",
@@ -594,4 +604,60 @@ class CheckpointOfAnotherLedger(ProofError):
             "not a sign of tampering",
             fix="verify it against the ledger it was taken of (--db), or take a checkpoint "
             "of this one with `caseledger checkpoint`",
+        )
+
+
+# -- issue 14: the HTTP API's tokens ---------------------------------------------------------
+
+
+class InvalidToken(CaseLedgerError, ValueError):
+    """A bearer token that cannot be made as asked (an unknown role, a window without its
+    department); ``problem`` says what, and nothing was stored."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"cannot make the token: {problem}")
+
+
+class TokenNotFound(CaseLedgerError, LookupError):
+    """No bearer token has this id."""
+
+    def __init__(self, token_id: str) -> None:
+        self.token_id = token_id
+        super().__init__(
+            f"no token has id {token_id!r}; `caseledger tokens list` shows the ids there are"
+        )
+
+
+class InvalidRequest(CaseLedgerError, ValueError):
+    """An HTTP request whose body is not the JSON asked for, or whose parameter is malformed
+    (HTTP 400); ``where`` names the body or the parameter. Nothing was recorded."""
+
+    def __init__(self, where: str, problem: str, fix: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}; {fix}")
+
+
+class NotAuthenticated(CaseLedgerError):
+    """An HTTP request without a bearer token, or with one that is unknown, forged or
+    revoked (HTTP 401)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"not authenticated: {reason}; send 'Authorization: Bearer SECRET' with a token "
+            "made by `caseledger tokens new` (an administrator makes them)"
+        )
+
+
+class NotPermitted(CaseLedgerError):
+    """A valid token whose role (or department) may not do what was asked (HTTP 403)."""
+
+    def __init__(self, role: str, action: str, *, fix: str = "") -> None:
+        self.role = role
+        self.action = action
+        super().__init__(
+            f"a {role} token may not {action}; "
+            + (fix or "ask an administrator for a token of a role that may")
         )

@@ -164,6 +164,7 @@ class CaseLedger:
         """The pack that judges cases not (yet) accepted under a pack of their own."""
         self._board: BoardProjection | None = None
         self._board_lock = threading.Lock()
+        self._catch_up_lock = threading.Lock()
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location, create=create)
@@ -393,8 +394,11 @@ class CaseLedger:
         return self._board
 
     def catch_up(self) -> int:
-        """Apply the events recorded since the read models last caught up; returns how many."""
-        return self.read_models.catch_up()
+        """Apply the events recorded since the read models last caught up; returns how many.
+        Threads of one process catch up one at a time (two at once would write the same rows:
+        on PostgreSQL, a deadlock)."""
+        with self._catch_up_lock:
+            return self.read_models.catch_up()
 
     def follow(self, stop: threading.Event) -> int:
         """Keep the read models up to date until ``stop`` is set (push on PostgreSQL, polling

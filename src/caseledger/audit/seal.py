@@ -32,7 +32,7 @@ from caseledger.errors import SealError
 if TYPE_CHECKING:
     from caseledger.store.event_store import CaseStore
 
-__all__ = ["SEAL_FORMAT", "CaseHead", "Seal", "load_seal", "take_seal"]
+__all__ = ["SEAL_FORMAT", "CaseHead", "Seal", "load_seal", "parse_seal", "take_seal"]
 
 
 class CaseHead(BaseModel):
@@ -135,12 +135,17 @@ def load_seal(path: Path) -> Seal:
         data = path.read_bytes()
     except OSError as error:
         raise SealError(f"cannot read seal {str(path)!r}: {error.strerror}") from error
+    return parse_seal(data, source=repr(str(path)))
+
+
+def parse_seal(data: bytes, *, source: str) -> Seal:
+    """A seal from its JSON (``source`` names it in errors), as :func:`load_seal` reads it."""
     try:
         seal = Seal.model_validate_json(data)
     except ValidationError as error:
         raise SealError(
-            f"{str(path)!r} is not a caseledger seal: {_first_problem(error)}; {_FIX}"
+            f"{source} is not a caseledger seal: {_first_problem(error)}; {_FIX}"
         ) from None
     if Seal.root_of(seal.heads, seal.sealed_at, seal.events, seal.ledger) != seal.root:
-        raise SealError(f"seal {str(path)!r} was altered: its root does not match its heads")
+        raise SealError(f"seal {source} was altered: its root does not match its heads")
     return seal

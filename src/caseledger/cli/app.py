@@ -47,6 +47,7 @@ from caseledger.cli.common import (
 from caseledger.cli.packs import packs_app
 from caseledger.cli.projects import parallel_app, projects_table
 from caseledger.cli.render import counted
+from caseledger.cli.serve import serve_command, tokens_app
 from caseledger.cli.supervision import (
     board_command,
     board_table,
@@ -372,6 +373,8 @@ app.command("whatif", cls=PlainCommand)(whatif_command)
 packs_app.command("history", cls=PlainCommand)(history_command)
 packs_app.command("diff", cls=PlainCommand)(diff_command)
 register(app)  # keys new, checkpoint, witness, prove, verify-proof (issue 13)
+app.command("serve", cls=PlainCommand)(serve_command)  # issue 14
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:
