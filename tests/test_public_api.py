@@ -24,7 +24,7 @@ PUBLIC = [
     "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
     "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
     "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
-    "IllegalTransition", "InvalidCommand", "ItemVersion", "LedgerNotFound",
+    "IllegalTransition", "InputLimitExceeded", "InvalidCommand", "ItemVersion", "LedgerNotFound",
     "LedgerURLError", "Light", "LimitRule",
     "LinkedCase", "MissingDocument", "NotAccepted", "PackCodeNotAllowed", "PackError",
     "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry", "PackSource",
@@ -59,7 +59,7 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    assert len(exceptions) == 21
+    assert len(exceptions) == 22
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

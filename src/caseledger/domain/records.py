@@ -37,6 +37,7 @@ from caseledger.domain.events import (
     AnyProjectEvent,
     AnyStoredEvent,
 )
+from caseledger.domain.limits import check_command_size, check_input
 from caseledger.domain.values import Actor, CaseNo, CommandId, Frozen
 
 __all__ = [
@@ -235,11 +236,15 @@ def parse_command(data: Mapping[str, Any]) -> Command | ProjectCommand:
     """A command from its JSON form (a line of the interchange format, or the same as a
     mapping), validated as strictly as the published schema: a moment is an ISO 8601 string
     with its offset, never a number; an integer is a JSON integer, never ``"5"``, ``5.0`` or
-    ``true``. Raises pydantic's ``ValidationError``, or ``TypeError`` for a value JSON
-    cannot hold."""
+    ``true``. Raises pydantic's ``ValidationError``, ``TypeError`` for a value JSON
+    cannot hold, :class:`~caseledger.errors.InputLimitExceeded` for an input past one of the
+    bounds of :mod:`caseledger.domain.limits`, and ``InvalidCommand`` for a number that is
+    not finite (orjson would write it as ``null``)."""
+    check_input(data)
     kind: type[Command | ProjectCommand] = ProjectCommand if "project_no" in data else Command
     try:
         text = orjson.dumps(dict(data), default=_iso_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        check_command_size(len(text))
         return kind.model_validate_json(text, strict=True)
     except (ValidationError, TypeError):
         # the checks of Python values have their own, clearer messages (an offset in

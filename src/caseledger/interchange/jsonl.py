@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 from pydantic import Field, ValidationError
 
+from caseledger.domain.limits import COMMAND_LIMITS
 from caseledger.domain.records import (
     Command,
     Moment,
@@ -40,7 +41,7 @@ from caseledger.domain.records import (
     problems_of,
 )
 from caseledger.domain.values import Frozen
-from caseledger.errors import BatchItemError, BatchRejected
+from caseledger.errors import BatchItemError, BatchRejected, InputLimitExceeded, InvalidCommand
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -86,16 +87,19 @@ _KEY_END = re.compile(rb'"\s*:')
 
 
 def _key_count(value: dict[str, Any] | list[Any]) -> int:
-    """How many keys the objects in ``value`` hold, nested ones included."""
+    """How many keys the objects in ``value`` hold, nested ones included (with a stack of
+    its own: no depth reaches Python's recursion limit)."""
     count = 0
-    if type(value) is dict:
-        count = len(value)
-        items: Iterable[Any] = value.values()
-    else:
-        items = value
-    for item in items:
-        if type(item) is dict or type(item) is list:
-            count += _key_count(item)
+    stack: list[Any] = [value]
+    while stack:
+        top = stack.pop()
+        items: Iterable[Any]
+        if type(top) is dict:
+            count += len(top)
+            items = top.values()
+        else:
+            items = top
+        stack.extend(item for item in items if type(item) is dict or type(item) is list)
     return count
 
 
@@ -136,8 +140,8 @@ def loads_unique(text: bytes) -> Any:
         return data
     try:
         found = _first_duplicate(json.loads(text, object_pairs_hook=_Pairs))
-    except ValueError:  # what orjson read, json should too; if not, orjson's reading stands
-        return data
+    except (ValueError, RecursionError):  # what orjson read, json should too; if not (or
+        return data  # too deep for it), orjson's reading stands: the bounds refuse the depth
     if found is not None:
         raise DuplicateKey(found)
     return data
@@ -166,6 +170,11 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
         text = text.strip()
         if not text or text.startswith(b"#"):
             continue
+        if len(text) > COMMAND_LIMITS.max_bytes:
+            yield _limit_error(
+                line_no, InputLimitExceeded("max_bytes", COMMAND_LIMITS.max_bytes, "", len(text))
+            )
+            continue
         try:
             data = loads_unique(text)
         except orjson.JSONDecodeError as error:
@@ -188,11 +197,18 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
             command = parse_command(data)
         except ValidationError as error:
             problems += problems_of(error)
+        except InvalidCommand as error:  # past a bound, or a number that is not finite
+            problems += error.problems
         if problems:
             for path, message in problems:
                 yield BatchItemError(line_no, path, message)
             continue
         yield ParsedLine(line_no, command)
+
+
+def _limit_error(line_no: int, error: InputLimitExceeded) -> BatchItemError:
+    ((path, message),) = error.problems
+    return BatchItemError(line_no, path, message)
 
 
 def read_commands(lines: Iterable[str | bytes], *, source: str) -> list[ParsedLine]:
