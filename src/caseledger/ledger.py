@@ -49,6 +49,7 @@ from caseledger.errors import (
     ConcurrencyConflict,
     InvalidCommand,
     ProjectNotFound,
+    StoreError,
     UnknownItem,
 )
 from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
@@ -226,6 +227,8 @@ class CaseLedger:
                 result, case = self._apply(cases[stream], command, recorded_at, None, cases)
                 cases[stream] = case
                 results.append(result)
+            except StoreError:  # the store failed, not the item: said once, for the batch
+                raise
             except CaseLedgerError as error:
                 errors.extend(_item_errors(position, error))
             if progress is not None:

@@ -342,19 +342,21 @@ def _sqlite_file(location: LedgerLocation, *, create: bool) -> None:
 
 
 def _create_schema(location: LedgerLocation) -> None:
+    import json
+
     import psycopg  # only needed for PostgreSQL
 
     env = location.env
+    options: dict[str, Any] = {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": int(env["POSTGRES_PORT"]),
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"] or None,
+        **json.loads(env["CASELEDGER_CONNINFO"]),  # the URL's options, timeouts included
+    }
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
-            autocommit=True,
-        ) as conn:
+        with psycopg.connect(**options, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
     except psycopg.Error as error:
         raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
