@@ -67,6 +67,14 @@ def _calls(ledger: CaseLedger) -> dict[str, Callable[[], Any]]:
     }
 
 
+def _all_fail(ledger: CaseLedger, names: list[str]) -> None:
+    calls = _calls(ledger)
+    for name in names:
+        error = _outcome(calls[name])
+        assert isinstance(error, StoreError), f"{name}: {error!r}"
+        assert "did not answer" in str(error) or "failed" in str(error)
+
+
 def test_a_server_that_goes_away_gives_store_error_from_every_method(
     proxied: tuple[Proxy, str], postgres_url: str
 ) -> None:
@@ -75,9 +83,7 @@ def test_a_server_that_goes_away_gives_store_error_from_every_method(
         ledger.record_batch(demo_commands(1))
         ledger.catch_up()
         proxy.cut()
-        for name, call in _calls(ledger).items():
-            error = _outcome(call)
-            assert isinstance(error, StoreError), f"{name}: {error!r}"
+        _all_fail(ledger, list(_calls(ledger)))
         proxy.restore()
         assert _outcome(ledger.case_numbers) is None  # usable again once the server is back
         assert _outcome(lambda: ledger.record_batch(demo_commands(2))) is None
@@ -92,10 +98,7 @@ def test_a_server_that_stops_answering_gives_store_error_and_records_nothing(
     with CaseLedger(url, clock=fixed_clock) as ledger:
         ledger.record_batch(demo_commands(1))
         proxy.freeze()
-        for name in ("record_batch", "case_numbers", "verify"):
-            error = _outcome(_calls(ledger)[name])
-            assert isinstance(error, StoreError), f"{name}: {error!r}"
-            assert "did not answer" in str(error) or "failed" in str(error)
+        _all_fail(ledger, ["record_batch", "case_numbers", "verify"])
         proxy.restore()
     with CaseLedger(postgres_url, clock=fixed_clock) as straight:
         assert {n[0] for n in snapshot(straight)} == {"QZ-2026-000001"}

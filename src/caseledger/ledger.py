@@ -72,6 +72,8 @@ from caseledger.store.url import DEFAULT_URL, parse_ledger_url
 __all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 
 Clock = Callable[[], dt.datetime]
+_CHUNK = 2_000
+"""Commands of a batch validated, and their streams read, together."""
 
 
 def _wall_clock() -> dt.datetime:
@@ -205,10 +207,8 @@ class CaseLedger:
         results: list[RecordResult] = []
         errors: list[BatchItemError] = []
         first_at: dict[tuple[str, str], int] = {}
-        for position, item in enumerate(commands, start=1):
+        for position, command in self._checked(commands, recorded_at, cases, errors):
             try:
-                command = _as_command(item)
-                self._check_not_future(command, recorded_at)
                 stream = command.stream_id
                 seen = first_at.setdefault((stream, command.command_id), position)
                 if seen != position:
@@ -222,8 +222,6 @@ class CaseLedger:
                             )
                         ]
                     )
-                if stream not in cases:
-                    cases[stream] = self._load(command)
                 result, case = self._apply(cases[stream], command, recorded_at, None, cases)
                 cases[stream] = case
                 results.append(result)
@@ -234,9 +232,41 @@ class CaseLedger:
             if progress is not None:
                 progress(position)
         if errors:
+            errors.sort(key=lambda e: e.position)  # a chunk's bad forms were found first
             raise BatchRejected(errors, source=source)
         self._store.save_cases([case for case in cases.values() if case is not None])
         return BatchResult(tuple(results))
+
+    def _checked(
+        self,
+        commands: Iterable[AnyCommand | Mapping[str, Any]],
+        recorded_at: dt.datetime,
+        cases: dict[str, EventStream | None],
+        errors: list[BatchItemError],
+    ) -> Iterator[tuple[int, AnyCommand]]:
+        """The batch's commands with their positions, each validated once, a chunk at a
+        time: the streams of a chunk not yet in ``cases`` are read into it in one query. A
+        command that does not validate goes to ``errors`` instead."""
+        chunk: list[tuple[int, AnyCommand]] = []
+        for position, item in enumerate(commands, start=1):
+            try:
+                command = _as_command(item)
+                self._check_not_future(command, recorded_at)
+                chunk.append((position, command))
+            except CaseLedgerError as error:
+                errors.extend(_item_errors(position, error))
+            if len(chunk) == _CHUNK:
+                cases.update(
+                    self._store.load_streams(
+                        c.stream_id for _, c in chunk if c.stream_id not in cases
+                    )
+                )
+                yield from chunk
+                chunk = []
+        cases.update(
+            self._store.load_streams(c.stream_id for _, c in chunk if c.stream_id not in cases)
+        )
+        yield from chunk
 
     # -- reading -------------------------------------------------------------------------
     def case(self, case_no: str, *, as_of: dt.datetime | None = None) -> Case:

@@ -25,6 +25,7 @@ __all__ = [
     "CommandLimits",
     "check_command_size",
     "check_input",
+    "check_model_lists",
 ]
 
 
@@ -84,6 +85,14 @@ def check_input(value: Any, limits: CommandLimits = COMMAND_LIMITS) -> None:
                          for n, inner in enumerate(item))  # fmt: skip
         elif isinstance(item, float) and not math.isfinite(item):  # a float subclass
             raise InvalidCommand([(path, f"{item!r} is not a JSON number; give a finite number")])
+
+
+def check_model_lists(model: Any, path: str, limits: CommandLimits = COMMAND_LIMITS) -> None:
+    """Refuse a validated model (an event body) holding a list longer than the bound: what
+    the models' own bounds leave open."""
+    for name, value in model.__dict__.items():
+        if type(value) is tuple and len(value) > limits.max_items:
+            raise InputLimitExceeded("max_items", limits.max_items, f"{path}.{name}", len(value))
 
 
 def _check_container(item: Any, path: str, depth: int, limits: CommandLimits) -> None:

@@ -34,6 +34,7 @@ class EventStream:
     events: list[RecordedEvent] = field(default_factory=list)
     _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
     _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
+    _pending_states: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def stream_id(self) -> str:
@@ -81,8 +82,14 @@ class EventStream:
 
     def collect_events(self) -> list[RecordedEvent]:
         """Hand over the events recorded since the stream was loaded (for saving)."""
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_states = self._pending, [], []
         return pending
+
+    def collect_stored(self) -> list[tuple[RecordedEvent, dict[str, Any]]]:
+        """:meth:`collect_events`, each event with its stored state (hash included), made
+        once when it was recorded: what the store writes."""
+        states = self._pending_states
+        return list(zip(self.collect_events(), states, strict=True))
 
     def prior(self, command: Command | ProjectCommand) -> RecordedEvent | None:
         """The event this command already recorded, if it is a retry; a different command
@@ -110,11 +117,12 @@ class EventStream:
                     )
                 ]
             )
-        event = RecordedEvent.chain(
+        event, state = RecordedEvent.chain_state(
             command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
         )
         self.apply(event)
         self._pending.append(event)
+        self._pending_states.append(state)
         return event
 
     def _applied(self, event: RecordedEvent) -> None:

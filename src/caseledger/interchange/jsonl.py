@@ -86,9 +86,20 @@ class DuplicateKey(ValueError):
 _KEY_END = re.compile(rb'"\s*:')
 
 
-def _key_count(value: dict[str, Any] | list[Any]) -> int:
-    """How many keys the objects in ``value`` hold, nested ones included (with a stack of
-    its own: no depth reaches Python's recursion limit)."""
+def _key_count(value: dict[str, Any] | list[Any], depth: int = 0) -> int:
+    """How many keys the objects in ``value`` hold, nested ones included: by recursion
+    while shallow (a command is), deeper with a stack of its own (no depth reaches Python's
+    recursion limit)."""
+    if depth > 32:
+        return _deep_key_count(value)
+    count = len(value) if type(value) is dict else 0
+    for item in value.values() if type(value) is dict else value:
+        if type(item) is dict or type(item) is list:
+            count += _key_count(item, depth + 1)
+    return count
+
+
+def _deep_key_count(value: dict[str, Any] | list[Any]) -> int:
     count = 0
     stack: list[Any] = [value]
     while stack:
@@ -194,7 +205,7 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
             except ValidationError as error:
                 problems = problems_of(error)
         try:
-            command = parse_command(data)
+            command = parse_command(data, from_json=True)
         except ValidationError as error:
             problems += problems_of(error)
         except InvalidCommand as error:  # past a bound, or a number that is not finite

@@ -92,6 +92,30 @@ class CaseStore(Application[str]):
             raise StoreError(f"reading {kind.noun} {stream_id!r} failed: {error}") from error
         return stream
 
+    def load_streams(self, stream_ids: Iterable[str]) -> dict[str, Case | Project | None]:
+        """Each stream (case or project) rebuilt from its events, None for one with none:
+        the events of up to :data:`_PAGE` streams read in one query, not one per stream."""
+        wanted = list(dict.fromkeys(stream_ids))
+        found: dict[str, Case | Project | None] = dict.fromkeys(wanted)
+        t = _events_table(self)
+        to_event = self.mapper.to_domain_event
+        for start in range(0, len(wanted), _PAGE):
+            chunk = tuple(wanted[start : start + _PAGE])
+            statement = (
+                f"SELECT originator_id, originator_version, topic, state FROM {t.name} "
+                f"WHERE originator_id IN ({', '.join([t.placeholder] * len(chunk))}) "
+                "ORDER BY originator_id, originator_version"
+            )
+            by_stream: dict[str, list[RecordedEvent]] = {}
+            for stream_id, version, topic, state in _select(self, statement, chunk, "reading"):
+                stored = StoredEvent(stream_id, version, topic, bytes(state))
+                event = to_event(stored)
+                assert isinstance(event, RecordedEvent)
+                by_stream.setdefault(str(stream_id), []).append(event)
+            for stream_id, events in by_stream.items():
+                found[stream_id] = stream_kind(stream_id).replay(None, events)
+        return found
+
     def stream_rows(self, stream_id: str) -> list[StreamRow]:
         """The stream's events as stored, in order: version, topic and bytes (decode them
         with :attr:`decoder`)."""
@@ -113,12 +137,23 @@ class CaseStore(Application[str]):
         Returns the number of events recorded. A concurrent writer that recorded on one of
         the cases first makes this raise :class:`ConcurrencyConflict`, recording nothing.
         """
-        pending = {case.stream_id: case.collect_events() for case in cases}
+        stored = {case.stream_id: case.collect_stored() for case in cases}
+        pending = {stream: [event for event, _ in batch] for stream, batch in stored.items()}
         events = [event for batch in pending.values() for event in batch]
         if not events:
             return 0
+        mapper = self.case_mapper
         try:
-            self.events.put(events)
+            if mapper.plain:  # the states made when recorded, encoded as they are
+                encode = mapper.transcoder.encode
+                rows = [
+                    StoredEvent(e.case_no, e.version, e.type, encode(state))
+                    for batch in stored.values()
+                    for e, state in batch
+                ]
+                self.recorder.insert_events(rows)
+            else:
+                self.events.put(events)
         except RecordConflictError as error:
             raise self._conflict(pending) from error
         except PersistenceError as error:
@@ -316,7 +351,7 @@ def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
     for attempt in range(5):
         try:
             return CaseStore(env=location.env)
-        except (PersistenceError, OSError) as error:
+        except (PersistenceError, OSError, StoreError) as error:
             # several processes opening one PostgreSQL schema at once can collide on
             # eventsourcing's CREATE OR REPLACE FUNCTION: that is worth another try
             if "concurrently" in str(error) and attempt < 4:

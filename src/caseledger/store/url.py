@@ -84,7 +84,7 @@ def _sqlite(url: str, netloc: str, path: str) -> LedgerLocation:
     if not db_name:
         raise LedgerURLError(url, "no database file given")
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": "caseledger.store.sqlite:CaseLedgerSQLiteFactory",
         "SQLITE_DBNAME": db_name,
         "SQLITE_LOCK_TIMEOUT": "10",
         "ORIGINATOR_ID_TYPE": "text",
