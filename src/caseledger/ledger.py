@@ -72,6 +72,9 @@ from caseledger.store.url import DEFAULT_URL, parse_ledger_url
 __all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 
 Clock = Callable[[], dt.datetime]
+_RECENT = 1_000
+"""Streams a ledger keeps as it last recorded on them, so that the next command on one reads
+only what was recorded since: its cost does not grow with the stream's length."""
 _CHUNK = 2_000
 """Commands of a batch validated, and their streams read, together."""
 
@@ -142,6 +145,8 @@ class CaseLedger:
         self._clock = clock or _wall_clock
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location, create=create)
+        self._recent: dict[str, EventStream] = {}
+        """The streams last recorded on (at most ``_RECENT``, the oldest dropped first)."""
 
     @property
     def packs(self) -> PackRegistry:
@@ -183,10 +188,17 @@ class CaseLedger:
         command = _as_command(command)
         recorded_at = self._now()
         self._check_not_future(command, recorded_at)
-        stream = self._load(command)
+        # the stream as this ledger last recorded on it, brought up to date (one query for
+        # what was recorded since), or read whole; taken out while in use, so a thread
+        # recording on the same stream meanwhile reads its own
+        kept = self._recent.pop(command.stream_id, None)
+        stream = self._store.refresh(kept) if kept is not None else self._load(command)
         result, stream = self._apply(stream, command, recorded_at, expected_version, {})
         if not result.already_recorded:
             self._store.save_cases([stream])
+        self._recent[command.stream_id] = stream  # only once saved (else it is discarded)
+        while len(self._recent) > _RECENT:
+            self._recent.pop(next(iter(self._recent)), None)
         return result
 
     def record_batch(

@@ -34,7 +34,10 @@ class EventStream:
     events: list[RecordedEvent] = field(default_factory=list)
     _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
     _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
-    _pending_states: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        # the stored states of the pending events (not a field: not part of the state)
+        self._pending_states: list[dict[str, Any]] = []
 
     @property
     def stream_id(self) -> str:

@@ -92,6 +92,20 @@ class CaseStore(Application[str]):
             raise StoreError(f"reading {kind.noun} {stream_id!r} failed: {error}") from error
         return stream
 
+    def refresh(self, stream: EventStream) -> EventStream:
+        """``stream`` brought up to date: the events recorded after its version (by this
+        process or any other) read and folded in; one query, however long the stream."""
+        try:
+            stored = self.recorder.select_events(stream.stream_id, gt=stream.version)
+        except PersistenceError as error:
+            raise StoreError(f"reading {stream.stream_id!r} failed: {error}") from error
+        to_event = self.mapper.to_domain_event
+        for row in stored:
+            event = to_event(row)
+            assert isinstance(event, RecordedEvent)
+            stream.apply(event)
+        return stream
+
     def load_streams(self, stream_ids: Iterable[str]) -> dict[str, Case | Project | None]:
         """Each stream (case or project) rebuilt from its events, None for one with none:
         the events of up to :data:`_PAGE` streams read in one query, not one per stream."""

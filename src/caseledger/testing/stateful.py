@@ -64,7 +64,6 @@ _ANY_BODY: dict[str, dict[str, Any]] = {
 def _state(case: Case) -> dict[str, Any]:
     state = dataclasses.asdict(case)
     state.pop("_pending")
-    state.pop("_pending_states")
     return state
 
 
