@@ -12,6 +12,10 @@ demand: ``make bench``).
    a file of about N events into a fresh SQLite file and reports its peak resident size.
 4. **Rate at a size** (``--stored N ...``, e.g. ``100000 1000000``): the import of a file of
    5,000 more cases into a ledger already holding about N events, events per second.
+5. **Single commands** (``--single N``, default 2,000; 0 skips): ``CaseLedger.record`` of N
+   commands one at a time (each a new case) against a raw insert of one row per transaction
+   in the same run, on SQLite and PostgreSQL; and the time of one command on a case already
+   holding 10 and 1,000 events (flat when the ledger keeps the case it recorded on).
 
 Ratios are of figures measured in one run; the figures themselves depend on the hour.
 """
@@ -160,6 +164,99 @@ def child(path: Path, url: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak}))
 
 
+ACTOR = {"person": "A1", "role": "window_a", "department": "D"}
+SUSPENDED = {"type": "clock_suspended", "reason": "hearing"}
+
+
+def _single(n: int, case_no: str, event: dict[str, object], minute: int) -> dict[str, object]:
+    at = (dt.datetime(2026, 10, 12, 9, tzinfo=dt.UTC) + dt.timedelta(minutes=minute)).isoformat()
+    return {"case_no": case_no, "command_id": f"{case_no}-{n}", "at": at, "actor": ACTOR,
+            "event": event}  # fmt: skip
+
+
+def single_commands(url: str, count: int) -> float:
+    """Seconds per ``record`` of ``count`` commands, each opening a case."""
+    received = {"type": "received", "channel": "window", "applicant": "APP"}
+    with CaseLedger(url, clock=lambda: RECORDED_AT) as ledger:
+        ledger.record(_single(1, "WARM", received, 0))
+        started = time.perf_counter()
+        for n in range(count):
+            ledger.record(_single(1, f"S-{n}", received, 0))
+        return (time.perf_counter() - started) / count
+
+
+def raw_single_sqlite(db: Path, count: int) -> float:
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+                 "state BLOB, PRIMARY KEY (originator_id, originator_version))")  # fmt: skip
+    state = orjson.dumps({"x": "y" * 300})
+    started = time.perf_counter()
+    for n in range(count):
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t VALUES (?, 1, 'received', ?)", (f"S-{n}", state))
+        conn.execute("COMMIT")
+    conn.close()
+    return (time.perf_counter() - started) / count
+
+
+def raw_single_postgres(url: str, count: int) -> float:
+    import psycopg
+
+    schema = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    state = orjson.dumps({"x": "y" * 300})
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'CREATE TABLE "{schema}".t (originator_id text, originator_version bigint, '
+                     "topic text, state bytea, notification_id bigserial, "
+                     "PRIMARY KEY (originator_id, originator_version))")  # fmt: skip
+        try:
+            started = time.perf_counter()
+            for n in range(count):
+                with conn.transaction():
+                    conn.execute(f'INSERT INTO "{schema}".t VALUES (%s, 1, %s, %s)',
+                                 (f"S-{n}", "received", state))  # fmt: skip
+            return (time.perf_counter() - started) / count
+        finally:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def case_length(
+    url: str, lengths: tuple[int, ...] = (10, 1000), rounds: int = 50
+) -> dict[int, float]:
+    """Seconds per ``record`` on a case already holding each of ``lengths`` events."""
+    received = {"type": "received", "channel": "window", "applicant": "APP"}
+    found = {}
+    with CaseLedger(url, clock=lambda: RECORDED_AT) as ledger:
+        for length in lengths:
+            case_no = f"L-{length}"
+            batch = [_single(1, case_no, received, 0)]
+            batch += [_single(n, case_no, SUSPENDED if n % 2 == 0 else {"type": "clock_resumed"}, n)
+                      for n in range(2, length + 1)]  # fmt: skip
+            ledger.record_batch(batch)
+            ledger.record(
+                _single(
+                    length + 1,
+                    case_no,
+                    SUSPENDED if length % 2 else {"type": "clock_resumed"},
+                    length + 1,
+                )
+            )
+            started = time.perf_counter()
+            for n in range(length + 2, length + 2 + rounds):
+                body = SUSPENDED if n % 2 == 0 else {"type": "clock_resumed"}
+                ledger.record(_single(n, case_no, body, n))
+            found[length] = (time.perf_counter() - started) / rounds
+    return found
+
+
+def _report_single(store: str, raw: float, ours: float) -> None:
+    print(
+        f"single commands, {store}: raw insert of one row a transaction {raw * 1e3:.3f} ms; "
+        f"record {ours * 1e3:.3f} ms ({1 / ours:,.0f}/s); {ours / raw:.1f} times the raw"
+    )
+
+
 def _count(path: Path) -> int:
     with path.open("rb") as lines:
         return sum(1 for _ in lines)
@@ -174,6 +271,7 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--memory-events", type=int, default=0)
     parser.add_argument("--stored", type=int, nargs="*", default=[])
+    parser.add_argument("--single", type=int, default=2_000)
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--child", nargs=2, metavar=("FILE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -208,6 +306,24 @@ def main() -> None:
         measured = peak_memory(big, folder)
         print(f"peak memory importing {n:,} events: {measured['peak_mb']:,.0f} MB "
               f"({n / measured['seconds']:,.0f} events/s) (target < 300 MB)")  # fmt: skip
+
+    if args.single:
+        raw = raw_single_sqlite(folder / f"single-raw-{uuid.uuid4().hex[:6]}.db", args.single)
+        ours = single_commands(f"sqlite:///{folder}/single-{uuid.uuid4().hex[:6]}.db", args.single)
+        _report_single("SQLite", raw, ours)
+        if not args.no_postgres:
+            raw = raw_single_postgres(args.postgres, args.single)
+            url, schema = _fresh_schema(args.postgres)
+            try:
+                ours = single_commands(url, args.single)
+            finally:
+                _drop_schema(args.postgres, schema)
+            _report_single("PostgreSQL", raw, ours)
+        by_length = case_length(f"sqlite:///{folder}/length-{uuid.uuid4().hex[:6]}.db")
+        shown = [
+            f"{length:,} events: {seconds * 1e3:.2f} ms" for length, seconds in by_length.items()
+        ]
+        print("one command on a case of " + ", ".join(shown))
 
     for stored in args.stored:
         db = folder / f"stored-{stored}.db"

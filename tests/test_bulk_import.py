@@ -14,16 +14,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from caseledger import CaseLedger, ConcurrencyConflict, StoreError
+from caseledger import CaseLedger, ConcurrencyConflict, IllegalTransition, StoreError
 from caseledger.demo import demo_commands
 from caseledger.domain.records import RecordedEvent
 from caseledger.interchange.jsonl import dump_commands
 from tests.conftest import fixed_clock
-from tests.helpers import RECEIVED, at, command
+from tests.helpers import RECEIVED, accepted_case, at, command
 
 IMPORT_BOUND = 600.0
 """Seconds one import may take before the test says it hung."""
@@ -136,3 +137,44 @@ def test_a_large_file_goes_into_postgres_while_other_writers_record(
     written = sum(o["recorded"] for o in outcomes)
     assert written > 0
     assert _events(postgres_url) == total + written
+
+
+SUSPENDED = {"type": "clock_suspended", "reason": "hearing"}
+RESUMED = {"type": "clock_resumed"}
+
+
+def test_a_command_on_a_long_case_reads_only_what_was_recorded_since(
+    ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CaseLedger(ledger_url, clock=fixed_clock) as ledger:
+        accepted_case(ledger, "QZ-L")
+        for n in range(3, 43):
+            ledger.record(command("QZ-L", n, SUSPENDED if n % 2 else RESUMED, at(13, 9, n)))
+        reads: list[dict[str, object]] = []
+        select = ledger.store.recorder.select_events
+
+        def counted(*args: object, **kwargs: object) -> object:
+            reads.append(kwargs)
+            return select(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ledger.store.recorder, "select_events", counted)
+        result = ledger.record(command("QZ-L", 43, SUSPENDED, at(13, 10)))
+        assert result.version == 43
+        assert reads == [{"gt": 42}]  # the events after the kept version, none of the 42
+
+
+def test_a_kept_case_learns_what_another_ledger_recorded_and_forgets_what_failed(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    one, other = open_ledger(), open_ledger()
+    accepted_case(one, "QZ-K")
+    other.record(command("QZ-K", 3, SUSPENDED, at(13)))  # behind the back of ``one``
+    with pytest.raises(IllegalTransition):  # suspended already: refused, nothing kept
+        one.record(command("QZ-K", 4, SUSPENDED, at(13, 10)))
+    assert one.record(command("QZ-K", 4, RESUMED, at(13, 11))).version == 4
+    with pytest.raises(ConcurrencyConflict):
+        one.record(command("QZ-K", 5, SUSPENDED, at(13, 12)), expected_version=3)
+    assert other.record(command("QZ-K", 5, SUSPENDED, at(13, 12))).version == 5
+    assert one.record(command("QZ-K", 6, RESUMED, at(13, 13))).version == 6
+    assert [e.version for e in one.history("QZ-K")] == [1, 2, 3, 4, 5, 6]
+    assert one.verify().ok
