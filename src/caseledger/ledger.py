@@ -219,6 +219,10 @@ class CaseLedger:
         results: list[RecordResult] = []
         errors: list[BatchItemError] = []
         first_at: dict[tuple[str, str], int] = {}
+        # a large batch keeps only what its checks read: each new event goes to ``rows`` as
+        # the bytes to store, not into its stream (a repeated command id is refused here)
+        lean = self._store.case_mapper.plain
+        rows: dict[str, list[tuple[str, int, str, bytes]]] = {}
         for position, command in self._checked(commands, recorded_at, cases, errors):
             try:
                 stream = command.stream_id
@@ -237,6 +241,9 @@ class CaseLedger:
                 result, case = self._apply(cases[stream], command, recorded_at, None, cases)
                 cases[stream] = case
                 results.append(result)
+                if lean:
+                    case.lean()
+                    rows.setdefault(stream, []).extend(case.collect_rows())
             except StoreError:  # the store failed, not the item: said once, for the batch
                 raise
             except CaseLedgerError as error:
@@ -246,7 +253,10 @@ class CaseLedger:
         if errors:
             errors.sort(key=lambda e: e.position)  # a chunk's bad forms were found first
             raise BatchRejected(errors, source=source)
-        self._store.save_cases([case for case in cases.values() if case is not None])
+        if lean:  # stored stream after stream, in the order the batch first names them
+            self._store.save_rows([row for stream in cases for row in rows.get(stream, ())])
+        else:
+            self._store.save_cases([case for case in cases.values() if case is not None])
         return BatchResult(tuple(results))
 
     def _checked(

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from caseledger.domain.chain import GENESIS_HASH
+from caseledger.domain.chain import GENESIS_HASH, canonical_json
 from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
@@ -36,8 +36,28 @@ class EventStream:
     _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        # the stored states of the pending events (not a field: not part of the state)
+        # not fields, not part of the state: the stored states of the pending events, and
+        # whether events recorded from now on are kept in ``events`` (see ``lean``)
         self._pending_states: list[dict[str, Any]] = []
+        self._keeps = True
+
+    def lean(self) -> None:
+        """From now on, record without keeping the events recorded in ``events`` (nor their
+        command ids for :meth:`prior`) once they are handed over: what a large batch does,
+        whose streams are dropped after it and which refuses a repeated command id itself.
+        The state, the head and what the checks read are kept as ever."""
+        self._keeps = False
+
+    def collect_rows(self) -> list[tuple[str, int, str, bytes]]:
+        """Hand over the pending events as rows to store: stream id, version, type and
+        stored state (hash included, made once when each was recorded) as canonical JSON
+        (:func:`~caseledger.domain.chain.canonical_json`, the bytes a plain store keeps)."""
+        # copied: orjson's bytes keep the 4 KiB it first allocated, which a batch of a
+        # million events would hold until it is stored
+        return [
+            (e.case_no, e.version, e.type, memoryview(canonical_json(state)).tobytes())
+            for e, state in self.collect_stored()
+        ]
 
     @property
     def stream_id(self) -> str:
@@ -133,5 +153,6 @@ class EventStream:
         self.version = event.version
         self.last_hash = event.hash
         self.last_at = event.at
-        self.events.append(event)
-        self._by_command[event.command_id] = event
+        if self._keeps:
+            self.events.append(event)
+            self._by_command[event.command_id] = event

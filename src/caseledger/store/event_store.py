@@ -174,11 +174,33 @@ class CaseStore(Application[str]):
             raise StoreError(f"recording {len(events)} event(s) failed: {error}") from error
         return len(events)
 
-    def _conflict(self, pending: dict[str, list[RecordedEvent]]) -> ConcurrencyConflict:
+    def save_rows(self, rows: Sequence[tuple[str, int, str, bytes]]) -> int:
+        """Record rows handed over by :meth:`EventStream.collect_rows` in one transaction,
+        all or nothing, as :meth:`save_cases` does; returns the number recorded. Only for a
+        store of plain JSON (:attr:`CaseEventMapper.plain`), whose transcoder writes the
+        canonical JSON the rows hold."""
+        if not rows:
+            return 0
+        if not self.case_mapper.plain:
+            raise StoreError("rows can be saved as they are only to a ledger of plain JSON")
+        try:
+            self.recorder.insert_events([StoredEvent(s, v, t, d) for s, v, t, d in rows])
+        except RecordConflictError as error:
+            first: dict[str, int] = {}
+            for stream_id, version, _, _ in rows:
+                first[stream_id] = min(version, first.get(stream_id, version))
+            raise self._conflict(first) from error
+        except PersistenceError as error:
+            raise StoreError(f"recording {len(rows)} event(s) failed: {error}") from error
+        return len(rows)
+
+    def _conflict(
+        self, pending: dict[str, list[RecordedEvent]] | dict[str, int]
+    ) -> ConcurrencyConflict:
         for case_no, batch in pending.items():
             if not batch:
                 continue
-            expected = batch[0].version - 1
+            expected = (batch if isinstance(batch, int) else batch[0].version) - 1
             current = self.current_version(case_no)
             if current != expected:
                 return ConcurrencyConflict(case_no, expected, current)
