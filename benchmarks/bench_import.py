@@ -16,6 +16,9 @@ demand: ``make bench``).
    commands one at a time (each a new case) against a raw insert of one row per transaction
    in the same run, on SQLite and PostgreSQL; and the time of one command on a case already
    holding 10 and 1,000 events (flat when the ledger keeps the case it recorded on).
+6. **While an import runs** (PostgreSQL, with ``--single``): another ledger records single
+   commands and reads a case while the file is imported; the longest and the median
+   wait of each, and how many were refused (``StoreError`` after ``lock_timeout``).
 
 Ratios are of figures measured in one run; the figures themselves depend on the hour.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import resource
@@ -250,6 +254,38 @@ def case_length(
     return found
 
 
+def while_importing(path: Path, url: str) -> dict[str, list[float]]:
+    """Waits (seconds) of single commands and of reading a case on ``url`` while
+    ``path`` is imported into it by another ledger; refused commands count as ``inf``."""
+    import threading
+
+    from caseledger import StoreError
+
+    received = {"type": "received", "channel": "window", "applicant": "APP"}
+    waits: dict[str, list[float]] = {"record": [], "case": []}
+    with CaseLedger(url, clock=lambda: RECORDED_AT) as ledger:
+        ledger.record(_single(1, "WARM", received, 0))
+        importing = threading.Thread(target=ledger_import, args=(path, url))
+        importing.start()
+        n = 0
+        while importing.is_alive():
+            n += 1
+            one = _single(1, f"D-{n}", received, 0)
+            for name, call in (
+                ("record", functools.partial(ledger.record, one)),
+                ("case", functools.partial(ledger.case, "WARM")),
+            ):
+                started = time.perf_counter()
+                try:
+                    call()
+                    waits[name].append(time.perf_counter() - started)
+                except StoreError:
+                    waits[name].append(float("inf"))
+            time.sleep(0.05)
+        importing.join()
+    return waits
+
+
 def _report_single(store: str, raw: float, ours: float) -> None:
     print(
         f"single commands, {store}: raw insert of one row a transaction {raw * 1e3:.3f} ms; "
@@ -319,6 +355,18 @@ def main() -> None:
             finally:
                 _drop_schema(args.postgres, schema)
             _report_single("PostgreSQL", raw, ours)
+        if not args.no_postgres:
+            url, schema = _fresh_schema(args.postgres)
+            try:
+                waits = while_importing(path, url)
+            finally:
+                _drop_schema(args.postgres, schema)
+            for name, seen in waits.items():
+                done = sorted(w for w in seen if w != float("inf"))
+                print(f"while importing into PostgreSQL, {name}: {len(seen)} calls, longest "
+                      f"{max(done, default=0) * 1e3:,.0f} ms, median "
+                      f"{(done[len(done) // 2] if done else 0) * 1e3:,.1f} ms, "
+                      f"{len(seen) - len(done)} refused")  # fmt: skip
         by_length = case_length(f"sqlite:///{folder}/length-{uuid.uuid4().hex[:6]}.db")
         shown = [
             f"{length:,} events: {seconds * 1e3:.2f} ms" for length, seconds in by_length.items()
