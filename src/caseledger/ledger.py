@@ -75,6 +75,8 @@ Clock = Callable[[], dt.datetime]
 _RECENT = 1_000
 """Streams a ledger keeps as it last recorded on them, so that the next command on one reads
 only what was recorded since: its cost does not grow with the stream's length."""
+_RECENT_EVENTS = 100_000
+"""At most how many events the streams kept hold together (the oldest kept go first)."""
 _CHUNK = 2_000
 """Commands of a batch validated, and their streams read, together."""
 
@@ -146,7 +148,9 @@ class CaseLedger:
         self._max_skew = max_clock_skew
         self._store: CaseStore = open_store(self.location, create=create)
         self._recent: dict[str, EventStream] = {}
-        """The streams last recorded on (at most ``_RECENT``, the oldest dropped first)."""
+        """The streams last recorded on (at most ``_RECENT``, holding at most
+        ``_RECENT_EVENTS``; the oldest dropped first), behind ``_recent_lock``."""
+        self._recent_lock = threading.Lock()
 
     @property
     def packs(self) -> PackRegistry:
@@ -191,14 +195,20 @@ class CaseLedger:
         # the stream as this ledger last recorded on it, brought up to date (one query for
         # what was recorded since), or read whole; taken out while in use, so a thread
         # recording on the same stream meanwhile reads its own
-        kept = self._recent.pop(command.stream_id, None)
+        with self._recent_lock:
+            kept = self._recent.pop(command.stream_id, None)
         stream = self._store.refresh(kept) if kept is not None else self._load(command)
         result, stream = self._apply(stream, command, recorded_at, expected_version, {})
         if not result.already_recorded:
             self._store.save_cases([stream])
-        self._recent[command.stream_id] = stream  # only once saved (else it is discarded)
-        while len(self._recent) > _RECENT:
-            self._recent.pop(next(iter(self._recent)), None)
+        with self._recent_lock:  # kept only once saved (a failure above discards it)
+            self._recent[command.stream_id] = stream
+            # streams of at most 100 events cannot pass the budget (_RECENT of them hold at
+            # most _RECENT_EVENTS): count the events only when a longer one is kept
+            held = sum(s.version for s in self._recent.values()) if stream.version > 100 else 0
+            while self._recent and (len(self._recent) > _RECENT or held > _RECENT_EVENTS):
+                oldest = self._recent.pop(next(iter(self._recent)))
+                held -= oldest.version
         return result
 
     def record_batch(
