@@ -140,12 +140,12 @@ def ledger_import(path: Path, url: str) -> float:
         return time.perf_counter() - started
 
 
-def _fresh_schema(url: str) -> tuple[str, str]:
+def fresh_schema(url: str) -> tuple[str, str]:
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     return f"{url}?schema={schema}", schema
 
 
-def _drop_schema(url: str, schema: str) -> None:
+def drop_schema(url: str, schema: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -329,11 +329,11 @@ def main() -> None:
 
     if not args.no_postgres:
         raw = raw_copy(path, args.postgres)
-        url, schema = _fresh_schema(args.postgres)
+        url, schema = fresh_schema(args.postgres)
         try:
             ours = ledger_import(path, url)
         finally:
-            _drop_schema(args.postgres, schema)
+            drop_schema(args.postgres, schema)
         print(f"PostgreSQL: raw psycopg COPY {events / raw:,.0f} events/s; caseledger "
               f"{events / ours:,.0f} events/s; ratio {raw / ours:.3f} (target >= 0.5)")  # fmt: skip
 
@@ -350,18 +350,18 @@ def main() -> None:
         _report_single("SQLite", raw, ours)
         if not args.no_postgres:
             raw = raw_single_postgres(args.postgres, args.single)
-            url, schema = _fresh_schema(args.postgres)
+            url, schema = fresh_schema(args.postgres)
             try:
                 ours = single_commands(url, args.single)
             finally:
-                _drop_schema(args.postgres, schema)
+                drop_schema(args.postgres, schema)
             _report_single("PostgreSQL", raw, ours)
         if not args.no_postgres:
-            url, schema = _fresh_schema(args.postgres)
+            url, schema = fresh_schema(args.postgres)
             try:
                 waits = while_importing(path, url)
             finally:
-                _drop_schema(args.postgres, schema)
+                drop_schema(args.postgres, schema)
             for name, seen in waits.items():
                 done = sorted(w for w in seen if w != float("inf"))
                 print(f"while importing into PostgreSQL, {name}: {len(seen)} calls, longest "

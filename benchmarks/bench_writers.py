@@ -16,6 +16,8 @@ import os
 import time
 import uuid
 
+from bench_import import drop_schema, fresh_schema  # the folder of this script
+
 from caseledger import CaseLedger
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -54,18 +56,6 @@ def writers(url: str, count: int, per_writer: int) -> float:
     return count * per_writer / seconds
 
 
-def _fresh(url: str) -> tuple[str, str]:
-    schema = f"bench_w_{uuid.uuid4().hex[:8]}"
-    return f"{url}?schema={schema}", schema
-
-
-def _drop(url: str, schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-writer", type=int, default=300)
@@ -80,7 +70,7 @@ def main() -> None:
             if store == "sqlite":
                 url, schema = f"sqlite:///{args.folder}/writers-{uuid.uuid4().hex[:6]}.db", ""
             else:
-                url, schema = _fresh(args.postgres)
+                url, schema = fresh_schema(args.postgres)
             try:
                 rates[count] = writers(url, count, args.per_writer)
                 with CaseLedger(url) as follower:
@@ -88,7 +78,7 @@ def main() -> None:
                     assert applied == count * args.per_writer, (applied, count)
             finally:
                 if schema:
-                    _drop(args.postgres, schema)
+                    drop_schema(args.postgres, schema)
         print(f"{store}: 1 writer {rates[1]:,.0f} commands/s, 8 writers {rates[8]:,.0f}/s: "
               f"{rates[8] / rates[1]:.2f} times (follower applied every event)")  # fmt: skip
 
