@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -145,3 +145,23 @@ def test_the_command_line_refuses_a_deep_file_in_one_typed_line(tmp_path: Path) 
     assert result.exit_code == 1, result.output
     assert "max_depth" in result.output
     assert "Traceback" not in result.output
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(MUTATIONS, st.binary(max_size=60))
+def test_record_of_any_file_exits_0_or_1_with_a_typed_error_never_a_crash(
+    tmp_path: Path, mutation: tuple[tuple[Any, ...], Any], noise: bytes
+) -> None:
+    path, leaf = mutation
+    try:
+        line = orjson.dumps(_put(VALID, path, leaf))
+    except orjson.JSONEncodeError:
+        line = b"[" * 2000
+    bad = tmp_path / "fuzzed.jsonl"
+    bad.write_bytes(orjson.dumps(VALID) + b"\n" + line + b"\n" + noise + b"\n")
+    db = f"sqlite:///{tmp_path}/fuzzed.db"
+    result = CliRunner().invoke(app, ["--db", db, "record", str(bad)])
+    assert result.exit_code in (0, 1), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code == 1:
+        assert result.stderr.startswith("error: ")
