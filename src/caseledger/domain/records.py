@@ -193,7 +193,9 @@ class RecordedEvent(Frozen):
         Built without validating again what the command's validation established: only
         ``recorded_at`` (the ledger's clock), ``version`` and ``prev_hash`` are new, and are
         checked here."""
-        _RECORDING_TIME.validate_python(recorded_at)
+        if recorded_at is not _CHECKED_RECORDING[0]:  # a batch records all at one time
+            _RECORDING_TIME.validate_python(recorded_at)
+            _CHECKED_RECORDING[0] = recorded_at
         if version < 1 or not _HEX64.match(prev_hash):
             raise ValueError(f"version {version} or previous hash {prev_hash!r} is malformed")
         fields = {
@@ -271,6 +273,8 @@ def _constructed(cls: type[RecordedEvent], fields: dict[str, Any]) -> RecordedEv
 
 
 _RECORDING_TIME: TypeAdapter[dt.datetime] = TypeAdapter(Moment)
+_CHECKED_RECORDING: list[dt.datetime | None] = [None]
+"""The time of recording last checked (the very object): a batch's every event has it."""
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
