@@ -73,6 +73,7 @@ test-deep: $(STAMP)
 # (with the wheel users get, compiled core included)
 bench: $(CSTAMP)
 	$(CBIN)/python benchmarks/bench_read_models.py
+	$(CBIN)/python benchmarks/bench_import.py --memory-events 1000000 --stored 100000 1000000
 
 clean:
 	rm -rf $(VENV) $(CVENV) build $(DEMO_DB) .pytest_cache .mypy_cache .ruff_cache

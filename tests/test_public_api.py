@@ -25,12 +25,12 @@ PUBLIC = [
     "ComplaintOutcome", "ComplaintResolved", "ConcurrencyConflict", "DecisionAlteration",
     "DecisionAltered", "Denied", "DocumentRequestMode", "DocumentsRequested",
     "DocumentsSupplemented", "Escalated", "EscalationTarget", "EventBody", "Extended", "Finding",
-    "HeldVersion", "IllegalTransition", "InvalidCommand", "InvalidRequest", "InvalidToken",
-    "ItemVersion", "KeyFileError", "LedgerNotFound", "LedgerPacks", "LedgerURLError", "Light",
-    "LimitRule", "LinkedCase", "MalformedProof", "MissingDocument", "NotAccepted",
-    "NotAuthenticated", "NotPermitted", "PackBaselineDiffers", "PackCodeNotAllowed", "PackContent",
-    "PackData", "PackError", "PackIdentity", "PackParameterMissing", "PackProblem", "PackRegistry",
-    "PackSource", "Parameter", "Party", "PartyKind", "Project", "ProjectCommand",
+    "HeldVersion", "IllegalTransition", "InputLimitExceeded", "InvalidCommand", "InvalidRequest",
+    "InvalidToken", "ItemVersion", "KeyFileError", "LedgerNotFound", "LedgerPacks",
+    "LedgerURLError", "Light", "LimitRule", "LinkedCase", "MalformedProof", "MissingDocument",
+    "NotAccepted", "NotAuthenticated", "NotPermitted", "PackBaselineDiffers", "PackCodeNotAllowed",
+    "PackContent", "PackData", "PackError", "PackIdentity", "PackParameterMissing", "PackProblem",
+    "PackRegistry", "PackSource", "Parameter", "Party", "PartyKind", "Project", "ProjectCommand",
     "ProjectCompleted", "ProjectEvaluation", "ProjectKind", "ProjectNotFound", "ProjectRegistered",
     "ProjectStage", "ProjectStageCompleted", "ProjectStatus", "ProjectWithdrawn", "PromiseCutRule",
     "ProofError", "ProofRejected", "RatingSource", "Received", "RecordResult", "RecordedEvent",
@@ -61,8 +61,8 @@ def test_every_exception_caseledger_raises_derives_from_the_one_root() -> None:
 
     records = {"BatchItemError", "PackProblem"}
     exceptions = [getattr(errors, n) for n in errors.__all__ if n not in records]
-    # 21, 5 of rule-pack versions (issue 12), 6 of proofs (13), 5 of the HTTP API (14)
-    assert len(exceptions) == 37
+    # 21, 5 of rule-pack versions (12), 6 of proofs (13), 5 of the HTTP API (14), 1 of input (16)
+    assert len(exceptions) == 38
     for error in exceptions:
         assert issubclass(error, caseledger.CaseLedgerError)
         assert getattr(caseledger, error.__name__) is error

@@ -6,6 +6,7 @@ in, so ``except ValueError`` still catches a bad input::
 
     CaseLedgerError
     ├── InvalidCommand (ValueError)          a command or event line that does not validate
+    │   └── InputLimitExceeded               one past a bound: size, nesting, items, characters
     ├── CaseNotFound (LookupError)           no case with that number
     ├── ProjectNotFound (LookupError)        no parallel-approval project with that number
     ├── CaseAlreadyExists (ValueError)       'received' for a case number already in use
@@ -65,6 +66,7 @@ __all__ = [
     "CommandIdReused",
     "ConcurrencyConflict",
     "IllegalTransition",
+    "InputLimitExceeded",
     "InvalidCommand",
     "InvalidRequest",
     "InvalidToken",
@@ -660,4 +662,33 @@ class NotPermitted(CaseLedgerError):
         super().__init__(
             f"a {role} token may not {action}; "
             + (fix or "ask an administrator for a token of a role that may")
+        )
+
+
+# -- issue 16: bounded input, and stores that fail in bounded time ---------------------------
+
+
+_LIMIT_UNITS = {
+    "max_bytes": ("bytes", "split it, or shorten its texts and lists"),
+    "max_depth": ("levels of nesting", "a command nests objects 4 deep at most"),
+    "max_items": ("items", "split the list over several commands"),
+    "max_string_chars": ("characters", "shorten the text"),
+}
+
+
+class InputLimitExceeded(InvalidCommand):
+    """A command passes one of the bounds of :data:`caseledger.domain.limits.COMMAND_LIMITS`.
+
+    ``limit`` names the bound (``max_bytes``, ``max_depth``, ``max_items``,
+    ``max_string_chars``), ``maximum`` is its value, ``path`` where the input passed it
+    (empty for the whole command) and ``found`` what was found there."""
+
+    def __init__(self, limit: str, maximum: int, path: str, found: int) -> None:
+        self.limit = limit
+        self.maximum = maximum
+        self.path = path
+        self.found = found
+        unit, fix = _LIMIT_UNITS.get(limit, ("", "make it smaller"))
+        super().__init__(
+            [(path, f"{found:,} {unit} is over the limit {limit} = {maximum:,}; {fix}")]
         )

@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import difflib
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, TypeVar
@@ -92,6 +92,13 @@ from caseledger.whatif import WhatIfReport, what_if
 __all__ = ["AnyCommand", "BatchResult", "CaseLedger", "RecordResult", "problems_of"]
 
 Clock = Callable[[], dt.datetime]
+_RECENT = 1_000
+"""Streams a ledger keeps as it last recorded on them, so that the next command on one reads
+only what was recorded since: its cost does not grow with the stream's length."""
+_RECENT_EVENTS = 100_000
+"""At most how many events the streams kept hold together (the oldest kept go first)."""
+_CHUNK = 2_000
+"""Commands of a batch validated, and their streams read, together."""
 
 TREE_EVERY = 1000
 """How many events a ledger records between two extensions of the Merkle tree."""
@@ -172,6 +179,10 @@ class CaseLedger:
         self._judging: PackRegistry | None = None
         self._tree = TreeLog(self._store) if keep_tree else None
         self._untreed = 0
+        self._recent: dict[str, EventStream] = {}
+        """The streams last recorded on (at most ``_RECENT``, holding at most
+        ``_RECENT_EVENTS``; the oldest dropped first), behind ``_recent_lock``."""
+        self._recent_lock = threading.Lock()
 
     @property
     def packs(self) -> PackRegistry:
@@ -244,11 +255,24 @@ class CaseLedger:
         command = _as_command(command)
         recorded_at = self._now()
         self._check_not_future(command, recorded_at)
-        stream = self._load(command)
+        # the stream as this ledger last recorded on it, brought up to date (one query for
+        # what was recorded since), or read whole; taken out while in use, so a thread
+        # recording on the same stream meanwhile reads its own
+        with self._recent_lock:
+            kept = self._recent.pop(command.stream_id, None)
+        stream = self._store.refresh(kept) if kept is not None else self._load(command)
         packs: dict[str, EventStream | None] = {}
         result, stream = self._apply(stream, command, recorded_at, expected_version, packs)
         if not result.already_recorded:
             self._save([*(p for p in packs.values() if p is not None), stream])
+        with self._recent_lock:  # kept only once saved (a failure above discards it)
+            self._recent[command.stream_id] = stream
+            # streams of at most 100 events cannot pass the budget (_RECENT of them hold at
+            # most _RECENT_EVENTS): count the events only when a longer one is kept
+            held = sum(s.version for s in self._recent.values()) if stream.version > 100 else 0
+            while self._recent and (len(self._recent) > _RECENT or held > _RECENT_EVENTS):
+                oldest = self._recent.pop(next(iter(self._recent)))
+                held -= oldest.version
         return result
 
     def record_batch(
@@ -269,10 +293,12 @@ class CaseLedger:
         results: list[RecordResult] = []
         errors: list[BatchItemError] = []
         first_at: dict[tuple[str, str], int] = {}
-        for position, item in enumerate(commands, start=1):
+        # a large batch keeps only what its checks read: each new event goes to ``rows`` as
+        # the bytes to store, not into its stream (a repeated command id is refused here)
+        lean = self._store.case_mapper.plain
+        rows: dict[str, list[tuple[str, int, str, bytes]]] = {}
+        for position, command in self._checked(commands, recorded_at, cases, errors):
             try:
-                command = _as_command(item)
-                self._check_not_future(command, recorded_at)
                 stream = command.stream_id
                 seen = first_at.setdefault((stream, command.command_id), position)
                 if seen != position:
@@ -286,19 +312,61 @@ class CaseLedger:
                             )
                         ]
                     )
-                if stream not in cases:
-                    cases[stream] = self._load(command)
                 result, case = self._apply(cases[stream], command, recorded_at, None, cases)
                 cases[stream] = case
                 results.append(result)
+                if lean:
+                    case.lean()
+                    rows.setdefault(stream, []).extend(case.collect_rows())
+            except StoreError:  # the store failed, not the item: said once, for the batch
+                raise
             except CaseLedgerError as error:
                 errors.extend(_item_errors(position, error))
             if progress is not None:
                 progress(position)
         if errors:
+            errors.sort(key=lambda e: e.position)  # a chunk's bad forms were found first
             raise BatchRejected(errors, source=source)
-        self._save([case for case in cases.values() if case is not None])
+        if lean:  # stored stream after stream, in the order the batch first names them
+            for stream_id, added in cases.items():  # the pack versions its acceptances add
+                if isinstance(added, PackVersion) and stream_id not in rows:
+                    rows[stream_id] = added.collect_rows()
+            saved = self._store.save_rows([row for s in cases for row in rows.get(s, ())])
+            self._saved(saved, [s for s in cases.values() if s is not None])
+        else:
+            self._save([case for case in cases.values() if case is not None])
         return BatchResult(tuple(results))
+
+    def _checked(
+        self,
+        commands: Iterable[AnyCommand | Mapping[str, Any]],
+        recorded_at: dt.datetime,
+        cases: dict[str, EventStream | None],
+        errors: list[BatchItemError],
+    ) -> Iterator[tuple[int, AnyCommand]]:
+        """The batch's commands with their positions, each validated once, a chunk at a
+        time: the streams of a chunk not yet in ``cases`` are read into it in one query. A
+        command that does not validate goes to ``errors`` instead."""
+        chunk: list[tuple[int, AnyCommand]] = []
+        for position, item in enumerate(commands, start=1):
+            try:
+                command = _as_command(item)
+                self._check_not_future(command, recorded_at)
+                chunk.append((position, command))
+            except CaseLedgerError as error:
+                errors.extend(_item_errors(position, error))
+            if len(chunk) == _CHUNK:
+                cases.update(
+                    self._store.load_streams(
+                        c.stream_id for _, c in chunk if c.stream_id not in cases
+                    )
+                )
+                yield from chunk
+                chunk = []
+        cases.update(
+            self._store.load_streams(c.stream_id for _, c in chunk if c.stream_id not in cases)
+        )
+        yield from chunk
 
     # -- reading -------------------------------------------------------------------------
     def case(self, case_no: str, *, as_of: dt.datetime | None = None) -> Case:
@@ -569,7 +637,11 @@ class CaseLedger:
 
     def _save(self, streams: list[EventStream]) -> None:
         """Save the pending events of ``streams``; new pack versions are read again after."""
-        recorded = self._store.save_cases(streams)
+        self._saved(self._store.save_cases(streams), streams)
+
+    def _saved(self, recorded: int, streams: Sequence[EventStream]) -> None:
+        """After ``recorded`` events of ``streams`` were saved: new pack versions are read
+        again, and the Merkle tree is extended when its turn comes."""
         if any(isinstance(s, PackVersion) for s in streams):
             self._held.refresh()
         self._extend_tree(recorded)

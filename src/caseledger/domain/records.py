@@ -27,10 +27,11 @@ from pydantic import (
     BaseModel,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
 )
 
-from caseledger.domain.chain import GENESIS_HASH, event_hash
+from caseledger.domain.chain import event_hash
 from caseledger.domain.events import (
     STORED_EVENT_TYPES,
     AnyEvent,
@@ -38,6 +39,7 @@ from caseledger.domain.events import (
     AnyStoredEvent,
     PackRecorded,
 )
+from caseledger.domain.limits import check_command_size, check_input, check_model_lists
 from caseledger.domain.values import Actor, CaseNo, CommandId, Frozen
 
 __all__ = [
@@ -213,36 +215,50 @@ class RecordedEvent(Frozen):
         recorded_at: dt.datetime,
     ) -> RecordedEvent:
         """The event ``command`` becomes as version ``version``, linked to ``prev_hash``."""
-        draft = cls.model_construct(
-            case_no=command.stream_id,
-            version=version,
-            command_id=command.command_id,
-            at=command.at,
-            actor=command.actor,
-            event=command.event,
-            recorded_at=recorded_at,
-            prev_hash=prev_hash,
-            hash=GENESIS_HASH,
-        )
-        state = draft.stored_state(include_hash=False)
+        return cls.chain_state(
+            command, version=version, prev_hash=prev_hash, recorded_at=recorded_at
+        )[0]
+
+    @classmethod
+    def chain_state(
+        cls,
+        command: Command | ProjectCommand | PackCommand,
+        *,
+        version: int,
+        prev_hash: HexDigest,
+        recorded_at: dt.datetime,
+    ) -> tuple[RecordedEvent, dict[str, Any]]:
+        """:meth:`chain`, with the event's :meth:`stored_state` (hash included): the state
+        is made once, hashed, and can be stored as it is.
+
+        Built without validating again what the command's validation established: only
+        ``recorded_at`` (the ledger's clock), ``version`` and ``prev_hash`` are new, and are
+        checked here."""
+        if recorded_at is not _CHECKED_RECORDING[0]:  # a batch records all at one time
+            _RECORDING_TIME.validate_python(recorded_at)
+            _CHECKED_RECORDING[0] = recorded_at
+        if version < 1 or not _HEX64.match(prev_hash):
+            raise ValueError(f"version {version} or previous hash {prev_hash!r} is malformed")
+        fields = {
+            "case_no": command.stream_id,
+            "version": version,
+            "command_id": command.command_id,
+            "at": command.at,
+            "actor": command.actor,
+            "event": command.event,
+            "recorded_at": recorded_at,
+            "prev_hash": prev_hash,
+        }
+        state = _stored_state(command, recorded_at, prev_hash)
         digest = event_hash(command.stream_id, version, command.event.type, state)
-        return cls.model_validate({**draft.__dict__, "hash": digest})
+        state["hash"] = digest
+        fields["hash"] = digest
+        return _constructed(cls, fields), state
 
     def stored_state(self, *, include_hash: bool = True) -> dict[str, Any]:
         """The JSON-ready state stored for this event: everything but the case number, the
         version and the type, which the store keeps as originator id, version and topic."""
-        body = self.event.model_dump(mode="json", exclude={"type"})
-        state: dict[str, Any] = {
-            "command_id": self.command_id,
-            "at": _iso(self.at),
-            "actor": self.actor.model_dump(mode="json"),
-            "recorded_at": _iso(self.recorded_at),
-            "prev_hash": self.prev_hash,
-            "event": body,
-        }
-        class_version = STORED_EVENT_TYPES[self.event.type].class_version
-        if class_version > 1:
-            state["class_version"] = class_version
+        state = _stored_state(self, self.recorded_at, self.prev_hash)
         if include_hash:
             state["hash"] = self.hash
         return state
@@ -271,26 +287,79 @@ class RecordedEvent(Frozen):
         )
 
 
+def _stored_state(
+    source: Command | ProjectCommand | PackCommand | RecordedEvent,
+    recorded_at: dt.datetime,
+    prev_hash: str,
+) -> dict[str, Any]:
+    """The stored state of the event ``source`` records (or is), without its hash."""
+    state: dict[str, Any] = {
+        "command_id": source.command_id,
+        "at": _iso(source.at),
+        "actor": source.actor.model_dump(mode="json"),
+        "recorded_at": _iso(recorded_at),
+        "prev_hash": prev_hash,
+        "event": source.event.model_dump(mode="json", exclude={"type"}),
+    }
+    class_version = STORED_EVENT_TYPES[source.event.type].class_version
+    if class_version > 1:
+        state["class_version"] = class_version
+    return state
+
+
+def _constructed(cls: type[RecordedEvent], fields: dict[str, Any]) -> RecordedEvent:
+    """``cls.model_construct(**fields)`` for a model whose every field is given (no
+    defaults to fill, no aliases): what ``model_construct`` does then, without its
+    per-field walk, which costs more than the rest of recording an event."""
+    event = cls.__new__(cls)
+    object.__setattr__(event, "__dict__", fields)
+    object.__setattr__(event, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
+
+
+_RECORDING_TIME: TypeAdapter[dt.datetime] = TypeAdapter(Moment)
+_CHECKED_RECORDING: list[dt.datetime | None] = [None]
+"""The time of recording last checked (the very object): a batch's every event has it."""
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
 def _iso(moment: dt.datetime) -> str:
     """ISO 8601 with the offset as given, e.g. ``2026-03-02T09:30:00+08:00``."""
     return moment.isoformat()
 
 
-def parse_command(data: Mapping[str, Any]) -> Command | ProjectCommand:
+def parse_command(data: Mapping[str, Any], *, from_json: bool = False) -> Command | ProjectCommand:
     """A command from its JSON form (a line of the interchange format, or the same as a
     mapping), validated as strictly as the published schema: a moment is an ISO 8601 string
     with its offset, never a number; an integer is a JSON integer, never ``"5"``, ``5.0`` or
-    ``true``. Raises pydantic's ``ValidationError``, or ``TypeError`` for a value JSON
-    cannot hold."""
+    ``true``. Raises pydantic's ``ValidationError``, ``TypeError`` for a value JSON
+    cannot hold, :class:`~caseledger.errors.InputLimitExceeded` for an input past one of the
+    bounds of :mod:`caseledger.domain.limits`, and ``InvalidCommand`` for a number that is
+    not finite (orjson would write it as ``null``).
+
+    ``from_json`` says ``data`` was just parsed from JSON text: then it holds no number that
+    is not finite, and its bounds are walked only if it does not validate (a command that
+    validates is as deep as the models and its strings as long; only its lists remain to
+    be counted)."""
+    if not from_json:
+        check_input(data)
     kind: type[Command | ProjectCommand] = ProjectCommand if "project_no" in data else Command
     try:
         text = orjson.dumps(dict(data), default=_iso_value, option=orjson.OPT_PASSTHROUGH_DATETIME)
-        return kind.model_validate_json(text, strict=True)
+        check_command_size(len(text))
+        command = kind.model_validate_json(text, strict=True)
     except (ValidationError, TypeError):
+        if from_json:  # past a bound says it better than the models' many errors
+            check_input(data)
         # the checks of Python values have their own, clearer messages (an offset in
         # seconds, a naive time): report those first; only then the strict JSON types
         kind.model_validate(data)
         raise
+    if from_json:
+        check_model_lists(command.event, "event")
+    return command
 
 
 def _iso_value(value: Any) -> Any:

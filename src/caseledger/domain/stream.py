@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from caseledger.domain.chain import GENESIS_HASH
+from caseledger.domain.chain import GENESIS_HASH, canonical_json
 from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
@@ -34,6 +34,30 @@ class EventStream:
     events: list[RecordedEvent] = field(default_factory=list)
     _by_command: dict[str, RecordedEvent] = field(default_factory=dict, repr=False)
     _pending: list[RecordedEvent] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        # not fields, not part of the state: the stored states of the pending events, and
+        # whether events recorded from now on are kept in ``events`` (see ``lean``)
+        self._pending_states: list[dict[str, Any]] = []
+        self._keeps = True
+
+    def lean(self) -> None:
+        """From now on, record without keeping the events recorded in ``events`` (nor their
+        command ids for :meth:`prior`) once they are handed over: what a large batch does,
+        whose streams are dropped after it and which refuses a repeated command id itself.
+        The state, the head and what the checks read are kept as ever."""
+        self._keeps = False
+
+    def collect_rows(self) -> list[tuple[str, int, str, bytes]]:
+        """Hand over the pending events as rows to store: stream id, version, type and
+        stored state (hash included, made once when each was recorded) as canonical JSON
+        (:func:`~caseledger.domain.chain.canonical_json`, the bytes a plain store keeps)."""
+        # copied: orjson's bytes keep the 4 KiB it first allocated, which a batch of a
+        # million events would hold until it is stored
+        return [
+            (e.case_no, e.version, e.type, memoryview(canonical_json(state)).tobytes())
+            for e, state in self.collect_stored()
+        ]
 
     @property
     def stream_id(self) -> str:
@@ -81,8 +105,14 @@ class EventStream:
 
     def collect_events(self) -> list[RecordedEvent]:
         """Hand over the events recorded since the stream was loaded (for saving)."""
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_states = self._pending, [], []
         return pending
+
+    def collect_stored(self) -> list[tuple[RecordedEvent, dict[str, Any]]]:
+        """:meth:`collect_events`, each event with its stored state (hash included), made
+        once when it was recorded: what the store writes."""
+        states = self._pending_states
+        return list(zip(self.collect_events(), states, strict=True))
 
     def prior(self, command: Command | ProjectCommand) -> RecordedEvent | None:
         """The event this command already recorded, if it is a retry; a different command
@@ -110,11 +140,12 @@ class EventStream:
                     )
                 ]
             )
-        event = RecordedEvent.chain(
+        event, state = RecordedEvent.chain_state(
             command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
         )
         self.apply(event)
         self._pending.append(event)
+        self._pending_states.append(state)
         return event
 
     def _applied(self, event: RecordedEvent) -> None:
@@ -122,5 +153,6 @@ class EventStream:
         self.version = event.version
         self.last_hash = event.hash
         self.last_at = event.at
-        self.events.append(event)
-        self._by_command[event.command_id] = event
+        if self._keeps:
+            self.events.append(event)
+            self._by_command[event.command_id] = event

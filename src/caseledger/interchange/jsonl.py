@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 from pydantic import Field, ValidationError
 
+from caseledger.domain.limits import COMMAND_LIMITS
 from caseledger.domain.records import (
     Command,
     Moment,
@@ -40,7 +41,7 @@ from caseledger.domain.records import (
     problems_of,
 )
 from caseledger.domain.values import Frozen
-from caseledger.errors import BatchItemError, BatchRejected
+from caseledger.errors import BatchItemError, BatchRejected, InputLimitExceeded, InvalidCommand
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -90,17 +91,31 @@ class DuplicateKey(ValueError):
 _KEY_END = re.compile(rb'"\s*:')
 
 
-def _key_count(value: dict[str, Any] | list[Any]) -> int:
-    """How many keys the objects in ``value`` hold, nested ones included."""
-    count = 0
-    if type(value) is dict:
-        count = len(value)
-        items: Iterable[Any] = value.values()
-    else:
-        items = value
-    for item in items:
+def _key_count(value: dict[str, Any] | list[Any], depth: int = 0) -> int:
+    """How many keys the objects in ``value`` hold, nested ones included: by recursion
+    while shallow (a command is), deeper with a stack of its own (no depth reaches Python's
+    recursion limit)."""
+    if depth > 32:
+        return _deep_key_count(value)
+    count = len(value) if type(value) is dict else 0
+    for item in value.values() if type(value) is dict else value:
         if type(item) is dict or type(item) is list:
-            count += _key_count(item)
+            count += _key_count(item, depth + 1)
+    return count
+
+
+def _deep_key_count(value: dict[str, Any] | list[Any]) -> int:
+    count = 0
+    stack: list[Any] = [value]
+    while stack:
+        top = stack.pop()
+        items: Iterable[Any]
+        if type(top) is dict:
+            count += len(top)
+            items = top.values()
+        else:
+            items = top
+        stack.extend(item for item in items if type(item) is dict or type(item) is list)
     return count
 
 
@@ -141,8 +156,8 @@ def loads_unique(text: bytes) -> Any:
         return data
     try:
         found = _first_duplicate(json.loads(text, object_pairs_hook=_Pairs))
-    except ValueError:  # what orjson read, json should too; if not, orjson's reading stands
-        return data
+    except (ValueError, RecursionError):  # what orjson read, json should too; if not (or
+        return data  # too deep for it), orjson's reading stands: the bounds refuse the depth
     if found is not None:
         raise DuplicateKey(found)
     return data
@@ -171,6 +186,11 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
         text = text.strip()
         if not text or text.startswith(b"#"):
             continue
+        if len(text) > COMMAND_LIMITS.max_bytes:
+            yield _limit_error(
+                line_no, InputLimitExceeded("max_bytes", COMMAND_LIMITS.max_bytes, "", len(text))
+            )
+            continue
         try:
             data = loads_unique(text)
         except orjson.JSONDecodeError as error:
@@ -190,14 +210,21 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[ParsedLine | BatchItem
             except ValidationError as error:
                 problems = problems_of(error)
         try:
-            command = parse_command(data)
+            command = parse_command(data, from_json=True)
         except ValidationError as error:
             problems += problems_of(error)
+        except InvalidCommand as error:  # past a bound, or a number that is not finite
+            problems += error.problems
         if problems:
             for path, message in problems:
                 yield BatchItemError(line_no, path, message)
             continue
         yield ParsedLine(line_no, command)
+
+
+def _limit_error(line_no: int, error: InputLimitExceeded) -> BatchItemError:
+    ((path, message),) = error.problems
+    return BatchItemError(line_no, path, message)
 
 
 def read_commands(lines: Iterable[str | bytes], *, source: str) -> list[ParsedLine]:

@@ -25,6 +25,7 @@ from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
 
 from caseledger.domain.case import Case
+from caseledger.domain.pack_stream import PackVersion
 from caseledger.domain.project import Project
 from caseledger.domain.records import PROJECT_PREFIX, RecordedEvent, project_stream
 from caseledger.domain.stream import EventStream
@@ -93,6 +94,46 @@ class CaseStore(Application[str]):
             raise StoreError(f"reading {kind.noun} {stream_id!r} failed: {error}") from error
         return stream
 
+    def refresh(self, stream: EventStream) -> EventStream:
+        """``stream`` brought up to date: the events recorded after its version (by this
+        process or any other) read and folded in; one query, however long the stream."""
+        try:
+            stored = self.recorder.select_events(stream.stream_id, gt=stream.version)
+        except PersistenceError as error:
+            raise StoreError(f"reading {stream.stream_id!r} failed: {error}") from error
+        to_event = self.mapper.to_domain_event
+        for row in stored:
+            event = to_event(row)
+            assert isinstance(event, RecordedEvent)
+            stream.apply(event)
+        return stream
+
+    def load_streams(
+        self, stream_ids: Iterable[str]
+    ) -> dict[str, Case | Project | PackVersion | None]:
+        """Each stream (case or project) rebuilt from its events, None for one with none:
+        the events of up to :data:`_PAGE` streams read in one query, not one per stream."""
+        wanted = list(dict.fromkeys(stream_ids))
+        found: dict[str, Case | Project | PackVersion | None] = dict.fromkeys(wanted)
+        t = _events_table(self)
+        to_event = self.mapper.to_domain_event
+        for start in range(0, len(wanted), _PAGE):
+            chunk = tuple(wanted[start : start + _PAGE])
+            statement = (
+                f"SELECT originator_id, originator_version, topic, state FROM {t.name} "
+                f"WHERE originator_id IN ({', '.join([t.placeholder] * len(chunk))}) "
+                "ORDER BY originator_id, originator_version"
+            )
+            by_stream: dict[str, list[RecordedEvent]] = {}
+            for stream_id, version, topic, state in _select(self, statement, chunk, "reading"):
+                stored = StoredEvent(stream_id, version, topic, bytes(state))
+                event = to_event(stored)
+                assert isinstance(event, RecordedEvent)
+                by_stream.setdefault(str(stream_id), []).append(event)
+            for stream_id, events in by_stream.items():
+                found[stream_id] = stream_kind(stream_id).replay(None, events)
+        return found
+
     def stream_rows(self, stream_id: str) -> list[StreamRow]:
         """The stream's events as stored, in order: version, topic and bytes (decode them
         with :attr:`decoder`)."""
@@ -114,23 +155,56 @@ class CaseStore(Application[str]):
         Returns the number of events recorded. A concurrent writer that recorded on one of
         the cases first makes this raise :class:`ConcurrencyConflict`, recording nothing.
         """
-        pending = {case.stream_id: case.collect_events() for case in cases}
+        stored = {case.stream_id: case.collect_stored() for case in cases}
+        pending = {stream: [event for event, _ in batch] for stream, batch in stored.items()}
         events = [event for batch in pending.values() for event in batch]
         if not events:
             return 0
+        mapper = self.case_mapper
         try:
-            self.events.put(events)
+            if mapper.plain:  # the states made when recorded, encoded as they are
+                encode = mapper.transcoder.encode
+                rows = [
+                    StoredEvent(e.case_no, e.version, e.type, encode(state))
+                    for batch in stored.values()
+                    for e, state in batch
+                ]
+                self.recorder.insert_events(rows)
+            else:
+                self.events.put(events)
         except RecordConflictError as error:
             raise self._conflict(pending) from error
         except PersistenceError as error:
             raise StoreError(f"recording {len(events)} event(s) failed: {error}") from error
         return len(events)
 
-    def _conflict(self, pending: dict[str, list[RecordedEvent]]) -> ConcurrencyConflict:
+    def save_rows(self, rows: Sequence[tuple[str, int, str, bytes]]) -> int:
+        """Record rows handed over by :meth:`EventStream.collect_rows` in one transaction,
+        all or nothing, as :meth:`save_cases` does; returns the number recorded. Only for a
+        store of plain JSON (:attr:`CaseEventMapper.plain`), whose transcoder writes the
+        canonical JSON the rows hold."""
+        if not rows:
+            return 0
+        if not self.case_mapper.plain:
+            raise StoreError("rows can be saved as they are only to a ledger of plain JSON")
+        try:
+            self.recorder.insert_events([StoredEvent(s, v, t, d) for s, v, t, d in rows])
+        except RecordConflictError as error:
+            first: dict[str, int] = {}
+            for stream_id, version, _, _ in rows:
+                first[stream_id] = min(version, first.get(stream_id, version))
+            raise self._conflict(first) from error
+        except PersistenceError as error:
+            raise StoreError(f"recording {len(rows)} event(s) failed: {error}") from error
+        return len(rows)
+
+    def _conflict(
+        self, pending: dict[str, list[RecordedEvent]] | dict[str, int]
+    ) -> ConcurrencyConflict:
         for case_no, batch in pending.items():
             if not batch:
                 continue
-            expected = batch[0].version - 1
+            expected = (batch if isinstance(batch, int) else batch[0].version) - 1
             current = self.current_version(case_no)
             if current != expected:
                 return ConcurrencyConflict(case_no, expected, current)
@@ -317,7 +391,7 @@ def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
     for attempt in range(5):
         try:
             return CaseStore(env=location.env)
-        except (PersistenceError, OSError) as error:
+        except (PersistenceError, OSError, StoreError) as error:
             # several processes opening one PostgreSQL schema at once can collide on
             # eventsourcing's CREATE OR REPLACE FUNCTION: that is worth another try
             if "concurrently" in str(error) and attempt < 4:
@@ -343,19 +417,21 @@ def _sqlite_file(location: LedgerLocation, *, create: bool) -> None:
 
 
 def _create_schema(location: LedgerLocation) -> None:
+    import json
+
     import psycopg  # only needed for PostgreSQL
 
     env = location.env
+    options: dict[str, Any] = {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": int(env["POSTGRES_PORT"]),
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"] or None,
+        **json.loads(env["CASELEDGER_CONNINFO"]),  # the URL's options, timeouts included
+    }
     try:
-        with psycopg.connect(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
-            autocommit=True,
-        ) as conn:
+        with psycopg.connect(**options, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
     except psycopg.Error as error:
         raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error

@@ -36,6 +36,12 @@ class CaseEventMapper(Mapper[str]):
     ) -> None:
         super().__init__(transcoder or OrjsonTranscoder(), compressor, cipher)
 
+    @property
+    def plain(self) -> bool:
+        """Whether stored states are plain JSON of orjson's (no cipher, no compressor): then
+        a state is stored as :class:`OrjsonTranscoder` encodes it, byte for byte."""
+        return not self.cipher and not self.compressor and type(self.transcoder) is OrjsonTranscoder
+
     def to_stored_event(self, domain_event: DomainEventProtocol[str]) -> StoredEvent:
         if not isinstance(domain_event, RecordedEvent):
             msg = f"caseledger stores RecordedEvent objects, not {type(domain_event).__name__}"
@@ -80,7 +86,7 @@ class CaseEventMapper(Mapper[str]):
         """:meth:`decode_data`, straight through orjson when the data is plain JSON (no
         cipher, no compressor): what a rebuild calls for every event. Anything orjson cannot
         read, or that is not an object, goes to :meth:`decode_data` for its error."""
-        if self.cipher or self.compressor or type(self.transcoder) is not OrjsonTranscoder:
+        if not self.plain:
             return self.decode_data
         loads, slow = orjson.loads, self.decode_data
 

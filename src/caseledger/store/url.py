@@ -2,21 +2,51 @@
 
 - ``sqlite:///caseledger.db`` (relative path), ``sqlite:////var/lib/caseledger.db``
   (absolute path), ``sqlite:///:memory:`` (in memory, gone when closed);
-- ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME]`` (``postgres://`` too).
+- ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?schema=NAME&OPTION=VALUE...]``
+  (``postgres://`` too).
+
+A PostgreSQL URL takes, after ``?``:
+
+- ``schema``: the schema the ledger's tables live in (default ``public``);
+- libpq's connection options, passed through to psycopg's conninfo unchanged:
+  :data:`LIBPQ_OPTIONS` (``sslmode``, ``sslrootcert``, ``application_name``,
+  ``connect_timeout``...);
+- caseledger's bounds on time, in seconds (:data:`TIME_BOUNDS`): ``statement_timeout``
+  (the server ends a statement running longer, default 60), ``lock_timeout`` (the server
+  stops waiting for a lock, default 10) and ``answer_timeout`` (the client stops waiting for
+  the server's answer, default ``statement_timeout`` + 10).
+
+Any other option is refused, naming the known ones.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from caseledger.errors import LedgerURLError
 
-__all__ = ["DEFAULT_URL", "LedgerLocation", "parse_ledger_url"]
+__all__ = ["DEFAULT_URL", "LIBPQ_OPTIONS", "TIME_BOUNDS", "LedgerLocation", "parse_ledger_url"]
 
 DEFAULT_URL = "sqlite:///caseledger.db"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+LIBPQ_OPTIONS = (
+    "application_name", "channel_binding", "connect_timeout", "gssencmode", "keepalives",
+    "keepalives_count", "keepalives_idle", "keepalives_interval", "sslcert", "sslcrl",
+    "sslkey", "sslmode", "sslrootcert", "target_session_attrs", "tcp_user_timeout",
+)  # fmt: skip
+"""libpq's connection options a PostgreSQL ledger URL passes through to psycopg."""
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_WHOLE_SECONDS = ("connect_timeout", "keepalives_count", "keepalives_idle",
+                  "keepalives_interval", "tcp_user_timeout", "keepalives")  # fmt: skip
+
+TIME_BOUNDS = {"statement_timeout": 60.0, "lock_timeout": 10.0, "answer_timeout": None}
+"""caseledger's bounds on time (seconds) and their defaults (``answer_timeout``:
+``statement_timeout`` + 10)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +84,7 @@ def _sqlite(url: str, netloc: str, path: str) -> LedgerLocation:
     if not db_name:
         raise LedgerURLError(url, "no database file given")
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": "caseledger.store.sqlite:CaseLedgerSQLiteFactory",
         "SQLITE_DBNAME": db_name,
         "SQLITE_LOCK_TIMEOUT": "10",
         "ORIGINATOR_ID_TYPE": "text",
@@ -73,22 +103,66 @@ def _postgres(url: str) -> LedgerLocation:
     db_name = unquote(parts.path.lstrip("/"))
     if not db_name:
         raise LedgerURLError(url, "no database name given after the host")
-    query = parse_qs(parts.query, keep_blank_values=True)
-    unknown = sorted(set(query) - {"schema"})
+    query = {
+        key: values[-1] for key, values in parse_qs(parts.query, keep_blank_values=True).items()
+    }
+    known = ("schema", *LIBPQ_OPTIONS, *TIME_BOUNDS)
+    unknown = sorted(set(query) - set(known))
     if unknown:
-        raise LedgerURLError(url, f"unknown option(s) {', '.join(unknown)}; only 'schema' is known")
-    schema = query.get("schema", [None])[-1]
+        raise LedgerURLError(
+            url, f"unknown option(s) {', '.join(unknown)}; the known ones are {', '.join(known)}"
+        )
+    schema = query.get("schema")
     if schema is not None and not _SCHEMA_NAME.match(schema):
         raise LedgerURLError(url, f"schema {schema!r} is not a plain lower-case SQL name")
+    conninfo = {key: _libpq_value(url, key, query[key]) for key in LIBPQ_OPTIONS if key in query}
+    bounds = {
+        key: _seconds(url, key, query.get(key), default) for key, default in TIME_BOUNDS.items()
+    }
+    statement, lock = bounds["statement_timeout"] or 60.0, bounds["lock_timeout"] or 10.0
+    answer = bounds["answer_timeout"] or statement + 10
+    connect = int(conninfo.get("connect_timeout", "5"))
+    conninfo.setdefault("connect_timeout", str(connect))
+    conninfo["options"] = (
+        f"-c statement_timeout={round(statement * 1000)} -c lock_timeout={round(lock * 1000)}"
+    )
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": "caseledger.store.postgres:CaseLedgerPostgresFactory",
         "POSTGRES_DBNAME": db_name,
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_SCHEMA": schema or "public",
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": str(connect),
+        "POSTGRES_LOCK_TIMEOUT": str(math.ceil(lock)),
+        "POSTGRES_PRE_PING": "y",
+        "CASELEDGER_CONNINFO": json.dumps(conninfo, sort_keys=True),
+        "CASELEDGER_ANSWER_TIMEOUT": str(answer),
         "ORIGINATOR_ID_TYPE": "text",
     }
     return LedgerLocation(url=url, backend="postgresql", env=env, schema=schema)
+
+
+def _libpq_value(url: str, key: str, value: str) -> str:
+    if not value:
+        raise LedgerURLError(url, f"option {key} has no value")
+    if key == "sslmode" and value not in _SSLMODES:
+        raise LedgerURLError(url, f"sslmode {value!r} is not one of {', '.join(_SSLMODES)}")
+    if key in _WHOLE_SECONDS and not (value.isdigit() and int(value) <= 86_400):
+        raise LedgerURLError(url, f"option {key} must be a whole number, not {value!r}")
+    if key == "connect_timeout" and int(value) < 1:
+        raise LedgerURLError(url, "connect_timeout must be at least 1 (second)")
+    return value
+
+
+def _seconds(url: str, key: str, value: str | None, default: float | None) -> float | None:
+    if value is None:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 86_400:  # NaN fails too
+        raise LedgerURLError(url, f"option {key} must be seconds above 0, not {value!r}")
+    return seconds

@@ -1,0 +1,146 @@
+"""eventsourcing's PostgreSQL infrastructure, bounded in time (needs the ``postgres`` extra).
+
+A ledger URL ``postgresql://...`` names this module as eventsourcing's persistence module.
+It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four things:
+
+- **Every wait for the server is bounded.** Each connection is a :class:`BoundedConnection`,
+  which waits at most ``answer_timeout`` seconds for any one answer of the server; the
+  server itself ends a statement after ``statement_timeout`` and gives up waiting for a lock
+  after ``lock_timeout`` (both set on every session). A server that stops answering makes
+  the waiting connection close, so nothing hangs: the caller gets a
+  :class:`~caseledger.errors.StoreError` saying so.
+- **A server that fails fails at once.** eventsourcing retries a failed read ten times, each
+  after waiting up to the pool's timeout (about 52 s when the server is gone); here a lost
+  connection, a refused one or a pool that cannot connect is a ``StoreError`` on its first
+  occurrence, and a pooled connection is checked before use, so after a restart the next
+  call connects afresh instead of failing on a dead connection.
+- **Events are written with COPY in bounded chunks.** eventsourcing sends a batch as one
+  pipelined INSERT of an array of every event; a large batch can fill both socket buffers
+  and deadlock client and server (psycopg issue #685). Here the rows go through ``COPY ...
+  FROM STDIN (FORMAT BINARY)``, at most :data:`CHUNK_ROWS` rows per statement, each statement
+  under the statement timeout, in the one transaction of the batch (all or nothing).
+- **Connection options pass through**: the URL's ``sslmode``, ``sslrootcert``... reach
+  libpq's conninfo (see :mod:`caseledger.store.url`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from eventsourcing.utils import Environment, EnvType
+from psycopg.errors import _WaitTimeout
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from caseledger.errors import StoreError
+
+__all__ = [
+    "CHUNK_ROWS",
+    "BoundedConnection",
+    "BoundedDatastore",
+    "CaseLedgerPostgresFactory",
+    "CopyRecorder",
+]
+
+CHUNK_ROWS = 5_000
+"""The most rows one COPY statement of a batch carries."""
+
+CONNINFO_ENV = "CASELEDGER_CONNINFO"
+"""The environment key holding the libpq connection options (a JSON object)."""
+ANSWER_TIMEOUT_ENV = "CASELEDGER_ANSWER_TIMEOUT"
+"""The environment key holding the client's bound on one wait for the server (seconds)."""
+
+
+class BoundedConnection(psycopg.Connection[DictRow]):
+    """A psycopg connection whose every wait for the server lasts at most
+    ``answer_timeout`` seconds (unless the caller gives its own timeout, as a LISTEN loop
+    does). Past it the connection is closed: its protocol state is unknown."""
+
+    answer_timeout: float = 60.0
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            return super().wait(gen, interval=interval, timeout=timeout)
+        try:
+            return super().wait(gen, interval=interval, timeout=self.answer_timeout)
+        except _WaitTimeout:
+            self.pgconn.finish()  # close the socket without a word: the server is not there
+            raise psycopg.OperationalError(
+                f"the server did not answer within {self.answer_timeout:g} s"
+            ) from None
+
+
+class BoundedDatastore(PostgresDatastore):
+    """eventsourcing's datastore, whose connections turn every failure of the server
+    (refused, lost, not answering, no connection from the pool in time) into
+    :class:`StoreError` at once, instead of eventsourcing's errors that its recorders retry
+    ten times. A unique violation stays eventsourcing's ``IntegrityError`` (a concurrent
+    writer recorded first, which the store reports as a conflict)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[psycopg.Connection[DictRow]]:
+        try:
+            with super().get_connection() as conn:
+                yield conn
+        except (OperationalError, InterfaceError) as error:
+            raise StoreError(f"the PostgreSQL server failed: {error}") from error
+
+
+class CopyRecorder(PostgresApplicationRecorder):
+    """eventsourcing's application recorder, writing a batch with COPY in chunks of at most
+    :data:`CHUNK_ROWS` rows, in one transaction, instead of one pipelined INSERT."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        table = SQL("{0}.{1}").format(
+            Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        )
+        self.copy_statement = SQL(
+            "COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
+        ).format(table)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """Write the rows in one transaction, all or nothing. A unique violation (a writer
+        recorded first) is eventsourcing's ``IntegrityError``, as eventsourcing's own
+        recorder raises; a server that fails or times out, :class:`StoreError`."""
+        if not stored_events:
+            return
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            for start in range(0, len(stored_events), CHUNK_ROWS):
+                with curs.copy(self.copy_statement) as copy:
+                    copy.set_types(["text", "int8", "text", "bytea"])
+                    for e in stored_events[start : start + CHUNK_ROWS]:
+                        copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+
+
+class CaseLedgerPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory with :class:`BoundedDatastore`,
+    :class:`BoundedConnection` and :class:`CopyRecorder`, and the connection options of the
+    ledger URL."""
+
+    application_recorder_class = CopyRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        datastore = self.datastore
+        # the datastore's class only adds a method: the one eventsourcing made is kept, with
+        # its pool not yet opened, and given the bounded connections and the URL's options
+        datastore.__class__ = BoundedDatastore
+        pool: Any = datastore.pool
+        answer = float(self.env.get(ANSWER_TIMEOUT_ENV) or BoundedConnection.answer_timeout)
+        pool.connection_class = type(
+            "BoundedConnection", (BoundedConnection,), {"answer_timeout": answer}
+        )
+        pool.kwargs.update(json.loads(self.env.get(CONNINFO_ENV) or "{}"))

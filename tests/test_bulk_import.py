@@ -1,0 +1,180 @@
+"""Bulk import under faults: a ``caseledger record`` killed with SIGKILL at random moments
+leaves nothing partial and a re-run records every event exactly once, on both stores; a
+large file goes into PostgreSQL while other writers record, each import under a bound on
+its time. Counts are kept small for the suite: ``CASELEDGER_BULK_EVENTS`` sets the large
+file's size (default 50,000 events; the issue's criterion is 200,000) and
+``CASELEDGER_BULK_RUNS`` how many times it is imported (default once; the criterion, 20)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from caseledger import CaseLedger, ConcurrencyConflict, IllegalTransition, StoreError
+from caseledger.demo import demo_commands
+from caseledger.domain.records import RecordedEvent
+from caseledger.interchange.jsonl import dump_commands
+from tests.conftest import fixed_clock
+from tests.helpers import RECEIVED, accepted_case, at, command
+
+IMPORT_BOUND = 600.0
+"""Seconds one import may take before the test says it hung."""
+
+
+def demo_file(path: Path, copies: int, cases: int = 5_000) -> int:
+    """A file of ``copies`` renumbered copies of ``cases`` demo cases; its event count."""
+    text = dump_commands(demo_commands(cases))
+    with path.open("wb") as out:
+        for copy in range(copies):
+            out.write(text.replace(b'"QZ-', f'"C{copy}-'.encode()))
+    return text.count(b"\n") * copies
+
+
+def _events(url: str) -> int:
+    """The events of cases and projects recorded (not those of the pack versions the
+    acceptances brought, which are recorded with them)."""
+    with CaseLedger(url, clock=fixed_clock) as ledger:
+        return ledger.verify().events
+
+
+def _record(url: str, path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "caseledger", "--db", url, "record", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def test_a_chained_event_is_the_event_validation_would_make() -> None:
+    (cmd,) = [c for c in demo_commands(1) if c.type == "received"]
+    event, state = RecordedEvent.chain_state(
+        cmd, version=1, prev_hash="0" * 64, recorded_at=fixed_clock()
+    )
+    again = RecordedEvent.model_validate(event.model_dump())
+    assert event == again and event.model_fields_set == again.model_fields_set
+    assert state == event.stored_state() == again.stored_state()
+
+
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_import_killed_at_random_moments_leaves_nothing_partial_and_a_rerun_records_once(
+    store: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue("sqlite_url" if store == "sqlite" else "postgres_url")
+    path = tmp_path / "cases.jsonl"
+    total = demo_file(path, copies=1, cases=1_000)
+    with CaseLedger(url, clock=fixed_clock):
+        pass  # the tables, so that a count can be read at any moment
+    rng = random.Random(16)
+    for _ in range(3):
+        process = _record(url, path)
+        time.sleep(rng.uniform(0.3, 2.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(IMPORT_BOUND)
+        assert _events(url) in (0, total)
+        if _events(url):
+            break
+    for _ in range(2):  # the re-run records what is missing; one more records nothing
+        process = _record(url, path)
+        out, err = process.communicate(timeout=IMPORT_BOUND)
+        assert process.returncode == 0, err.decode()
+        assert _events(url) == total
+    assert b"already recorded" in out
+
+
+def _writer(url: str, number: int, stop: threading.Event, outcome: dict[str, int]) -> None:
+    """Records single commands on cases of its own until ``stop``; counts what happened."""
+    with CaseLedger(url) as ledger:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                ledger.record(command(f"W{number}-{n}", 1, RECEIVED, at(12)))
+                outcome["recorded"] += 1
+            except (StoreError, ConcurrencyConflict):
+                outcome["refused"] += 1
+
+
+@pytest.mark.postgres
+def test_a_large_file_goes_into_postgres_while_other_writers_record(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.jsonl"
+    wanted = int(os.environ.get("CASELEDGER_BULK_EVENTS", "50000"))
+    total = demo_file(path, copies=max(1, round(wanted / 23_700)))  # 23,700 events a copy
+    runs = int(os.environ.get("CASELEDGER_BULK_RUNS", "1"))
+    stop = threading.Event()
+    outcomes = [{"recorded": 0, "refused": 0} for _ in range(2)]
+    writers = [
+        threading.Thread(target=_writer, args=(postgres_url, n, stop, outcomes[n]), daemon=True)
+        for n in range(2)
+    ]
+    with CaseLedger(postgres_url, clock=fixed_clock):
+        pass
+    for writer in writers:
+        writer.start()
+    try:
+        for run in range(runs):
+            process = _record(postgres_url, path)
+            out, err = process.communicate(timeout=IMPORT_BOUND)
+            assert process.returncode == 0, err.decode()
+            if run == 0:
+                assert f"recorded {total:,} events".replace(",", "") in out.decode().replace(
+                    ",", ""
+                )
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join(60)
+    assert not any(writer.is_alive() for writer in writers)
+    written = sum(o["recorded"] for o in outcomes)
+    assert written > 0
+    assert _events(postgres_url) == total + written
+
+
+SUSPENDED = {"type": "clock_suspended", "reason": "hearing"}
+RESUMED = {"type": "clock_resumed"}
+
+
+def test_a_command_on_a_long_case_reads_only_what_was_recorded_since(
+    ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with CaseLedger(ledger_url, clock=fixed_clock) as ledger:
+        accepted_case(ledger, "QZ-L")
+        for n in range(3, 43):
+            ledger.record(command("QZ-L", n, SUSPENDED if n % 2 else RESUMED, at(13, 9, n)))
+        reads: list[dict[str, object]] = []
+        select = ledger.store.recorder.select_events
+
+        def counted(*args: object, **kwargs: object) -> object:
+            reads.append(kwargs)
+            return select(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(ledger.store.recorder, "select_events", counted)
+        result = ledger.record(command("QZ-L", 43, SUSPENDED, at(13, 10)))
+        assert result.version == 43
+        assert reads == [{"gt": 42}]  # the events after the kept version, none of the 42
+
+
+def test_a_kept_case_learns_what_another_ledger_recorded_and_forgets_what_failed(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    one, other = open_ledger(), open_ledger()
+    accepted_case(one, "QZ-K")
+    other.record(command("QZ-K", 3, SUSPENDED, at(13)))  # behind the back of ``one``
+    with pytest.raises(IllegalTransition):  # suspended already: refused, nothing kept
+        one.record(command("QZ-K", 4, SUSPENDED, at(13, 10)))
+    assert one.record(command("QZ-K", 4, RESUMED, at(13, 11))).version == 4
+    with pytest.raises(ConcurrencyConflict):
+        one.record(command("QZ-K", 5, SUSPENDED, at(13, 12)), expected_version=3)
+    assert other.record(command("QZ-K", 5, SUSPENDED, at(13, 12))).version == 5
+    assert one.record(command("QZ-K", 6, RESUMED, at(13, 13))).version == 6
+    assert [e.version for e in one.history("QZ-K")] == [1, 2, 3, 4, 5, 6]
+    assert one.verify().ok
