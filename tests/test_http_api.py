@@ -330,3 +330,34 @@ def test_the_curl_examples_of_the_http_page_run_against_the_server(server: Serve
         )
         assert done.returncode == 0, (block, done.stdout, done.stderr)
         assert '"status":5' not in done.stdout
+
+
+def test_an_auditor_gets_the_checkpoint_a_receipt_and_a_consistency_proof_that_verify_offline(
+    server: Server, tmp_path: Path
+) -> None:
+    from caseledger import new_signer
+    from caseledger.audit import offline
+
+    signer = new_signer("caseledger.http.test")
+    with CaseLedger(server.db, create=False) as ledger:
+        case_no = ledger.case_numbers()[0]
+        first = ledger.checkpoint(signer)
+        ledger.record(command("HTTP-CP-1", 1, RECEIVED, at(20)))
+        second = ledger.checkpoint(signer)
+    with server.client("auditor") as client:
+        latest = client.get("/api/v1/checkpoints/latest")
+        assert latest.status_code == 200 and latest.text == second.text
+        receipt = client.get(f"/api/v1/cases/{case_no}/receipt")
+        assert receipt.status_code == 200
+        (tmp_path / "receipt.json").write_bytes(receipt.content)
+        offline.verify_file(tmp_path / "receipt.json", signer.verifier)
+        proof = client.post("/api/v1/consistency", content=first.text.encode())
+        assert proof.status_code == 200, proof.text
+        (tmp_path / "consistency.json").write_bytes(proof.content)
+        offline.verify_file(tmp_path / "consistency.json", signer.verifier)
+        _problem(client.get("/api/v1/cases/NO-SUCH-CASE/receipt"), 404, "CaseNotFound")
+        _problem(
+            client.post("/api/v1/consistency", content=b"not a checkpoint"), 422, "MalformedProof"
+        )
+    with server.client("supervision") as client:
+        assert client.get("/api/v1/checkpoints/latest").status_code == 403

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from caseledger.audit.chains import VerificationReport
+from caseledger.audit.offline import parse_checkpoint
 from caseledger.audit.seal import parse_seal
 from caseledger.domain.case import Case
 from caseledger.domain.moments import CHINA_TIME
@@ -30,6 +31,7 @@ from caseledger.errors import (
     UnknownFilterValue,
 )
 from caseledger.http.moments import FORMS, as_of_day, as_of_moment
+from caseledger.http.problems import http_problem
 from caseledger.http.tokens import ROLES
 from caseledger.interchange.jsonl import (
     DuplicateKey,
@@ -66,8 +68,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "a body that is not JSON, or a malformed parameter"),
         (401, "no token, or an unknown, forged or revoked one"),
         (403, "the token's role (or department) may not do that"),
-        (404, "no such case, project, token or route"),
-        (409, "refused by the lifecycle, a reused command id, or a concurrent writer"),
+        (404, "no such case, project, token, checkpoint or route"),
+        (
+            409,
+            "refused by the lifecycle, a reused command id, a concurrent writer, or a forked log",
+        ),
         (413, "a body larger than the server takes"),
         (422, "a command, batch or parameter that does not validate"),
         (503, "the database failed"),
@@ -547,8 +552,69 @@ def seal(request: Request) -> Response:
     )
 
 
-# the transparency log (audit/: checkpoints and inclusion proofs) gets its routes here:
-# GET /api/v1/checkpoints, GET /api/v1/proofs/{case_no}, when the library has them
+# -- the transparency log: checkpoints, receipts and consistency proofs (auditor) ---------
+# Signing stays with `caseledger checkpoint`, where the private key is: the server never
+# holds it. What it serves verifies offline (`caseledger verify-proof`, audit/offline.py).
+
+_TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+
+def _no_checkpoint(request: Request) -> Response:
+    problem = http_problem(
+        404,
+        "No checkpoint",
+        "the ledger keeps no signed checkpoint yet; take one with `caseledger checkpoint "
+        "--key FILE` where the private key is kept",
+        instance=request.url.path,
+    )
+    return JSONResponse(problem, status_code=404, media_type="application/problem+json")
+
+
+@router.get(
+    "/checkpoints/latest",
+    summary="The last signed checkpoint the ledger keeps (auditor): its C2SP signed-note text",
+    responses={200: {"description": "the checkpoint", "content": _TEXT}, **ERRORS},
+    response_model=None,
+)
+def latest_checkpoint(request: Request) -> Response:
+    checkpoint = _auditor(request).latest_checkpoint()
+    if checkpoint is None:
+        return _no_checkpoint(request)
+    return Response(checkpoint.text, media_type="text/plain; charset=utf-8")
+
+
+@router.get(
+    "/cases/{case_no}/receipt",
+    summary="A case's receipt (回执, auditor): its events, their leaves and inclusion proofs "
+    "against the last signed checkpoint, which it carries",
+    responses={200: _json(_OBJECT, "the receipt, as `caseledger prove CASE` writes it"), **ERRORS},
+    response_model=None,
+)
+def case_receipt(request: Request, case_no: str) -> Response:
+    ledger = _auditor(request)
+    if ledger.latest_checkpoint() is None:
+        return _no_checkpoint(request)
+    return Response(ledger.receipt(case_no), media_type="application/json")
+
+
+@router.post(
+    "/consistency",
+    summary="The proof that the log of the last signed checkpoint extends an earlier "
+    "checkpoint's, sent as the body (auditor, witness)",
+    openapi_extra={"requestBody": {"required": True, "content": _TEXT}},
+    responses={
+        200: _json(_OBJECT, "the consistency proof, as `caseledger prove --since` writes it"),
+        **ERRORS,
+    },
+    response_model=None,
+)
+async def consistency_proof(request: Request) -> Response:
+    ledger = await run_in_threadpool(_auditor, request)
+    old = parse_checkpoint(await request.body(), source="the checkpoint sent")
+    if await run_in_threadpool(ledger.latest_checkpoint) is None:
+        return _no_checkpoint(request)
+    proof = await run_in_threadpool(ledger.consistency, old)
+    return Response(proof, media_type="application/json")
 
 
 _TOKEN_SCHEMA: dict[str, Any] = {
