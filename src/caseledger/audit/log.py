@@ -27,7 +27,7 @@ skipped.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -113,19 +113,8 @@ class TreeLog:
         self._made = False
 
     # -- transactions ------------------------------------------------------------------
-    @contextmanager
-    def _cursor(self, what: str, *, commit: bool) -> Iterator[Any]:
-        try:
-            with self._datastore.transaction(commit=commit) as cursor:
-                if self._sqlite:
-                    getattr(cursor, "sqlite_cursor", cursor).row_factory = None
-                else:
-                    from psycopg.rows import tuple_row  # only needed for PostgreSQL
-
-                    cursor.row_factory = tuple_row
-                yield cursor
-        except PersistenceError as error:
-            raise StoreError(f"{what} failed: {error}") from error
+    def _cursor(self, what: str, *, commit: bool) -> AbstractContextManager[Any]:
+        return self._store.plain_cursor(what, commit=commit)
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -133,6 +133,12 @@ class CaseStore(Application[str]):
             for stream_id, events in by_stream.items():
                 found[stream_id] = stream_kind(stream_id).replay(None, events)
         return found
+
+    def plain_cursor(self, what: str, *, commit: bool = False) -> AbstractContextManager[Any]:
+        """A cursor over this store's database that gives plain tuples, in a transaction of
+        its own (committed if ``commit``): for the tables kept beside the events (the
+        Merkle tree's); a failure is a :class:`StoreError` saying ``what``."""
+        return _plain_cursor(self, what, commit=commit)
 
     def stream_rows(self, stream_id: str) -> list[StreamRow]:
         """The stream's events as stored, in order: version, topic and bytes (decode them
@@ -355,12 +361,13 @@ def _events_table(store: CaseStore) -> _Table:
 
 
 @contextmanager
-def _plain_cursor(store: CaseStore, what: str) -> Iterator[Any]:
+def _plain_cursor(store: CaseStore, what: str, *, commit: bool = False) -> Iterator[Any]:
     """A cursor of the store's that gives plain tuples (eventsourcing's give mappings), in a
-    read transaction; a failure is a :class:`StoreError` saying ``what``."""
+    transaction (a read one, unless ``commit``); a failure is a :class:`StoreError` saying
+    ``what``."""
     datastore: Any = store.recorder.datastore  # type: ignore[attr-defined]
     try:
-        with datastore.transaction(commit=False) as cursor:
+        with datastore.transaction(commit=commit) as cursor:
             if isinstance(store.factory, SQLiteFactory):  # eventsourcing's wraps sqlite3's
                 getattr(cursor, "sqlite_cursor", cursor).row_factory = None
             else:
