@@ -128,7 +128,7 @@ def test_demo_records_a_month_of_cases_shows_them_and_verifies_twice_idempotentl
         ("sqlite:///x.db?mode=ro", "takes no options"),
         ("postgresql://postgres@127.0.0.1:0/test", "bad port: 0"),
         ("postgresql://postgres@127.0.0.1:5432/test?schema=", "schema '' is not"),
-        ("postgresql://postgres@127.0.0.1:5432/test?colour=red", "unknown option(s) colour"),
+        ("postgresql://postgres@127.0.0.1:5432/test?colour=red", "unknown option colour"),
     ],
     ids=["sqlite options", "port 0", "empty schema", "unknown option"],
 )

@@ -181,7 +181,7 @@ class CaseStore(Application[str]):
         except RecordConflictError as error:
             raise self._conflict(pending) from error
         except PersistenceError as error:
-            raise StoreError(f"recording {len(events)} event(s) failed: {error}") from error
+            raise StoreError(f"recording {_events(len(events))} failed: {error}") from error
         return len(events)
 
     def save_rows(self, rows: Sequence[tuple[str, int, str, bytes]]) -> int:
@@ -201,7 +201,7 @@ class CaseStore(Application[str]):
                 first[stream_id] = min(version, first.get(stream_id, version))
             raise self._conflict(first) from error
         except PersistenceError as error:
-            raise StoreError(f"recording {len(rows)} event(s) failed: {error}") from error
+            raise StoreError(f"recording {_events(len(rows))} failed: {error}") from error
         return len(rows)
 
     def _conflict(
@@ -442,3 +442,8 @@ def _create_schema(location: LedgerLocation) -> None:
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
     except psycopg.Error as error:
         raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
+
+
+def _events(number: int) -> str:
+    """ "1 event", "2 events"."""
+    return f"{number} event{'' if number == 1 else 's'}"

@@ -110,7 +110,9 @@ def _postgres(url: str) -> LedgerLocation:
     unknown = sorted(set(query) - set(known))
     if unknown:
         raise LedgerURLError(
-            url, f"unknown option(s) {', '.join(unknown)}; the known ones are {', '.join(known)}"
+            url,
+            f"unknown option{'' if len(unknown) == 1 else 's'} {', '.join(unknown)}; "
+            f"the known ones are {', '.join(known)}",
         )
     schema = query.get("schema")
     if schema is not None and not _SCHEMA_NAME.match(schema):
