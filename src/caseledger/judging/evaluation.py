@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from caseledger.calendar import WorkingCalendar
 from caseledger.domain.lifecycle import next_status
-from caseledger.domain.moments import CHINA_TIME, happened_by
+from caseledger.domain.moments import happened_by
 from caseledger.domain.vocabulary import CaseStatus, Satisfaction
 from caseledger.judging.clock import ClockReport, run_clock
 from caseledger.judging.facts import Fact
@@ -247,7 +247,7 @@ def evaluate(
     no acceptance names a pack)."""
     known = list(happened_by(facts, as_of))
     pack = pack_for(known, packs, default_pack)
-    pack.calendar.check(as_of.astimezone(CHINA_TIME).date())
+    pack.calendar.check(pack.local_date(as_of))  # the day in the pack's own zone
     clock = run_clock(known, pack, as_of, trace=trace)
     return judge(case_no, known, pack, clock, as_of, judged_under=packs.judge_under)
 

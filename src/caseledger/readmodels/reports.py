@@ -137,15 +137,17 @@ def board(
     # one pass over the alerting segments counts both lights: yellow or red from alert_from
     alert = f" AND alert_from <= {t}"
     table = projection.table
-    tally = f"SELECT COUNT(*) AS alert, COUNT(*) FILTER (WHERE red_from <= {t}) AS red FROM {table}"
+    lights = (
+        f"SELECT COUNT(*) AS alert, COUNT(*) FILTER (WHERE red_from <= {t}) AS red FROM {table}"
+    )
     if filters:
-        today = f"{tally} {current}{alert}"
+        today = f"{lights} {current}{alert}"
     else:  # the days' tally of today's segments: a sum over days, not a count of segments
         today = (
             "SELECT COALESCE(SUM(alert), 0) AS alert, COALESCE(SUM(red), 0) AS red "
             f"FROM {projection.tally_table} WHERE day <= {t}"
         )
-    counts = projection.query(f"{today} UNION ALL {tally} {past}{alert}", params)
+    counts = projection.query(f"{today} UNION ALL {lights} {past}{alert}", params)
     red_count = sum(int(row["red"]) for row in counts)
     yellow_count = sum(int(row["alert"]) for row in counts) - red_count
     select = _SELECT.format(table=table)

@@ -4,7 +4,6 @@ by the SQLite and PostgreSQL recorders (:mod:`.sqlite`, :mod:`.postgres`)."""
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -137,7 +136,7 @@ class BoardWriting:
         of those cases' rows (``fresh``: into tables just emptied, so plain inserts)."""
         rows = iter(rows)
         while batch := list(itertools.islice(rows, _BATCH)):
-            change: Counter[tuple[int, int]] = Counter()
+            change: dict[int, list[int]] = {}  # day: [alerting from it, red from it]
             if not fresh:
                 numbers = list(dict.fromkeys(r.values.case_no for r in batch))
                 cases = [(case_no,) for case_no in numbers]
@@ -159,10 +158,7 @@ class BoardWriting:
             for v in values:
                 if v.watched and v.seg_to is None:
                     _lit(change, 1, v.seg_from, v.alert_from, v.red_from)
-            by_day: dict[int, list[int]] = {}
-            for (day, light), n in change.items():
-                by_day.setdefault(day, [day, 0, 0])[1 + light] += n
-            counted = [tuple(c) for c in by_day.values() if c[1] or c[2]]
+            counted = [(day, alert, red) for day, (alert, red) in change.items() if alert or red]
             if counted:
                 cursor.executemany(self.sql.count, counted)
         if fresh:
@@ -172,11 +168,11 @@ class BoardWriting:
 
 
 def _lit(
-    change: Counter[tuple[int, int]], n: int, seg_from: int, alert: int | None, red: int | None
+    change: dict[int, list[int]], n: int, seg_from: int, alert: int | None, red: int | None
 ) -> None:
     """Count a segment of today's board (``n``: 1 written, -1 replaced) on the days it
-    begins to alert (light 0) and to be red (light 1), from its own day."""
+    begins to alert and to be red, from its own day."""
     if alert is not None:
-        change[max(alert, seg_from), 0] += n
+        change.setdefault(max(alert, seg_from), [0, 0])[0] += n
     if red is not None:
-        change[max(red, seg_from), 1] += n
+        change.setdefault(max(red, seg_from), [0, 0])[1] += n
