@@ -50,6 +50,7 @@ from caseledger.domain.records import (
     is_project_stream,
     parse_command,
     project_stream,
+    updated,
 )
 from caseledger.domain.records import problems_of as command_problems
 from caseledger.domain.stream import EventStream
@@ -83,7 +84,7 @@ from caseledger.readmodels.reports import (
 )
 from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
-from caseledger.rules.versions import contents_of
+from caseledger.rules.versions import PackContent
 from caseledger.store.event_store import CaseStore, open_store
 from caseledger.store.packs import HeldVersion, LedgerPacks
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
@@ -711,10 +712,11 @@ class CaseLedger:
             near = difflib.get_close_matches(body.item_code, codes, n=3)
             raise UnknownItem(pack.name, body.item_code, on, near=near)
         held = self._held.held()
-        for content in contents_of(pack):
-            stream_id = "@" + content.content_hash
-            if content.content_hash in held or batch.get(stream_id) is not None:
+        for layer in reversed(list(pack.lineage())):  # the root (the baseline) first
+            stream_id = "@" + layer.content_hash
+            if layer.content_hash in held or batch.get(stream_id) is not None:
                 continue
+            content = PackContent.of(layer)  # made only for a version not held yet
             recorded = PackRecorded.model_validate(
                 {**content.body(), "first_case": command.case_no}
             )
@@ -726,7 +728,7 @@ class CaseLedger:
             )
             batch[stream_id] = PackVersion.start(pack_command, recorded_at=recorded_at)
         stamp = {"rule_pack_version": pack.version, "rule_pack_hash": pack.content_hash}
-        return command.model_copy(update={"event": body.model_copy(update=stamp)})
+        return updated(command, {"event": updated(body, stamp)})
 
     def _acceptance_pack(self, body: Accepted) -> RulePack:
         """The pack version an acceptance is recorded under: the installed one, unless the

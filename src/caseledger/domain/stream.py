@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from caseledger.domain.chain import GENESIS_HASH, canonical_json
+from caseledger.domain.chain import GENESIS_HASH
 from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
@@ -39,6 +39,7 @@ class EventStream:
         # not fields, not part of the state: the stored states of the pending events, and
         # whether events recorded from now on are kept in ``events`` (see ``lean``)
         self._pending_states: list[dict[str, Any]] = []
+        self._pending_bytes: list[bytes] = []
         self._keeps = True
 
     def lean(self) -> None:
@@ -50,13 +51,13 @@ class EventStream:
 
     def collect_rows(self) -> list[tuple[str, int, str, bytes]]:
         """Hand over the pending events as rows to store: stream id, version, type and
-        stored state (hash included, made once when each was recorded) as canonical JSON
-        (:func:`~caseledger.domain.chain.canonical_json`, the bytes a plain store keeps)."""
-        # copied: orjson's bytes keep the 4 KiB it first allocated, which a batch of a
-        # million events would hold until it is stored
+        stored state (hash included) as canonical JSON
+        (:func:`~caseledger.domain.chain.canonical_json`, the bytes a plain store keeps),
+        made once when each was recorded, from the encoding that was hashed."""
+        stored = self._pending_bytes
         return [
-            (e.case_no, e.version, e.type, memoryview(canonical_json(state)).tobytes())
-            for e, state in self.collect_stored()
+            (e.case_no, e.version, e.type, data)
+            for e, data in zip(self.collect_events(), stored, strict=True)
         ]
 
     @property
@@ -106,6 +107,7 @@ class EventStream:
     def collect_events(self) -> list[RecordedEvent]:
         """Hand over the events recorded since the stream was loaded (for saving)."""
         pending, self._pending, self._pending_states = self._pending, [], []
+        self._pending_bytes = []
         return pending
 
     def collect_stored(self) -> list[tuple[RecordedEvent, dict[str, Any]]]:
@@ -140,12 +142,13 @@ class EventStream:
                     )
                 ]
             )
-        event, state = RecordedEvent.chain_state(
+        event, state, stored = RecordedEvent.chain_stored(
             command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
         )
         self.apply(event)
         self._pending.append(event)
         self._pending_states.append(state)
+        self._pending_bytes.append(stored)
         return event
 
     def _applied(self, event: RecordedEvent) -> None:
