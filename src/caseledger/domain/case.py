@@ -41,6 +41,22 @@ __all__ = ["Case"]
 _STAGE_ORDER = list(Stage)
 
 
+def _first_holder(window: str | None, department: str) -> Party:
+    """The party holding a case before any transfer: the window that received it, else its
+    department (one frozen model for each, shared by the cases they hold)."""
+    key = (window, department)
+    found = _HOLDERS.get(key)
+    if found is None:
+        if len(_HOLDERS) >= 4096:
+            _HOLDERS.clear()
+        kind = "window" if window else "department"
+        found = _HOLDERS[key] = Party(kind=kind, code=window or department)
+    return found
+
+
+_HOLDERS: dict[tuple[str | None, str], Party] = {}
+
+
 @dataclass
 class Case(EventStream):
     """The state of one case, as its events left it."""
@@ -148,10 +164,8 @@ class Case(EventStream):
             alteration=body.alteration.value if isinstance(body, DecisionAltered) else None,
         )
         if self.holder is None:
-            self.holder = Party(
-                kind="window" if event.actor.window else "department",
-                code=event.actor.window or event.actor.department,
-            )
+            actor = event.actor
+            self.holder = _first_holder(actor.window, actor.department)
         self._applied(event)
 
     # -- internals -------------------------------------------------------------------------

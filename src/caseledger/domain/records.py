@@ -233,10 +233,10 @@ class RecordedEvent(Frozen):
     ) -> tuple[RecordedEvent, dict[str, Any]]:
         """:meth:`chain`, with the event's :meth:`stored_state` (hash included): the state
         is made once, hashed, and can be stored as it is."""
-        event, state, _ = cls.chain_stored(
+        event, stored = cls.chain_stored(
             command, version=version, prev_hash=prev_hash, recorded_at=recorded_at
         )
-        return event, state
+        return event, orjson.loads(stored)
 
     @classmethod
     def chain_stored(
@@ -246,38 +246,41 @@ class RecordedEvent(Frozen):
         version: int,
         prev_hash: HexDigest,
         recorded_at: dt.datetime,
-    ) -> tuple[RecordedEvent, dict[str, Any], bytes]:
-        """:meth:`chain_state`, with the state's canonical JSON (hash included,
-        :func:`~caseledger.domain.chain.canonical_json`): the bytes that were hashed, and
-        that a plain store keeps.
+    ) -> tuple[RecordedEvent, bytes]:
+        """:meth:`chain`, with the event's stored state (hash included) as canonical JSON
+        (:func:`~caseledger.domain.chain.canonical_json`): the bytes a plain store keeps.
 
         Built without validating again what the command's validation established: only
         ``recorded_at`` (the ledger's clock), ``version`` and ``prev_hash`` are new, and are
-        checked here. The state is encoded once: the hashed payload and the stored bytes
-        are spliced from that one encoding (see :func:`_hashed_and_stored`)."""
+        checked here. The state is encoded once, in two parts (:func:`_encoded_state`):
+        the payload hashed holds them as the state without its hash, the stored bytes with
+        the hash between them."""
         recording = _RECORDING[0]
         if recorded_at is not recording[0]:  # a batch records all at one time
             _RECORDING_TIME.validate_python(recorded_at)
-            iso = _iso(recorded_at)
-            recording = _RECORDING[0] = (recorded_at, iso, orjson.dumps(iso))
+            recording = _RECORDING[0] = (recorded_at, orjson.dumps(_iso(recorded_at)))
         if version < 1 or not _HEX64.match(prev_hash):
             raise ValueError(f"version {version} or previous hash {prev_hash!r} is malformed")
-        state = _stored_state(command, recorded_at, prev_hash, recording[1])
-        stream_id, topic = command.stream_id, command.event.type
-        digest, stored = _hashed_and_stored(stream_id, version, topic, state, recording[2])
-        state["hash"] = digest
+        stream_id, body = command.stream_id, command.event
+        head, tail = _encoded_state(command, prev_hash, recording[1])
+        payload = (
+            b'{"case_no":', orjson.dumps(stream_id), b',"state":', head, tail, b',"topic":',
+            orjson.dumps(body.type), b',"version":', str(version).encode(), b"}",
+        )  # fmt: skip
+        digest = hashlib.sha256(b"".join(payload)).hexdigest()
+        stored = b"".join((head, b',"hash":"', digest.encode(), b'"', tail))
         fields = {
             "case_no": stream_id,
             "version": version,
             "command_id": command.command_id,
             "at": command.at,
             "actor": command.actor,
-            "event": command.event,
+            "event": body,
             "recorded_at": recorded_at,
             "prev_hash": prev_hash,
             "hash": digest,
         }
-        return _constructed(cls, fields), state, stored
+        return _constructed(cls, fields), stored
 
     def stored_state(self, *, include_hash: bool = True) -> dict[str, Any]:
         """The JSON-ready state stored for this event: everything but the case number, the
@@ -315,16 +318,14 @@ def _stored_state(
     source: Command | ProjectCommand | PackCommand | RecordedEvent,
     recorded_at: dt.datetime,
     prev_hash: str,
-    recorded_iso: str | None = None,
 ) -> dict[str, Any]:
-    """The stored state of the event ``source`` records (or is), without its hash
-    (``recorded_iso``: ``recorded_at``'s ISO form, when the caller has it already)."""
+    """The stored state of the event ``source`` records (or is), without its hash."""
     body = source.event
     state: dict[str, Any] = {
         "command_id": source.command_id,
         "at": _iso(source.at),
         "actor": json_form(source.actor),
-        "recorded_at": recorded_iso or _iso(recorded_at),
+        "recorded_at": _iso(recorded_at),
         "prev_hash": prev_hash,
         "event": json_form(body, exclude="type"),
     }
@@ -391,28 +392,42 @@ _PLAIN_ENUMS = frozenset(
 """The enumerations of the vocabulary (string-valued: pydantic writes their value)."""
 
 
-def _hashed_and_stored(
-    stream_id: str, version: int, topic: str, state: dict[str, Any], recorded_json: bytes
-) -> tuple[str, bytes]:
-    """The hash of an event whose stored state (without its hash) is ``state``
-    (:func:`~caseledger.domain.chain.event_hash`), and the state's canonical JSON with the
-    hash, both from one encoding of ``state``: the payload hashed is
-    ``{"case_no":…,"state":STATE,"topic":…,"version":…}`` (its keys sorted), and the hash
-    sorts just before ``prev_hash`` and ``recorded_at``, the state's last two keys.
-    ``recorded_json``: the JSON string of ``state["recorded_at"]``."""
-    encoded = canonical_json(state)
-    payload = (
-        b'{"case_no":', orjson.dumps(stream_id), b',"state":', encoded, b',"topic":',
-        orjson.dumps(topic), b',"version":', str(version).encode(), b"}",
+def _encoded_state(
+    command: Command | ProjectCommand | PackCommand, prev_hash: str, recorded_json: bytes
+) -> tuple[bytes, bytes]:
+    """The canonical JSON of the stored state of ``command``'s event without its hash, in
+    two parts: the keys before ``hash`` and those after (``prev_hash`` and ``recorded_at``),
+    written in the sorted order of :func:`~caseledger.domain.chain.canonical_json`
+    (``actor``, ``at``, ``class_version``, ``command_id``, ``event``, ``hash``, ``prev_hash``,
+    ``recorded_at``), each value as canonical JSON: what
+    ``canonical_json(_stored_state(...))`` gives, without building the dictionary.
+    ``recorded_json``: the JSON string of the time of recording."""
+    body = command.event
+    class_version = STORED_EVENT_TYPES[body.type].class_version
+    head = (
+        b'{"actor":', _actor_json(command.actor), b',"at":"', _iso(command.at).encode(),
+        b'"', b',"class_version":%d' % class_version if class_version > 1 else b"",
+        b',"command_id":', orjson.dumps(command.command_id),
+        b',"event":', canonical_json(json_form(body, exclude="type")),
     )  # fmt: skip
-    digest = hashlib.sha256(b"".join(payload)).hexdigest()
-    tail = b"".join(
-        (b',"prev_hash":"', state["prev_hash"].encode(), b'","recorded_at":', recorded_json, b"}")
-    )
-    if encoded.endswith(tail):
-        head = encoded[: len(encoded) - len(tail)]
-        return digest, b"".join((head, b',"hash":"', digest.encode(), b'"', tail))
-    return digest, canonical_json({**state, "hash": digest})  # pragma: no cover (never)
+    tail = (b',"prev_hash":"', prev_hash.encode(), b'","recorded_at":', recorded_json, b"}")
+    return b"".join(head), b"".join(tail)
+
+
+def _actor_json(actor: Actor) -> bytes:
+    """The canonical JSON of an actor's JSON form; an import's few actors are encoded once."""
+    key = tuple(actor.__dict__.values())
+    found = _ACTORS.get(key)
+    if found is None:
+        if len(_ACTORS) >= 4096:
+            _ACTORS.clear()
+        found = _ACTORS[key] = canonical_json(json_form(actor))
+    return found
+
+
+_ACTORS: dict[tuple[Any, ...], bytes] = {}
+"""The canonical JSON of the actors last encoded, by their fields' values (all strings or
+None: an actor is a model of names)."""
 
 
 def _constructed(cls: type[RecordedEvent], fields: dict[str, Any]) -> RecordedEvent:
@@ -443,9 +458,9 @@ def updated(model: Model, update: dict[str, Any]) -> Model:
 
 
 _RECORDING_TIME: TypeAdapter[dt.datetime] = TypeAdapter(Moment)
-_RECORDING: list[tuple[dt.datetime | None, str, bytes]] = [(None, "", b"")]
+_RECORDING: list[tuple[dt.datetime | None, bytes]] = [(None, b"")]
 """The time of recording last checked (the very object: a batch's every event has it), with
-its ISO form and that form's JSON string."""
+its ISO form as a JSON string."""
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
