@@ -184,6 +184,12 @@ class CaseLedger:
         """The streams last recorded on (at most ``_RECENT``, holding at most
         ``_RECENT_EVENTS``; the oldest dropped first), behind ``_recent_lock``."""
         self._recent_lock = threading.Lock()
+        self._future_bound: tuple[dt.datetime | None, dt.timedelta, dt.datetime] = (
+            None,
+            max_clock_skew,
+            dt.datetime.min.replace(tzinfo=dt.UTC),
+        )
+        """The latest business time a command recorded at ``[0]`` may have (``[2]``)."""
 
     @property
     def packs(self) -> PackRegistry:
@@ -625,7 +631,15 @@ class CaseLedger:
         return now
 
     def _check_not_future(self, command: AnyCommand, recorded_at: dt.datetime) -> None:
-        if command.at.astimezone(dt.UTC) > recorded_at.astimezone(dt.UTC) + self._max_skew:
+        bound = self._future_bound
+        if bound[0] is not recorded_at or bound[1] != self._max_skew:  # once a batch
+            bound = self._future_bound = (
+                recorded_at,
+                self._max_skew,
+                recorded_at.astimezone(dt.UTC) + self._max_skew,
+            )
+        # an instant against one in UTC: compared as instants, whatever the command's zone
+        if command.at > bound[2]:
             raise InvalidCommand(
                 [
                     (
@@ -696,6 +710,8 @@ class CaseLedger:
         is returned with its pack's version and content hash, and the pack versions this
         ledger does not hold yet are added to ``batch`` (their streams), to save with it."""
         body = command.event
+        if not isinstance(body, _RULED):
+            return command
         if isinstance(body, ProjectRegistered):
             self.packs.get(body.rule_pack)
             return command
@@ -748,6 +764,9 @@ class CaseLedger:
             return installed
         return self.judging_packs.version(f"{body.rule_pack}@{wanted}")
 
+
+_RULED = (Accepted, CaseLinked, ProjectRegistered)
+"""The event types whose commands the rule packs or the ledger check (``_check_rules``)."""
 
 S = TypeVar("S", Case, Project)
 Missing = Callable[[str], CaseLedgerError]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from caseledger.domain.events import (
+    EVENT_TYPES,
     Accepted,
     CertificateIssued,
     ComplaintFiled,
@@ -55,6 +56,12 @@ def _first_holder(window: str | None, department: str) -> Party:
 
 
 _HOLDERS: dict[tuple[str | None, str], Party] = {}
+
+_FOLDED = (Received, Accepted, DocumentsRequested, DocumentsSupplemented, Transferred,
+           StageCompleted, CertificateIssued, ComplaintFiled, ComplaintResolved)  # fmt: skip
+"""The event types whose fold changes more than the status (``Case.apply``)."""
+_STATUS_ONLY = frozenset(kind for kind in EVENT_TYPES.values() if not issubclass(kind, _FOLDED))
+"""The event types whose fold changes only the status (exactly these types)."""
 
 
 @dataclass
@@ -132,7 +139,9 @@ class Case(EventStream):
     def apply(self, event: RecordedEvent) -> None:
         """Fold one recorded event into the state (no judging: it was judged when recorded)."""
         body = event.event
-        if isinstance(body, Received):
+        if type(body) in _STATUS_ONLY:  # most events: only the status changes
+            pass
+        elif isinstance(body, Received):
             self.applicant, self.channel = body.applicant, body.channel
             self.item_code = body.item_code
         elif isinstance(body, Accepted):
