@@ -40,6 +40,8 @@ __all__ = ["Case"]
 
 
 _STAGE_ORDER = list(Stage)
+_NONE_FILED: frozenset[str] = frozenset()
+"""No complaint filed yet (one empty set for every case)."""
 
 
 def _first_holder(window: str | None, department: str) -> Party:
@@ -85,7 +87,7 @@ class Case(EventStream):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._filed: frozenset[str] = frozenset()
+        self._filed: frozenset[str] = _NONE_FILED
         """Every complaint ever filed (not a field: what the events say, kept so that a
         check reads no event)."""
 

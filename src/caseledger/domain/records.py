@@ -111,8 +111,8 @@ def _whole_minute_offset(moment: dt.datetime) -> dt.datetime:
         raise ValueError(
             f"year {moment.year} is outside {EARLIEST_YEAR}..{LATEST_YEAR}; check the date"
         )
-    offset = moment.utcoffset()
-    if offset is not None and offset % dt.timedelta(minutes=1):
+    offset = moment.utcoffset()  # whole minutes: no seconds past one (a day is whole too)
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
         raise ValueError(
             f"the UTC offset {offset} has seconds; give an offset in whole minutes, e.g. +08:00"
         )
