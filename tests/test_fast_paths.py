@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseledger import CaseLedger, Command
+from caseledger.domain.case import Case
 from caseledger.domain.events import STORED_EVENT_TYPES
 from caseledger.domain.records import RecordedEvent, json_form
 from caseledger.errors import BatchItemError, BatchRejected
@@ -163,3 +164,32 @@ def test_an_events_json_form_is_what_pydantics_serializer_gives(commands: list[C
     when = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
     recorded = RecordedEvent.chain(commands[0], version=1, prev_hash="0" * 64, recorded_at=when)
     assert json_form(recorded.event) == recorded.event.model_dump(mode="json")
+
+
+def test_a_lean_stream_keeps_no_event_of_the_batch_yet_hands_each_over() -> None:
+    received, *rest = _received_and_more()
+    when = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    case = Case.start(received, recorded_at=when)
+    case.lean()
+    for command in rest:
+        case.record(command, recorded_at=when)
+    assert case.events == [] and case.prior(received) is None  # none kept
+    rows = case.collect_rows()
+    assert [row[1] for row in rows] == list(range(1, len(rest) + 2))  # every one handed over
+    assert case.version == len(rest) + 1 and case.last_hash == orjson.loads(rows[-1][3])["hash"]
+
+
+def _received_and_more() -> list[Command]:
+    actor = {"person": "A1", "role": "window_a", "department": "D1", "window": "W1"}
+    bodies: list[dict[str, Any]] = [
+        {"type": "received", "channel": "window", "applicant": "APP"},
+        {"type": "accepted", "item_code": "I-1", "case_kind": "promised", "rule_pack": "national"},
+        {"type": "clock_suspended", "reason": "hearing"},
+        {"type": "clock_resumed"},
+    ]
+    lines = [
+        {"case_no": "L-1", "command_id": f"L-1-{n}", "at": f"2026-10-12T09:0{n}:00+08:00",
+         "actor": actor, "event": body}
+        for n, body in enumerate(bodies, start=1)
+    ]  # fmt: skip
+    return [Command.model_validate(line) for line in lines]
