@@ -19,6 +19,13 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four t
   and deadlock client and server (psycopg issue #685). Here the rows go through ``COPY ...
   FROM STDIN (FORMAT BINARY)``, at most :data:`CHUNK_ROWS` rows per statement, each statement
   under the statement timeout, in the one transaction of the batch (all or nothing).
+- **Writers do not queue behind one lock.** eventsourcing's recorder locks the events table
+  (``LOCK TABLE ... IN EXCLUSIVE MODE``) in every transaction that records, so that
+  notification ids become visible in order. Here no writer takes it: every row carries the
+  id of the transaction that wrote it (``transaction_id``, see :data:`TRANSACTION_COLUMN`),
+  and readers of the log read it in commit-safe *recording order* instead
+  (:meth:`caseledger.store.event_store.CaseStore.read_log`; the argument is in
+  docs/bulk-import.md).
 - **Connection options pass through**: the URL's ``sslmode``, ``sslrootcert``... reach
   libpq's conninfo (see :mod:`caseledger.store.url`).
 """
@@ -46,6 +53,7 @@ from caseledger.errors import StoreError
 
 __all__ = [
     "CHUNK_ROWS",
+    "TRANSACTION_COLUMN",
     "BoundedConnection",
     "BoundedDatastore",
     "CaseLedgerPostgresFactory",
@@ -54,6 +62,10 @@ __all__ = [
 
 CHUNK_ROWS = 5_000
 """The most rows one COPY statement of a batch carries."""
+
+TRANSACTION_COLUMN = "transaction_id"
+"""The column of the events table holding the id of the transaction that wrote the row
+(``xid8``, ``pg_current_xact_id()`` by default); rows written before it existed hold 0."""
 
 CONNINFO_ENV = "CASELEDGER_CONNINFO"
 """The environment key holding the libpq connection options (a JSON object)."""
@@ -98,7 +110,13 @@ class BoundedDatastore(PostgresDatastore):
 
 class CopyRecorder(PostgresApplicationRecorder):
     """eventsourcing's application recorder, writing a batch with COPY in chunks of at most
-    :data:`CHUNK_ROWS` rows, in one transaction, instead of one pipelined INSERT."""
+    :data:`CHUNK_ROWS` rows, in one transaction, instead of one pipelined INSERT; taking no
+    table lock (:meth:`_lock_table`); its table given :data:`TRANSACTION_COLUMN` and its
+    index when opened, whether new or made before the column existed."""
+
+    serialise_writers = False
+    """Whether recording transactions take the table lock as eventsourcing's do: only to
+    measure what the lock costs (benchmarks/bench_writers.py ``--compare-lock`` sets it)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,6 +126,60 @@ class CopyRecorder(PostgresApplicationRecorder):
         self.copy_statement = SQL(
             "COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(table)
+        self._table = table
+        self._order_index = f"{self.events_table_name}_recording_order"[:63]
+
+    def _lock_table(self, curs: Any) -> None:
+        """No lock: every insert path of eventsourcing's recorder and of this one calls this
+        before writing, and with :data:`TRANSACTION_COLUMN` readers need no serialised
+        writers (see the module's documentation). Only with ``serialise_writers`` is the
+        table locked as eventsourcing does."""
+        if self.serialise_writers:
+            super()._lock_table(curs)
+
+    def _create_table(self, curs: Any) -> None:
+        """eventsourcing's tables, then the transaction column and its index if missing: on
+        a ledger made before them, ``ALTER TABLE`` adds the column with 0 for every row
+        there (no rewrite of the table: one constant; those rows were written under the
+        table lock, so their notification ids are their commit order), then makes
+        ``pg_current_xact_id()`` the default. Checked in the catalog first: opening a ledger
+        that has them all takes no lock on the table (``CREATE INDEX IF NOT EXISTS`` would
+        wait for every writer running, a long import among them)."""
+        schema = self.datastore.schema
+        curs.execute(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s AND column_name = %s) AS has_column, "
+            "to_regclass(%s) IS NOT NULL AS has_index, to_regclass(%s) IS NOT NULL AS has_ids",
+            (
+                schema,
+                self.events_table_name,
+                TRANSACTION_COLUMN,
+                f'"{schema}"."{self._order_index}"',
+                f'"{schema}"."{self.notification_id_index_name}"',
+            ),
+        )
+        found = curs.fetchone()
+        assert found is not None
+        if found["has_column"] and found["has_index"] and found["has_ids"]:
+            return
+        super()._create_table(curs)
+        column = Identifier(TRANSACTION_COLUMN)
+        if not found["has_column"]:
+            curs.execute(
+                SQL(
+                    "ALTER TABLE {0} ADD COLUMN IF NOT EXISTS {1} xid8 NOT NULL DEFAULT '0'"
+                ).format(self._table, column)
+            )
+            curs.execute(
+                SQL("ALTER TABLE {0} ALTER COLUMN {1} SET DEFAULT pg_current_xact_id()").format(
+                    self._table, column
+                )
+            )
+        curs.execute(
+            SQL("CREATE INDEX IF NOT EXISTS {0} ON {1} ({2}, notification_id)").format(
+                Identifier(self._order_index), self._table, column
+            )
+        )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """Write the rows in one transaction, all or nothing. A unique violation (a writer
