@@ -104,6 +104,7 @@ def test_a_transaction_that_commits_late_with_the_smaller_id_is_neither_skipped_
             assert follower.catch_up() == 0
             assert TreeLog(follower.store).extend() == 0
             assert follower.store.log_head() == _log_ids(postgres_url)[0]
+            assert follower.case_numbers() == ["FIRST-1", "FAST-1"]  # a list shows it at once
             gatekeeper.execute("SELECT pg_advisory_unlock(%s)", (GATE,))
             thread.join(timeout=20)
             assert done and not thread.is_alive()
@@ -188,3 +189,20 @@ def test_a_ledger_made_before_transaction_ids_gets_them_and_keeps_its_board_and_
         assert reopened.read_models.rows() == board
     with CaseLedger(postgres_url, clock=fixed_clock) as again:  # opened once more: unchanged
         assert again.catch_up() == 0 and again.store.log_head() == max(_log_ids(postgres_url))
+
+
+def test_a_ledger_whose_transaction_ids_this_server_has_not_reached_is_refused(
+    postgres_url: str,
+) -> None:
+    """Restored from another server (pg_dump), its rows' ids would order every event
+    recorded from now on before those already read: refused, saying how to fix it."""
+    from caseledger.errors import StoreError
+
+    with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
+        ledger.record(_received("R-1"))
+    _sql(postgres_url, "UPDATE caseledger_events SET transaction_id = '900000000000'")
+    with pytest.raises(StoreError, match=r"restored from another server.*pg_resetwal"):
+        CaseLedger(postgres_url, clock=fixed_clock)
+    _sql(postgres_url, "UPDATE caseledger_events SET transaction_id = '0'")
+    with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
+        assert ledger.catch_up() == 1

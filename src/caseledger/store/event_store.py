@@ -268,9 +268,16 @@ class CaseStore(Application[str]):
             return rows
         return [(n, c, v, tp, bytes(d)) for n, c, v, tp, d in rows]  # bytea is a memoryview
 
-    def notifications(self, after: int = 0, page: int = _PAGE) -> Iterator[Notification]:
+    def notifications(
+        self, after: int = 0, page: int = _PAGE, *, settled: bool = True
+    ) -> Iterator[Notification]:
         """Every event recorded after log position ``after``, in recording order
-        (:meth:`read_log`), page by page."""
+        (:meth:`read_log`), page by page. Not ``settled``: every event committed, in
+        notification id order, including those a follower cannot read yet (for lists, not
+        for followers: a transaction still running may commit one before them later)."""
+        if not settled:
+            yield from self._committed(after, page)
+            return
         position = after
         while True:
             rows = self.read_log(position, page)
@@ -282,6 +289,17 @@ class CaseStore(Application[str]):
             if len(rows) < page:
                 return
             position = rows[-1][0]
+
+    def _committed(self, after: int, page: int) -> Iterator[Notification]:
+        position = after
+        while True:
+            rows = self.recorder.select_notifications(
+                start=position, limit=page, inclusive_of_start=False
+            )
+            yield from rows
+            if len(rows) < page:
+                return
+            position = rows[-1].id
 
     def log_head(self) -> int:
         """The log position of the last event in recording order that a reader can read

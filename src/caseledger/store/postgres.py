@@ -171,6 +171,7 @@ class CopyRecorder(PostgresApplicationRecorder):
         found = curs.fetchone()
         assert found is not None
         if found["has_column"] and found["has_index"] and found["has_ids"]:
+            self._check_transaction_ids(curs)
             return
         super()._create_table(curs)
         column = Identifier(TRANSACTION_COLUMN)
@@ -204,6 +205,28 @@ class CopyRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             # the pool's connections are autocommit: one statement, one transaction
             curs.execute(self.insert_arrays, (*columns, self.channel_name), prepare=True)
+
+    def _check_transaction_ids(self, curs: Any) -> None:
+        """Refuse a table whose rows carry transaction ids this server has not reached: they
+        were restored from another server (``pg_dump``; ``pg_upgrade`` and replicas keep the
+        ids), and the events recorded from now on would come before them in recording
+        order, behind every follower's position: never read."""
+        curs.execute(
+            SQL(
+                "SELECT MAX({1})::text AS highest, "
+                "pg_snapshot_xmax(pg_current_snapshot())::text AS next FROM {0}"
+            ).format(self._table, Identifier(TRANSACTION_COLUMN))
+        )
+        row = curs.fetchone()
+        if row is None or row["highest"] is None or int(row["highest"]) < int(row["next"]):
+            return
+        raise StoreError(
+            f"the events table holds transaction id {row['highest']}, which this server has "
+            f"not reached (its next is {row['next']}): the ledger was restored from another "
+            "server, and events recorded now would be ordered before those already read. "
+            "Advance this server's transaction ids past it (pg_resetwal --next-transaction-id "
+            "and --epoch, server stopped), or restore with pg_upgrade, which keeps them"
+        )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """Write the rows in one transaction, all or nothing. A unique violation (a writer
