@@ -89,19 +89,54 @@ def writers(url: str, count: int, per_writer: int, *, locked: bool = False) -> R
     return Run(total / seconds, 1000 * cpu_seconds / total, 1000 * seconds * count / total)
 
 
-def raw_transactions(url: str, count: int) -> float:
+def raw_transactions(url: str, count: int, table: str = "raw") -> float:
     """Milliseconds a one-row INSERT transaction takes (psycopg, one connection)."""
     import psycopg
 
     base, schema = url.split("?schema=")
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE TABLE "{schema}".raw (n bigserial, body bytea)')
+        conn.execute(f'CREATE TABLE "{schema}".{table} (n bigserial, body bytea)')
         body = b"x" * 400
         started = time.perf_counter()
         for _ in range(count):
             with conn.transaction():
-                conn.execute(f'INSERT INTO "{schema}".raw (body) VALUES (%s)', (body,))
+                conn.execute(f'INSERT INTO "{schema}".{table} (body) VALUES (%s)', (body,))
         return 1000 * (time.perf_counter() - started) / count
+
+
+def single_commands(postgres: str, count: int, rounds: int) -> None:
+    """One process, no follower: milliseconds a ``record`` takes on PostgreSQL as written now
+    (one statement), as before (the table lock and COPY: ``serialise_writers``) and a raw
+    one-row transaction, taking turns ``rounds`` times; the medians."""
+    import statistics
+
+    times: dict[str, list[float]] = {"record": [], "record as before": [], "raw": []}
+    url, schema = fresh_schema(postgres)
+    try:
+        with CaseLedger(url, keep_tree=False) as ledger:
+            for r in range(rounds):
+                for k, name in enumerate(("record", "record as before")):
+                    CopyRecorder.serialise_writers = name != "record"
+                    started = time.perf_counter()
+                    for n in range(count):
+                        ledger.record(
+                            {"case_no": f"S{r}-{k}-{n}", "command_id": f"S{r}-{k}-{n}-1",
+                             "at": "2026-10-12T09:00:00+08:00", "actor": ACTOR,
+                             "event": RECEIVED}
+                        )  # fmt: skip
+                    times[name].append(1000 * (time.perf_counter() - started) / count)
+                    CopyRecorder.serialise_writers = False
+                times["raw"].append(raw_transactions(url, count, table=f"raw{r}"))
+    finally:
+        drop_schema(postgres, schema)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(
+        f"single commands, PostgreSQL, medians of {rounds} turns of {count}: record "
+        f"{median['record']:.2f} ms, as before (lock + COPY) {median['record as before']:.2f} "
+        f"ms, raw one-row transaction {median['raw']:.2f} ms: record "
+        f"{median['record'] / median['raw']:.1f} times raw (before: "
+        f"{median['record as before'] / median['raw']:.1f}); load {os.getloadavg()[0]:.2f}"
+    )
 
 
 def main() -> None:
@@ -111,10 +146,17 @@ def main() -> None:
     parser.add_argument("--compare-lock", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument(
+        "--single", type=int, default=0, metavar="TURNS",
+        help="only time single commands on PostgreSQL, now and as before, TURNS turns each",
+    )  # fmt: skip
+    parser.add_argument(
         "--postgres", default=os.environ.get("CASELEDGER_TEST_POSTGRES", DEFAULT_POSTGRES)
     )
     parser.add_argument("--folder", default="/tmp")
     args = parser.parse_args()
+    if args.single:
+        single_commands(args.postgres, args.per_writer, args.single)
+        return
     kinds = [("sqlite", False)] * (not args.skip_sqlite) + [("postgresql", False)]
     if args.compare_lock:
         kinds.append(("postgresql", True))

@@ -12,8 +12,9 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four t
 - **A server that fails fails at once.** eventsourcing retries a failed read ten times, each
   after waiting up to the pool's timeout (about 52 s when the server is gone); here a lost
   connection, a refused one or a pool that cannot connect is a ``StoreError`` on its first
-  occurrence, and a pooled connection is checked before use, so after a restart the next
-  call connects afresh instead of failing on a dead connection.
+  occurrence, and a pooled connection is checked before use (:func:`check_quietly`: a
+  round trip only when its socket has something to say), so after a restart the next call
+  connects afresh instead of failing on a dead connection.
 - **Events are written with COPY in bounded chunks.** eventsourcing sends a batch as one
   pipelined INSERT of an array of every event; a large batch can fill both socket buffers
   and deadlock client and server (psycopg issue #685). Here the rows go through ``COPY ...
@@ -33,6 +34,7 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four t
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -48,6 +50,7 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg.errors import _WaitTimeout
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 
 from caseledger.errors import StoreError
 
@@ -58,6 +61,7 @@ __all__ = [
     "BoundedDatastore",
     "CaseLedgerPostgresFactory",
     "CopyRecorder",
+    "check_quietly",
 ]
 
 CHUNK_ROWS = 5_000
@@ -95,6 +99,20 @@ class BoundedConnection(psycopg.Connection[DictRow]):
             raise psycopg.OperationalError(
                 f"the server did not answer within {self.answer_timeout:g} s"
             ) from None
+
+
+def check_quietly(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection before use, without a round trip to the server for
+    a connection that is fine: an idle connection's socket has nothing to read unless the
+    server closed it (a restart sends its farewell and closes) or a notification waits;
+    only then is psycopg's check (an empty query) made, which raises for a dead one. A
+    server gone without a word is noticed by the call itself, within ``answer_timeout``."""
+    try:
+        ready, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except (psycopg.Error, OSError, ValueError):
+        ready = [True]  # no socket: let psycopg's check say why
+    if ready or conn.pgconn.status != psycopg.pq.ConnStatus.OK:
+        ConnectionPool.check_connection(conn)
 
 
 class BoundedDatastore(PostgresDatastore):
@@ -270,3 +288,5 @@ class CaseLedgerPostgresFactory(PostgresFactory):
             "BoundedConnection", (BoundedConnection,), {"answer_timeout": answer}
         )
         pool.kwargs.update(json.loads(self.env.get(CONNINFO_ENV) or "{}"))
+        if pool._check is not None:  # pre-ping asked (the ledger URL always asks)
+            pool._check = check_quietly
