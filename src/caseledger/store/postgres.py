@@ -1,7 +1,7 @@
 """eventsourcing's PostgreSQL infrastructure, bounded in time (needs the ``postgres`` extra).
 
 A ledger URL ``postgresql://...`` names this module as eventsourcing's persistence module.
-It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four things:
+It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes these things:
 
 - **Every wait for the server is bounded.** Each connection is a :class:`BoundedConnection`,
   which waits at most ``answer_timeout`` seconds for any one answer of the server; the
@@ -19,7 +19,9 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four t
   pipelined INSERT of an array of every event; a large batch can fill both socket buffers
   and deadlock client and server (psycopg issue #685). Here the rows go through ``COPY ...
   FROM STDIN (FORMAT BINARY)``, at most :data:`CHUNK_ROWS` rows per statement, each statement
-  under the statement timeout, in the one transaction of the batch (all or nothing).
+  under the statement timeout, in the one transaction of the batch (all or nothing). A few
+  small rows (a single command's) go in one ``INSERT`` of arrays instead, which is its own
+  transaction: one round trip.
 - **Writers do not queue behind one lock.** eventsourcing's recorder locks the events table
   (``LOCK TABLE ... IN EXCLUSIVE MODE``) in every transaction that records, so that
   notification ids become visible in order. Here no writer takes it: every row carries the
@@ -243,7 +245,7 @@ class CopyRecorder(PostgresApplicationRecorder):
             f"not reached (its next is {row['next']}): the ledger was restored from another "
             "server, and events recorded now would be ordered before those already read. "
             "Advance this server's transaction ids past it (pg_resetwal --next-transaction-id "
-            "and --epoch, server stopped), or restore with pg_upgrade, which keeps them"
+            "and --epoch, server stopped); pg_upgrade and replicas keep the ids"
         )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
