@@ -711,10 +711,9 @@ class CaseLedger:
             codes = [code for layer in pack.lineage() for code in layer.data.items]
             near = difflib.get_close_matches(body.item_code, codes, n=3)
             raise UnknownItem(pack.name, body.item_code, on, near=near)
-        held = self._held.held()
         for content in contents_of(pack):
             stream_id = "@" + content.content_hash
-            if content.content_hash in held or batch.get(stream_id) is not None:
+            if batch.get(stream_id) is not None or self._held.knows(content.content_hash):
                 continue
             recorded = PackRecorded.model_validate(
                 {**content.body(), "first_case": command.case_no}

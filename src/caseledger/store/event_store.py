@@ -19,6 +19,7 @@ order*, from a position that is the notification id of the last event it read:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,9 +48,13 @@ from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
 
-__all__ = ["CaseStore", "LogRow", "SpanReader", "StreamRow", "open_store"]
+__all__ = ["INDEXED_TOPICS", "CaseStore", "LogRow", "SpanReader", "StreamRow", "open_store"]
 
 _PAGE = 1000
+
+INDEXED_TOPICS = ("pack_recorded",)
+"""Topics read on their own (:meth:`CaseStore.topic_rows`), each with a partial index: a
+pack version's event is one in millions of a province's log."""
 
 
 StreamRow = tuple[int, str, bytes]
@@ -233,6 +238,20 @@ class CaseStore(Application[str]):
         """The version of the case's last stored event (0 for none)."""
         rows = self.recorder.select_events(case_no, desc=True, limit=1)
         return rows[0].originator_version if rows else 0
+
+    def topic_rows(self, topic: str) -> list[LogRow]:
+        """Every stored event of ``topic``, in log order, as :data:`LogRow`: read through
+        the partial index :func:`open_store` keeps for the few topics read this way
+        (:data:`INDEXED_TOPICS`), not by a scan of the whole log."""
+        if topic not in INDEXED_TOPICS:
+            raise ValueError(f"{topic!r} is not one of the indexed topics {INDEXED_TOPICS}")
+        t = _events_table(self)
+        statement = (  # the topic written out: a partial index answers a constant, not a $1
+            f"SELECT {t.position}, originator_id, originator_version, topic, state FROM {t.name} "
+            f"WHERE topic = '{topic}' ORDER BY {t.position}"
+        )
+        rows = _select(self, statement, (), f"reading the {topic!r} events")
+        return [(n, str(c), v, tp, bytes(d)) for n, c, v, tp, d in rows]
 
     def project_numbers(self) -> list[str]:
         """Every project number, in the order the projects were registered."""
@@ -514,7 +533,9 @@ def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
         _create_schema(location)
     for attempt in range(5):
         try:
-            return CaseStore(env=location.env)
+            store = CaseStore(env=location.env)
+            _index_topics(store)
+            return store
         except (PersistenceError, OSError, StoreError) as error:
             # several processes opening one PostgreSQL schema at once can collide on
             # eventsourcing's CREATE OR REPLACE FUNCTION: that is worth another try
@@ -523,6 +544,30 @@ def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
                 continue
             raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
     raise AssertionError("unreachable")
+
+
+def _index_topics(store: CaseStore) -> None:
+    """The partial index of each of :data:`INDEXED_TOPICS`, made if missing (on PostgreSQL
+    looked up first: even ``CREATE INDEX IF NOT EXISTS`` waits for the table's writers). A
+    ledger that cannot be written (a read-only file) goes without: its reads scan."""
+    t = _events_table(store)
+    sqlite = isinstance(store.factory, SQLiteFactory)
+    for topic in INDEXED_TOPICS:
+        name = f"{store.recorder.events_table_name}_{topic}_idx"  # type: ignore[attr-defined]
+        column = "topic" if sqlite else t.position  # SQLite's indexes hold the rowid anyway
+        create = (
+            f"CREATE INDEX IF NOT EXISTS \"{name}\" ON {t.name} ({column}) WHERE topic = '{topic}'"
+        )
+        with (
+            contextlib.suppress(StoreError),
+            _plain_cursor(store, "indexing the log", commit=True) as cursor,
+        ):
+            if not sqlite:
+                schema = t.name.split(".")[0]
+                cursor.execute("SELECT to_regclass(%s)", (f'{schema}."{name}"',))
+                if cursor.fetchone()[0] is not None:
+                    continue
+            cursor.execute(create)
 
 
 def _sqlite_file(location: LedgerLocation, *, create: bool) -> None:
