@@ -10,11 +10,12 @@ order*, from a position that is the notification id of the last event it read:
 
 - on SQLite, rowid order: one writer at a time, so rowid order is commit order;
 - on PostgreSQL, where writers take no table lock, the order of (id of the transaction that
-  wrote the row, notification id), holding only the rows of transactions below the ``xmin``
-  of the reading statement's snapshot. No transaction below that ``xmin`` is still running,
-  so no row can later appear in the part of the order already read: a reader that goes on
-  from where it stopped never skips an event nor reads one twice. It lags behind the oldest
-  transaction still writing (see docs/bulk-import.md).
+  wrote the row, notification id), holding only the rows of transactions below the horizon
+  of the reading statement's snapshot (:func:`_settled`: the oldest transaction it sees
+  running that writes events). No transaction below it can still write an event, so no row
+  can later appear in the part of the order already read: a reader that goes on from where
+  it stopped never skips an event nor reads one twice. It lags behind the oldest
+  transaction still writing (see docs/bulk-import.md §3).
 """
 
 from __future__ import annotations
