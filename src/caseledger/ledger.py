@@ -382,9 +382,10 @@ class CaseLedger:
         return list(self.case(case_no).events)
 
     def case_numbers(self) -> list[str]:
-        """Every case number, in the order the cases were first recorded."""
+        """Every case number, in the order the cases were first recorded (every case
+        committed, even while the board cannot read it yet)."""
         seen: dict[str, None] = {}
-        for notification in self._store.notifications():
+        for notification in self._store.notifications(settled=False):
             seen.setdefault(str(notification.originator_id), None)
         return [stream for stream in seen if is_case_stream(stream)]
 
