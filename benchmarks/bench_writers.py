@@ -3,8 +3,13 @@ their own, on an SQLite file and on PostgreSQL; commands per second in total wit
 8 writers, and the ratio (issue 16's target on PostgreSQL: 8 writers at least 4 times one).
 Then a follower (the board's catch-up) is checked to have applied every event.
 
-On PostgreSQL every transaction that records still takes eventsourcing's ``LOCK TABLE ...
-IN EXCLUSIVE MODE`` (see docs/bulk-import.md), so this measures what that costs.
+On PostgreSQL writers take no table lock (docs/bulk-import.md §3); ``--compare-lock`` also
+runs them with eventsourcing's ``LOCK TABLE ... IN EXCLUSIVE MODE`` in every recording
+transaction, as before (``CopyRecorder.serialise_writers``), alternating in the same run.
+A follower (the board's ``follow``) runs meanwhile and must have applied every event once.
+Each writer reports its CPU time: CPU per command against wall time per command says how
+much of a command is this process's work and how much waiting (the server, the other
+writers, the 2 cores). A raw one-row INSERT per transaction (psycopg) gives the floor.
 """
 
 from __future__ import annotations
@@ -13,74 +18,175 @@ import argparse
 import multiprocessing
 import multiprocessing.synchronize
 import os
+import threading
 import time
 import uuid
+from typing import Any
 
 from bench_import import drop_schema, fresh_schema  # the folder of this script
 
 from caseledger import CaseLedger
+from caseledger.store.postgres import CopyRecorder
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 ACTOR = {"person": "A1", "role": "window_a", "department": "D"}
 RECEIVED = {"type": "received", "channel": "window", "applicant": "APP"}
 
 
-def _write(url: str, writer: int, count: int, start: multiprocessing.synchronize.Event) -> None:
+def _write(
+    url: str, writer: int, count: int, start: multiprocessing.synchronize.Event, cpu: Any
+) -> None:
     with CaseLedger(url) as ledger:
         start.wait()
+        before = os.times()
         for n in range(count):
             ledger.record(
                 {"case_no": f"W{writer}-{n}", "command_id": f"W{writer}-{n}-1",
                  "at": "2026-10-12T09:00:00+08:00", "actor": ACTOR, "event": RECEIVED}
             )  # fmt: skip
+        after = os.times()
+        cpu.put((after.user - before.user) + (after.system - before.system))
 
 
-def writers(url: str, count: int, per_writer: int) -> float:
-    """Commands per second of ``count`` writer processes, ``per_writer`` commands each."""
-    with CaseLedger(url):
-        pass  # the tables, made once
+class Run:
+    """One measurement: commands per second in total, and CPU seconds per command of the
+    writers' own processes."""
+
+    def __init__(self, rate: float, cpu_ms: float, wall_ms: float) -> None:
+        self.rate, self.cpu_ms, self.wall_ms = rate, cpu_ms, wall_ms
+
+
+def writers(url: str, count: int, per_writer: int, *, locked: bool = False) -> Run:
+    """``count`` writer processes, ``per_writer`` commands each, a follower meanwhile."""
+    with CaseLedger(url) as ledger:
+        ledger.read_models  # noqa: B018 - the tables, made once
+    CopyRecorder.serialise_writers = locked  # inherited by the forked writers
     context = multiprocessing.get_context("fork")
-    start = context.Event()
+    start, cpu = context.Event(), context.Queue()
     processes = [
-        context.Process(target=_write, args=(url, w, per_writer, start)) for w in range(count)
+        context.Process(target=_write, args=(url, w, per_writer, start, cpu)) for w in range(count)
     ]
     for process in processes:
         process.start()
     time.sleep(1.0)  # every writer has opened its ledger
-    started = time.perf_counter()
-    start.set()
-    for process in processes:
-        process.join()
-    seconds = time.perf_counter() - started
-    assert all(p.exitcode == 0 for p in processes)
-    return count * per_writer / seconds
+    stop, applied = threading.Event(), []
+    with CaseLedger(url) as follower:
+        thread = threading.Thread(target=lambda: applied.append(follower.follow(stop)))
+        thread.start()
+        started = time.perf_counter()
+        start.set()
+        for process in processes:
+            process.join()
+        seconds = time.perf_counter() - started
+        stop.set()
+        thread.join()
+        assert all(p.exitcode == 0 for p in processes)
+        total = count * per_writer
+        caught = applied[0] + follower.catch_up()
+        assert caught == total, (caught, total)  # every event, each once
+    CopyRecorder.serialise_writers = False
+    cpu_seconds = sum(cpu.get() for _ in processes)
+    return Run(total / seconds, 1000 * cpu_seconds / total, 1000 * seconds * count / total)
+
+
+def raw_transactions(url: str, count: int, table: str = "raw") -> float:
+    """Milliseconds a one-row INSERT transaction takes (psycopg, one connection)."""
+    import psycopg
+
+    base, schema = url.split("?schema=")
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE TABLE "{schema}".{table} (n bigserial, body bytea)')
+        body = b"x" * 400
+        started = time.perf_counter()
+        for _ in range(count):
+            with conn.transaction():
+                conn.execute(f'INSERT INTO "{schema}".{table} (body) VALUES (%s)', (body,))
+        return 1000 * (time.perf_counter() - started) / count
+
+
+def single_commands(postgres: str, count: int, rounds: int) -> None:
+    """One process, no follower: milliseconds a ``record`` takes on PostgreSQL as written now
+    (one statement), as before (the table lock and COPY: ``serialise_writers``) and a raw
+    one-row transaction, taking turns ``rounds`` times; the medians."""
+    import statistics
+
+    times: dict[str, list[float]] = {"record": [], "record as before": [], "raw": []}
+    url, schema = fresh_schema(postgres)
+    try:
+        with CaseLedger(url, keep_tree=False) as ledger:
+            for r in range(rounds):
+                for k, name in enumerate(("record", "record as before")):
+                    CopyRecorder.serialise_writers = name != "record"
+                    started = time.perf_counter()
+                    for n in range(count):
+                        ledger.record(
+                            {"case_no": f"S{r}-{k}-{n}", "command_id": f"S{r}-{k}-{n}-1",
+                             "at": "2026-10-12T09:00:00+08:00", "actor": ACTOR,
+                             "event": RECEIVED}
+                        )  # fmt: skip
+                    times[name].append(1000 * (time.perf_counter() - started) / count)
+                    CopyRecorder.serialise_writers = False
+                times["raw"].append(raw_transactions(url, count, table=f"raw{r}"))
+    finally:
+        drop_schema(postgres, schema)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(
+        f"single commands, PostgreSQL, medians of {rounds} turns of {count}: record "
+        f"{median['record']:.2f} ms, as before (lock + COPY) {median['record as before']:.2f} "
+        f"ms, raw one-row transaction {median['raw']:.2f} ms: record "
+        f"{median['record'] / median['raw']:.1f} times raw (before: "
+        f"{median['record as before'] / median['raw']:.1f}); load {os.getloadavg()[0]:.2f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-writer", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--compare-lock", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--single", type=int, default=0, metavar="TURNS",
+        help="only time single commands on PostgreSQL, now and as before, TURNS turns each",
+    )  # fmt: skip
     parser.add_argument(
         "--postgres", default=os.environ.get("CASELEDGER_TEST_POSTGRES", DEFAULT_POSTGRES)
     )
     parser.add_argument("--folder", default="/tmp")
     args = parser.parse_args()
-    for store in ("sqlite", "postgresql"):
-        rates = {}
-        for count in (1, 8):
-            if store == "sqlite":
-                url, schema = f"sqlite:///{args.folder}/writers-{uuid.uuid4().hex[:6]}.db", ""
-            else:
-                url, schema = fresh_schema(args.postgres)
-            try:
-                rates[count] = writers(url, count, args.per_writer)
-                with CaseLedger(url) as follower:
-                    applied = follower.catch_up()
-                    assert applied == count * args.per_writer, (applied, count)
-            finally:
-                if schema:
-                    drop_schema(args.postgres, schema)
-        print(f"{store}: 1 writer {rates[1]:,.0f} commands/s, 8 writers {rates[8]:,.0f}/s: "
-              f"{rates[8] / rates[1]:.2f} times (follower applied every event)")  # fmt: skip
+    if args.single:
+        single_commands(args.postgres, args.per_writer, args.single)
+        return
+    kinds = [("sqlite", False)] * (not args.skip_sqlite) + [("postgresql", False)]
+    if args.compare_lock:
+        kinds.append(("postgresql", True))
+    print(f"load average at start: {os.getloadavg()}")
+    for round_no in range(args.rounds):
+        for store, locked in kinds:
+            runs = {}
+            for count in (1, 8):
+                if store == "sqlite":
+                    url = f"sqlite:///{args.folder}/writers-{uuid.uuid4().hex[:6]}.db"
+                    schema = ""
+                else:
+                    url, schema = fresh_schema(args.postgres)
+                try:
+                    runs[count] = writers(url, count, args.per_writer, locked=locked)
+                    raw = raw_transactions(url, 500) if schema and count == 1 else None
+                finally:
+                    if schema:
+                        drop_schema(args.postgres, schema)
+                if raw is not None:
+                    print(f"  raw one-row transaction: {raw:.2f} ms")
+            one, eight = runs[1], runs[8]
+            name = f"{store}{' with the table lock' if locked else ''}"
+            print(
+                f"round {round_no + 1} {name}: 1 writer {one.rate:,.0f} commands/s "
+                f"({one.wall_ms:.2f} ms a command, {one.cpu_ms:.2f} ms of it the writer's CPU), "
+                f"8 writers {eight.rate:,.0f}/s ({eight.wall_ms:.2f} ms a command each, "
+                f"{eight.cpu_ms:.2f} ms CPU): {eight.rate / one.rate:.2f} times; the follower "
+                f"applied every event once; load {os.getloadavg()[0]:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from caseledger.rules.registry import PackRegistry
 from caseledger.rules.versions import contents_of, pack_changes, pack_from_content
 from tests import tamper
 from tests.conftest import fixed_clock
-from tests.helpers import RECEIVED, at, command, snapshot, write_pack
+from tests.helpers import ACCEPTED, RECEIVED, at, command, snapshot, write_pack
 
 HEADER = """\
 [pack]
@@ -370,3 +370,28 @@ def test_an_acceptance_may_name_a_held_version_and_one_that_is_nowhere_is_refuse
         with pytest.raises(RecordedPackMissing, match=r"0{64}"):
             bare.record(command("HT-4", 2, unknown, at(13)))
         assert snapshot(bare) == rows
+
+
+def test_a_pack_version_another_ledger_recorded_since_it_last_read_is_not_recorded_again(
+    ledger_url: str,
+) -> None:
+    """Two processes on one ledger: the second read the versions held before the first
+    recorded the national pack's; its own first acceptance must neither record that version
+    again nor be refused (it would conflict with the first's pack stream on every retry)."""
+    first = CaseLedger(ledger_url, clock=fixed_clock)
+    second = CaseLedger(ledger_url, clock=fixed_clock)
+    try:
+        for ledger, case_no in ((first, "A-1"), (second, "B-1")):
+            ledger.record(command(case_no, 1, RECEIVED, at(12)))
+        assert second.held_packs.held() == {}  # read now, before the first records a version
+        first.record(command("A-1", 2, ACCEPTED, at(12, 9, 30)))
+        result = second.record(command("B-1", 2, ACCEPTED, at(12, 9, 30)))
+        assert (result.version, result.already_recorded) == (2, False)
+        pack_streams = {n for n in second.case_numbers() if n.startswith("@")}
+        assert pack_streams == set()  # case_numbers lists cases only
+        held = second.pack_history()
+        assert [h.first_case for h in held] == ["A-1"] * len(held)
+        assert len({h.content.content_hash for h in held}) == len(held)
+    finally:
+        first.close()
+        second.close()

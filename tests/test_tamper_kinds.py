@@ -146,6 +146,14 @@ def test_a_forged_event_inserted_among_the_signed_ones_is_named(demo: Demo) -> N
         "VALUES (?, ?, 1, 'received', ?)",
         (at + 1, "QZ-FORGED", _forged(demo.url, "QZ-FORGED")),
     )
+    if not demo.url.startswith("sqlite"):  # in the log's recording order, among the signed:
+        # the transaction id of the event before it (with its own, it would come last)
+        tamper.execute(
+            demo.url,
+            f"UPDATE {table} SET transaction_id = (SELECT transaction_id FROM {table} "
+            f"WHERE {position} = ?) WHERE {position} = ?",
+            (at, at + 1),
+        )
     assert demo.ledger.verify().ok  # its chain is right
     assert "inserted among the signed events" in demo.breaks()["QZ-FORGED", 1]
 

@@ -218,8 +218,11 @@ class ConcurrencyConflict(CaseLedgerError):
         self.expected_version = expected_version
         self.actual_version = actual_version
         actual = "a newer version" if actual_version is None else f"version {actual_version}"
+        # the stream's kind by its prefix (caseledger.domain.streams): "#" a project's, "@" a
+        # pack version's (two ledgers recording one version at once), else a case's
+        noun = {"#": "project", "@": "pack version"}.get(case_no[:1], "case")
         super().__init__(
-            f"case {case_no!r} changed while this command ran: expected version "
+            f"{noun} {case_no!r} changed while this command ran: expected version "
             f"{expected_version}, found {actual}; nothing was recorded, retry the command"
         )
 

@@ -389,9 +389,10 @@ class CaseLedger:
         return list(self.case(case_no).events)
 
     def case_numbers(self) -> list[str]:
-        """Every case number, in the order the cases were first recorded."""
+        """Every case number, in the order the cases were first recorded (every case
+        committed, even while the board cannot read it yet)."""
         seen: dict[str, None] = {}
-        for notification in self._store.notifications():
+        for notification in self._store.notifications(settled=False):
             seen.setdefault(str(notification.originator_id), None)
         return [stream for stream in seen if is_case_stream(stream)]
 
@@ -727,10 +728,9 @@ class CaseLedger:
             codes = [code for layer in pack.lineage() for code in layer.data.items]
             near = difflib.get_close_matches(body.item_code, codes, n=3)
             raise UnknownItem(pack.name, body.item_code, on, near=near)
-        held = self._held.held()
         for layer in reversed(list(pack.lineage())):  # the root (the baseline) first
             stream_id = "@" + layer.content_hash
-            if layer.content_hash in held or batch.get(stream_id) is not None:
+            if batch.get(stream_id) is not None or self._held.knows(layer.content_hash):
                 continue
             content = PackContent.of(layer)  # made only for a version not held yet
             recorded = PackRecorded.model_validate(

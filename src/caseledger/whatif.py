@@ -228,7 +228,7 @@ def what_if(
     packs.prepare()
     recorded = packs.judging(judge_under="recorded")
     changed = packs.judging(pack=alternative, label=label)
-    position = store.max_notification_id()
+    position = store.log_head()
     numbers = [n for n in store.stream_numbers(position) if is_case_stream(n)]
     if cases is not None:
         wanted = list(dict.fromkeys(cases))

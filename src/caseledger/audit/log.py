@@ -19,9 +19,12 @@ is trusted only as far as a signed checkpoint's root confirms it, and verificati
 recomputes every leaf from the events themselves.
 
 Concurrent extenders serialise on a lock taken first (SQLite: ``BEGIN IMMEDIATE``;
-PostgreSQL: an advisory lock of the schema's tree). On PostgreSQL the events table is locked
-by every writer until it commits, so log positions become visible in order and none is
-skipped.
+PostgreSQL: an advisory lock of the schema's tree). The events are read in the store's
+recording order (:meth:`~caseledger.store.event_store.CaseStore.read_log`), the order
+verification and checkpoints read them in: on PostgreSQL, where writers run in parallel,
+only the events of transactions that can no longer be followed by an earlier one, so no
+event is skipped and a leaf's index never changes. A leaf's ``position`` is its event's
+notification id (SQLite: rowid); the tree's ``last_position``, the last leaf's.
 """
 
 from __future__ import annotations
@@ -82,14 +85,12 @@ class TreeLog:
         self._datastore: Any = recorder.datastore
         self._sqlite = isinstance(store.factory, SQLiteFactory)
         if self._sqlite:
-            self._q, prefix, self._position = "?", "", "rowid"
-            self._events = recorder.events_table_name
+            self._q, prefix = "?", ""
             blob, exists = "BLOB", "SELECT name FROM sqlite_master WHERE name = 'caseledger_tree'"
             key = "INTEGER PRIMARY KEY"  # the rowid itself: no second index to keep
         else:
             schema = str(self._datastore.schema or "public").replace('"', "")
-            self._q, prefix, self._position = "%s", f'"{schema}".', "notification_id"
-            self._events = f'"{schema}"."{recorder.events_table_name}"'
+            self._q, prefix = "%s", f'"{schema}".'
             blob, exists = "BYTEA", f"SELECT to_regclass('\"{schema}\".caseledger_tree')"
             key = "BIGINT PRIMARY KEY"
         self._exists = exists
@@ -206,13 +207,7 @@ class TreeLog:
                 "checkpoint"
             )
         size, last = row
-        cursor.execute(
-            f"SELECT {self._position}, originator_id, originator_version, topic, state "
-            f"FROM {self._events} WHERE {self._position} > {q} "
-            f"ORDER BY {self._position} LIMIT {_PAGE}",
-            (last,),
-        )
-        rows = cursor.fetchall()
+        rows = self._store.read_log(last, _PAGE, cursor)
         if not rows:
             return 0, False
         node = self._node_getter(cursor)

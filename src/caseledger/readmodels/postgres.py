@@ -1,18 +1,25 @@
-"""The board read model's recorder for PostgreSQL (needs the ``postgres`` extra)."""
+"""The board read model's recorder for PostgreSQL (needs the ``postgres`` extra), and the
+LISTEN loop that wakes the board's follower."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
+import psycopg
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL
 
 from caseledger.judging.rows import BoardRow
 from caseledger.readmodels.tables import UPSTREAM, BoardTables, BoardWriting
 
-__all__ = ["PostgresBoardRecorder"]
+if TYPE_CHECKING:
+    from caseledger.store.event_store import CaseStore
+
+__all__ = ["PostgresBoardRecorder", "listening"]
 
 
 class PostgresBoardRecorder(BoardWriting, PostgresTrackingRecorder):
@@ -31,10 +38,40 @@ class PostgresBoardRecorder(BoardWriting, PostgresTrackingRecorder):
             self.sql_create_statements.append(SQL(qualified))  # type: ignore[arg-type]
         self._schema = schema
 
-    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None:
+    def write(self, rows: Sequence[BoardRow], tracking: Tracking, *, after: int) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
-            self._write(cursor, rows, tracking)
+            self._write(cursor, rows, tracking, after=after)
+
+    def _track(self, cursor: Any, tracking: Tracking, after: int | None) -> None:
+        """Move the board's position from ``after`` to ``tracking``'s, or raise
+        ``IntegrityError`` if it is no longer ``after`` (another projection applied these
+        events first). Positions are notification ids read in recording order, which do not
+        grow (a transaction with a later id can commit first), so eventsourcing's record,
+        which only lets the id grow, would refuse them; a projection waiting on the row
+        another one updates sees its new value once that one commits, and fails here."""
+        if after is None:
+            super()._track(cursor, tracking, after)
+            return
+        table = f'"{self._schema}".{self.tracking_table_name}'
+        cursor.execute(
+            f"UPDATE {table} SET notification_id = %s "
+            "WHERE application_name = %s AND notification_id = %s",
+            (tracking.notification_id, tracking.application_name, after),
+        )
+        if cursor.rowcount == 1:
+            return
+        if after == 0:  # no position yet: the first one
+            cursor.execute(
+                f"INSERT INTO {table} (application_name, notification_id) VALUES (%s, %s) "
+                "ON CONFLICT (application_name) DO NOTHING",
+                (tracking.application_name, tracking.notification_id),
+            )
+            if cursor.rowcount == 1:
+                return
+        raise IntegrityError(
+            f"the board's position moved from {after} while these events were applied"
+        )
 
     def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as cursor:
@@ -55,3 +92,30 @@ class PostgresBoardRecorder(BoardWriting, PostgresTrackingRecorder):
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             cursor.execute(statement, params)
             return [dict(row) for row in cursor.fetchall()]
+
+
+@contextmanager
+def listening(store: CaseStore) -> Iterator[Callable[[float, threading.Event], None]]:
+    """A connection LISTENing on the store's channel (every recording transaction NOTIFYs
+    it at its commit), held while in the block; the block gets ``notified(seconds, stop)``,
+    which returns once a notification arrives, ``seconds`` have passed, or ``stop`` is set
+    (checked every tenth of a second)."""
+    recorder: Any = store.recorder
+    with recorder.datastore.get_connection() as conn:
+        conn.execute(f'LISTEN "{recorder.channel_name}"')  # the pool's are autocommit
+
+        def notified(seconds: float, stop: threading.Event) -> None:
+            waited = 0.0
+            while waited < seconds and not stop.is_set():
+                step = min(0.1, seconds - waited)
+                if list(conn.notifies(timeout=step, stop_after=1)):
+                    # take every notification queued meanwhile: one catch-up reads them all
+                    list(conn.notifies(timeout=0.0))
+                    return
+                waited += step
+
+        try:
+            yield notified
+        finally:
+            with suppress(psycopg.Error):  # back to the pool listening to nothing
+                conn.execute(f'UNLISTEN "{recorder.channel_name}"')

@@ -3,9 +3,10 @@
 Each row (:mod:`caseledger.judging.rows`) holds what the board and the statistics need,
 with the dates from which the case is yellow and red, so a board query for any ``as_of`` is
 an index range scan, not an evaluation of every case. Rows and sanctions are written
-together with eventsourcing's tracking record (the position in the notification log) in one
-transaction, so every event is applied exactly once; a catch-up reads the notification log
-from that position (SQLite has no push subscription; PostgreSQL is read the same way).
+together with eventsourcing's tracking record (the position in the log) in one transaction,
+so every event is applied exactly once; a catch-up reads the log in the store's recording
+order from that position (:meth:`CaseStore.read_log`: on PostgreSQL, commit-safe although
+writers run in parallel).
 Rebuilding clears the tables and replays the whole log through the same code, so
 incremental and rebuilt rows agree.
 
@@ -78,63 +79,63 @@ class BoardProjection:
         return self.recorder.max_tracking_id(UPSTREAM) or 0
 
     def catch_up(self, *, batch: int = 2000) -> int:
-        """Apply every event recorded since the last catch-up; returns how many."""
+        """Apply every event recorded since the last catch-up; returns how many.
+
+        The events are read in the store's recording order (:meth:`CaseStore.read_log`),
+        from the position the board's tracking record holds; the rows and the new position
+        are written in one transaction, which fails if another projection moved the
+        position meanwhile (then this one goes on from where that one stopped)."""
         done = 0
         cache: dict[str, list[Fact]] = {}
         packs: dict[str, RulePack] = {}
         decode = self.store.decoder
         position = self.position
         while True:
-            notifications = self.store.recorder.select_notifications(
-                start=position + 1, limit=batch
-            )
-            if not notifications:
+            log = self.store.read_log(position, batch)
+            if not log:
                 return done
             touched: dict[str, None] = {}
-            for n in notifications:
-                case_no = str(n.originator_id)
+            for _, case_no, version, topic, state in log:
                 if not is_case_stream(case_no):
                     continue  # projects are judged on demand, pack versions are no cases
                 facts = cache.get(case_no)
                 if facts is None:
-                    facts = cache[case_no] = self._earlier_facts(case_no, n.originator_version)
-                facts += facts_of(case_no, [(n.originator_version, n.topic, n.state)], decode)
+                    facts = cache[case_no] = self._earlier_facts(case_no, version)
+                facts += facts_of(case_no, [(version, topic, state)], decode)
                 touched[case_no] = None
             rows = [r for case_no in touched for r in self._rows(case_no, cache[case_no], packs)]
             try:
-                self.recorder.write(rows, Tracking(UPSTREAM, notifications[-1].id))
+                self.recorder.write(rows, Tracking(UPSTREAM, log[-1][0]), after=position)
             except IntegrityError:
                 # another projection applied these events first: continue from where it is
                 position = self.position
                 cache.clear()
                 continue
-            position = notifications[-1].id
+            position = log[-1][0]
             # a pack version's event is no case's (nor project's): not counted as applied
-            done += sum(not is_pack_stream(str(n.originator_id)) for n in notifications)
+            done += sum(not is_pack_stream(row[1]) for row in log)
 
     def follow(self, stop: threading.Event, *, poll_seconds: float = 0.5) -> int:
         """Keep the board up to date until ``stop`` is set; returns the events applied.
 
-        On PostgreSQL, eventsourcing's LISTEN/NOTIFY subscription wakes the projection as soon
-        as events are recorded; on SQLite, which has no push subscription, it reads the
-        notification log every ``poll_seconds``. Either way each wake-up is a catch-up, so
-        events are applied exactly once, whoever else is catching up."""
+        On PostgreSQL the projection LISTENs on the channel every recording transaction
+        NOTIFYs at its commit, and catches up as soon as one arrives, and at least every
+        ``poll_seconds`` (events held back behind a transaction still running become
+        readable when it ends, which NOTIFYs nothing if it rolled back); on SQLite, which
+        has no push subscription, it catches up every ``poll_seconds``. Either way each
+        wake-up is a catch-up, so events are applied exactly once, whoever else is catching
+        up."""
         done = self.catch_up()
         if isinstance(self.store.factory, SQLiteFactory):
             while not stop.wait(poll_seconds):
                 done += self.catch_up()
             return done
-        with self.store.recorder.subscribe(gt=self.position) as subscription:
+        from caseledger.readmodels.postgres import listening  # needs the postgres extra
 
-            def wake_on_stop() -> None:
-                stop.wait()
-                subscription.stop()
-
-            threading.Thread(target=wake_on_stop, daemon=True).start()
-            for _ in subscription:
+        with listening(self.store) as notified:
+            while not stop.is_set():
+                notified(poll_seconds, stop)
                 done += self.catch_up()
-                if stop.is_set():
-                    break
         return done
 
     def rebuild(self, *, workers: int | None = None) -> int:
@@ -147,7 +148,7 @@ class BoardProjection:
         process writes the rows as they come, with the tracking record, in one transaction.
         Events recorded meanwhile are applied by the next catch-up."""
         with _collector_paused():
-            position = self.store.max_notification_id()
+            position = self.store.log_head()
             streams = self.store.stream_numbers(position)
             numbers = [n for n in streams if is_case_stream(n)]
             versions = sum(map(is_pack_stream, streams))  # one event each: not applied

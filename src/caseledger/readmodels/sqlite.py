@@ -22,7 +22,7 @@ class SQLiteBoardRecorder(BoardWriting, SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *self.sql.create]
 
-    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None:
+    def write(self, rows: Sequence[BoardRow], tracking: Tracking, *, after: int) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             self._write(cursor, rows, tracking)
 

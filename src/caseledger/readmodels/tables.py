@@ -118,7 +118,7 @@ class BoardRecorder(Protocol):
 
     sql: BoardTables
 
-    def write(self, rows: Sequence[BoardRow], tracking: Tracking) -> None: ...
+    def write(self, rows: Sequence[BoardRow], tracking: Tracking, *, after: int) -> None: ...
     def replace(self, rows: Iterable[BoardRow], tracking: Tracking | None) -> None: ...
     def query(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
@@ -130,10 +130,17 @@ class BoardWriting:
     sql: BoardTables
 
     def _write(
-        self, cursor: Any, rows: Iterable[BoardRow], tracking: Tracking, *, fresh: bool = False
+        self,
+        cursor: Any,
+        rows: Iterable[BoardRow],
+        tracking: Tracking,
+        *,
+        fresh: bool = False,
+        after: int | None = None,
     ) -> None:
         """Write ``rows``, every segment of the cases they are of, a batch at a time, in place
-        of those cases' rows (``fresh``: into tables just emptied, so plain inserts)."""
+        of those cases' rows (``fresh``: into tables just emptied, so plain inserts), and
+        the new position ``tracking`` (moved from ``after``, see :meth:`_track`)."""
         rows = iter(rows)
         while batch := list(itertools.islice(rows, _BATCH)):
             change: dict[int, list[int]] = {}  # day: [alerting from it, red from it]
@@ -164,6 +171,13 @@ class BoardWriting:
         if fresh:
             for statement in self.sql.recount:
                 cursor.execute(statement)
+        self._track(cursor, tracking, after)
+
+    def _track(self, cursor: Any, tracking: Tracking, after: int | None) -> None:
+        """Record the board's new position: eventsourcing's tracking record, which refuses
+        (``IntegrityError``) a position not past the one held. That suffices where the log
+        positions grow in recording order (SQLite's rowids); PostgreSQL's recorder moves
+        it only from ``after``, the position the rows were read from."""
         self._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
 
 

@@ -2,11 +2,25 @@
 
 :class:`CaseStore` is an eventsourcing ``Application`` with caseledger's mapper and
 transcoder. It loads and saves :class:`Case` aggregates, turns the store's own errors into
-caseledger's, and reads raw stored events and the notification log for auditors.
+caseledger's, and reads raw stored events and the log.
+
+Every reader that follows the log (the board's catch-up and rebuild, the Merkle tree,
+verification, checkpoints) reads it through :meth:`CaseStore.read_log`, in *recording
+order*, from a position that is the notification id of the last event it read:
+
+- on SQLite, rowid order: one writer at a time, so rowid order is commit order;
+- on PostgreSQL, where writers take no table lock, the order of (id of the transaction that
+  wrote the row, notification id), holding only the rows of transactions below the horizon
+  of the reading statement's snapshot (:func:`_settled`: the oldest transaction it sees
+  running that writes events). No transaction below it can still write an event, so no row
+  can later appear in the part of the order already read: a reader that goes on from where
+  it stopped never skips an event nor reads one twice. It lags behind the oldest
+  transaction still writing (see docs/bulk-import.md §3).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,9 +49,13 @@ from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
 
-__all__ = ["CaseStore", "LogRow", "SpanReader", "StreamRow", "open_store"]
+__all__ = ["INDEXED_TOPICS", "CaseStore", "LogRow", "SpanReader", "StreamRow", "open_store"]
 
 _PAGE = 1000
+
+INDEXED_TOPICS = ("pack_recorded",)
+"""Topics read on their own (:meth:`CaseStore.topic_rows`), each with a partial index: a
+pack version's event is one in millions of a province's log."""
 
 
 StreamRow = tuple[int, str, bytes]
@@ -222,6 +240,20 @@ class CaseStore(Application[str]):
         rows = self.recorder.select_events(case_no, desc=True, limit=1)
         return rows[0].originator_version if rows else 0
 
+    def topic_rows(self, topic: str) -> list[LogRow]:
+        """Every stored event of ``topic``, in log order, as :data:`LogRow`: read through
+        the partial index :func:`open_store` keeps for the few topics read this way
+        (:data:`INDEXED_TOPICS`), not by a scan of the whole log."""
+        if topic not in INDEXED_TOPICS:
+            raise ValueError(f"{topic!r} is not one of the indexed topics {INDEXED_TOPICS}")
+        t = _events_table(self)
+        statement = (  # the topic written out: a partial index answers a constant, not a $1
+            f"SELECT {t.position}, originator_id, originator_version, topic, state FROM {t.name} "
+            f"WHERE topic = '{topic}' ORDER BY {t.position}"
+        )
+        rows = _select(self, statement, (), f"reading the {topic!r} events")
+        return [(n, str(c), v, tp, bytes(d)) for n, c, v, tp, d in rows]
+
     def project_numbers(self) -> list[str]:
         """Every project number, in the order the projects were registered."""
         numbers: list[str] = []
@@ -240,35 +272,82 @@ class CaseStore(Application[str]):
         """The case's rows exactly as stored."""
         return list(self.recorder.select_events(case_no))
 
-    def notifications(self, start: int = 1, page: int = _PAGE) -> Iterator[Notification]:
-        """Every stored event in the order it was recorded, page by page."""
-        position: int | None = start
+    def read_log(self, after: int = 0, limit: int = _PAGE, cursor: Any = None) -> list[LogRow]:
+        """At most ``limit`` events recorded after log position ``after`` (0: from the
+        start), in recording order (see the module's documentation); the position of each
+        is its row's first value, and the last one's is where to go on from. Read with
+        ``cursor`` (one of :meth:`plain_cursor`'s) when given, in the caller's transaction."""
+        t = _events_table(self)
+        statement, params = t.log_after(after, limit)
+        if cursor is None:
+            rows = _select(self, statement, params, "reading the event log")
+        else:
+            cursor.execute(statement, params)
+            rows = cursor.fetchall()
+        if t.sqlite:
+            return rows
+        return [(n, c, v, tp, bytes(d)) for n, c, v, tp, d in rows]  # bytea is a memoryview
+
+    def notifications(
+        self, after: int = 0, page: int = _PAGE, *, settled: bool = True
+    ) -> Iterator[Notification]:
+        """Every event recorded after log position ``after``, in recording order
+        (:meth:`read_log`), page by page. Not ``settled``: every event committed, in
+        notification id order, including those a follower cannot read yet (for lists, not
+        for followers: a transaction still running may commit one before them later)."""
+        if not settled:
+            yield from self._committed(after, page)
+            return
+        position = after
         while True:
-            rows = self.recorder.select_notifications(start=position, limit=page)
+            rows = self.read_log(position, page)
+            for n, stream, version, topic, state in rows:
+                yield Notification(
+                    id=n, originator_id=stream, originator_version=version, topic=topic,
+                    state=state,
+                )  # fmt: skip
+            if len(rows) < page:
+                return
+            position = rows[-1][0]
+
+    def _committed(self, after: int, page: int) -> Iterator[Notification]:
+        position = after
+        while True:
+            rows = self.recorder.select_notifications(
+                start=position, limit=page, inclusive_of_start=False
+            )
             yield from rows
             if len(rows) < page:
                 return
-            position = rows[-1].id + 1
+            position = rows[-1].id
+
+    def log_head(self) -> int:
+        """The log position of the last event in recording order that a reader can read
+        now (:meth:`read_log`; 0 for none): a boundary that no event recorded later falls
+        below, for :meth:`stream_numbers`, :meth:`event_count` and :class:`SpanReader`."""
+        t = _events_table(self)
+        rows = _select(self, t.head, (), "reading the event log")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def max_notification_id(self) -> int:
         return self.recorder.max_notification_id() or 0
 
     def stream_numbers(self, upto: int) -> list[str]:
-        """The number of every stream (cases and projects) begun at or before notification
-        ``upto``, in the database's order of stream numbers: the order in which
-        :class:`SpanReader` reads them."""
+        """The number of every stream (cases and projects) begun at or before log position
+        ``upto`` (:meth:`log_head`), in the database's order of stream numbers: the order
+        in which :class:`SpanReader` reads them."""
         t = _events_table(self)
         statement = (
             f"SELECT originator_id FROM {t.name} WHERE originator_version = 1 "
-            f"AND {t.position} <= {t.placeholder} ORDER BY originator_id"
+            f"AND {t.upto} ORDER BY originator_id"
         )
         rows = _select(self, statement, (upto,), "reading the stream numbers")
         return [str(row[0]) for row in rows]
 
     def event_count(self, upto: int) -> int:
-        """How many events are stored at or before notification ``upto``."""
+        """How many events are stored at or before log position ``upto`` (:meth:`log_head`)."""
         t = _events_table(self)
-        statement = f"SELECT COUNT(*) FROM {t.name} WHERE {t.position} <= {t.placeholder}"
+        statement = f"SELECT COUNT(*) FROM {t.name} WHERE {t.upto}"
         return int(_select(self, statement, (upto,), "counting the events")[0][0])
 
     def span_reader(self) -> SpanReader:
@@ -282,8 +361,8 @@ class SpanReader:
     without eventsourcing's ``Notification`` objects.
 
     ``reader(first, last, upto)`` gives the events of the streams numbered ``first`` to
-    ``last`` (in the order of :meth:`CaseStore.stream_numbers`) recorded at or before
-    notification ``upto``, stream after stream, each in version order. The process that made
+    ``last`` (in the order of :meth:`CaseStore.stream_numbers`) recorded at or before log
+    position ``upto``, stream after stream, each in version order. The process that made
     the reader reads through the store's connections; a process forked from it opens its own
     on first use (a database connection must not cross a fork) and closes it with
     :meth:`close`. ``forkable`` is True for an SQLite file in WAL mode only: no other process
@@ -301,7 +380,7 @@ class SpanReader:
         q = t.placeholder
         self._statement = (
             f"SELECT {t.position}, originator_id, originator_version, topic, state FROM {t.name} "
-            f"WHERE originator_id >= {q} AND originator_id <= {q} AND {t.position} <= {q} "
+            f"WHERE originator_id >= {q} AND originator_id <= {q} AND {t.upto} "
             "ORDER BY originator_id, originator_version"
         )
         if self._sqlite:
@@ -345,19 +424,77 @@ class SpanReader:
 
 
 class _Table(NamedTuple):
-    """The events table as its backend names it: table, log position column, placeholder."""
+    """The events table as its backend names it, and how the log is read in recording order
+    (see the module's documentation): ``upto`` is the condition "at or before the position
+    given" (one placeholder), ``head`` the statement of the last position readable now."""
 
     name: str
     position: str
     placeholder: str
+    sqlite: bool
+    upto: str
+    head: str
+
+    def log_after(self, after: int, limit: int) -> tuple[str, tuple[int, ...]]:
+        """The statement (and its parameters) of at most ``limit`` events after position
+        ``after``, in recording order."""
+        columns = f"{self.position}, originator_id, originator_version, topic, state"
+        if self.sqlite:
+            return (
+                f"SELECT {columns} FROM {self.name} WHERE rowid > ? ORDER BY rowid LIMIT {limit}",
+                (after,),
+            )
+        # the position's transaction id, looked up by its notification id (0 before any)
+        return (
+            f"SELECT {columns} FROM {self.name} WHERE (transaction_id, notification_id) > "
+            f"(COALESCE((SELECT transaction_id FROM {self.name} WHERE notification_id = %s), "
+            f"'0'), %s) AND {_settled(self.name)} "
+            f"ORDER BY transaction_id, notification_id LIMIT {limit}",
+            (after, after),
+        )
+
+
+def _settled(table: str) -> str:
+    """The condition "written by a transaction that can no longer add a row before the
+    rows read": below the *horizon* of the statement's snapshot, the smallest id among the
+    transactions the snapshot sees as running that write ``table`` (or may have, see
+    below), else the snapshot's ``xmax`` (every id from it on is not yet visible).
+
+    The snapshot's ``xmin`` would do, but it is the whole server's: any transaction of any
+    database with an id would hold the log back. So a running transaction ``x`` is left
+    out when, looked up after the snapshot was taken, it is still running (its backend's
+    ``backend_xid`` is ``x``) and holds no ``RowExclusiveLock`` on ``table`` (granted or
+    awaited): it has not written a row there, since that lock is held to its end, and the
+    writers of the log write it first in their transactions, so it will not (a transaction
+    that wrote elsewhere first and then events would be a writer this does not see). One
+    that ended meanwhile, or whose backend cannot be seen, is kept: the next read, with a
+    later snapshot, no longer counts it."""
+    xid32 = "(x::text::bigint %% 4294967296)::text"  # the 32-bit xid of pg_stat_activity
+    return (
+        "transaction_id < (SELECT COALESCE(MIN(x), pg_snapshot_xmax(pg_current_snapshot())) "
+        "FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE NOT EXISTS ("
+        f"SELECT 1 FROM pg_stat_activity a WHERE a.backend_xid::text = {xid32} "
+        "AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid "
+        f"AND l.relation = '{table}'::regclass AND l.mode = 'RowExclusiveLock')))"
+    )
 
 
 def _events_table(store: CaseStore) -> _Table:
     recorder: Any = store.recorder
     if isinstance(store.factory, SQLiteFactory):
-        return _Table(recorder.events_table_name, "rowid", "?")
+        name = recorder.events_table_name
+        return _Table(name, "rowid", "?", True, "rowid <= ?", f"SELECT MAX(rowid) FROM {name}")
     schema = recorder.datastore.schema.replace('"', "")
-    return _Table(f'"{schema}"."{recorder.events_table_name}"', "notification_id", "%s")
+    name = f'"{schema}"."{recorder.events_table_name}"'
+    upto = (
+        "(transaction_id, notification_id) <= "
+        f"(SELECT transaction_id, notification_id FROM {name} WHERE notification_id = %s)"
+    )
+    head = (
+        f"SELECT notification_id FROM {name} WHERE {_settled(name)} "
+        "ORDER BY transaction_id DESC, notification_id DESC LIMIT 1"
+    )
+    return _Table(name, "notification_id", "%s", False, upto, head)
 
 
 @contextmanager
@@ -397,7 +534,9 @@ def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
         _create_schema(location)
     for attempt in range(5):
         try:
-            return CaseStore(env=location.env)
+            store = CaseStore(env=location.env)
+            _index_topics(store)
+            return store
         except (PersistenceError, OSError, StoreError) as error:
             # several processes opening one PostgreSQL schema at once can collide on
             # eventsourcing's CREATE OR REPLACE FUNCTION: that is worth another try
@@ -406,6 +545,30 @@ def open_store(location: LedgerLocation, *, create: bool = True) -> CaseStore:
                 continue
             raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error
     raise AssertionError("unreachable")
+
+
+def _index_topics(store: CaseStore) -> None:
+    """The partial index of each of :data:`INDEXED_TOPICS`, made if missing (on PostgreSQL
+    looked up first: even ``CREATE INDEX IF NOT EXISTS`` waits for the table's writers). A
+    ledger that cannot be written (a read-only file) goes without: its reads scan."""
+    t = _events_table(store)
+    sqlite = isinstance(store.factory, SQLiteFactory)
+    for topic in INDEXED_TOPICS:
+        name = f"{store.recorder.events_table_name}_{topic}_idx"  # type: ignore[attr-defined]
+        column = "topic" if sqlite else t.position  # SQLite's indexes hold the rowid anyway
+        create = (
+            f"CREATE INDEX IF NOT EXISTS \"{name}\" ON {t.name} ({column}) WHERE topic = '{topic}'"
+        )
+        with (
+            contextlib.suppress(StoreError),
+            _plain_cursor(store, "indexing the log", commit=True) as cursor,
+        ):
+            if not sqlite:
+                schema = t.name.split(".")[0]
+                cursor.execute("SELECT to_regclass(%s)", (f'{schema}."{name}"',))
+                if cursor.fetchone()[0] is not None:
+                    continue
+            cursor.execute(create)
 
 
 def _sqlite_file(location: LedgerLocation, *, create: bool) -> None:

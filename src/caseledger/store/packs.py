@@ -22,8 +22,6 @@ from caseledger.store.event_store import CaseStore
 
 __all__ = ["HeldVersion", "LedgerPacks"]
 
-_PAGE = 1000
-
 
 @dataclass(frozen=True)
 class HeldVersion:
@@ -61,40 +59,42 @@ class LedgerPacks:
                 self._held = self._read()
             return self._held
 
+    def knows(self, content_hash: str) -> bool:
+        """Whether the ledger holds version ``content_hash``, read again if it was not
+        held when last read (in the process that opened the store): another process may
+        have recorded it since, and recording it again would conflict with its stream."""
+        if content_hash in self.held():
+            return True
+        if os.getpid() != self._owner:
+            return False
+        self.refresh()
+        return content_hash in self.held()
+
     def _read(self) -> dict[str, HeldVersion]:
         found: dict[str, HeldVersion] = {}
-        position = 0
-        mapper = self._store.case_mapper
-        while True:
-            rows = self._store.recorder.select_notifications(
-                start=position, limit=_PAGE, topics=["pack_recorded"], inclusive_of_start=False
-            )
-            for row in rows:
-                state = mapper.decode_bytes(row)
-                try:
-                    body = upcast(
-                        row.topic, state.get("event") or {}, state.get("class_version", 1)
-                    )
-                    content = PackContent.from_body(body)
-                    held = HeldVersion(
-                        content,
-                        dt.datetime.fromisoformat(state["at"]),
-                        body.get("first_case"),
-                        dt.datetime.fromisoformat(state["recorded_at"]),
-                    )
-                except (KeyError, TypeError, ValueError) as error:
-                    raise StoreError(
-                        f"pack stream {row.originator_id!r}: stored state does not decode: {error}"
-                    ) from error
-                if str(row.originator_id) != held.stream_id:
-                    raise RecordedPackAltered(
-                        content.name, str(row.originator_id)[1:], content.content_hash,
-                        "its stream is not named by its content hash",
-                    )  # fmt: skip
-                found.setdefault(content.content_hash, held)
-            if len(rows) < _PAGE:
-                return found
-            position = rows[-1].id
+        decode = self._store.decoder
+        for _, stream_id, version, topic, stored in self._store.topic_rows("pack_recorded"):
+            try:
+                state = decode(stream_id, version, stored)
+                body = upcast(topic, state.get("event") or {}, state.get("class_version", 1))
+                content = PackContent.from_body(body)
+                held = HeldVersion(
+                    content,
+                    dt.datetime.fromisoformat(state["at"]),
+                    body.get("first_case"),
+                    dt.datetime.fromisoformat(state["recorded_at"]),
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise StoreError(
+                    f"pack stream {stream_id!r}: stored state does not decode: {error}"
+                ) from error
+            if stream_id != held.stream_id:
+                raise RecordedPackAltered(
+                    content.name, stream_id[1:], content.content_hash,
+                    "its stream is not named by its content hash",
+                )  # fmt: skip
+            found.setdefault(content.content_hash, held)
+        return found
 
     def pack(self, content_hash: str) -> RulePack | None:
         """The recorded version ``content_hash`` (read again once if not found: another

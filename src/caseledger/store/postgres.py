@@ -1,7 +1,7 @@
 """eventsourcing's PostgreSQL infrastructure, bounded in time (needs the ``postgres`` extra).
 
 A ledger URL ``postgresql://...`` names this module as eventsourcing's persistence module.
-It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four things:
+It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes these things:
 
 - **Every wait for the server is bounded.** Each connection is a :class:`BoundedConnection`,
   which waits at most ``answer_timeout`` seconds for any one answer of the server; the
@@ -12,13 +12,23 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four t
 - **A server that fails fails at once.** eventsourcing retries a failed read ten times, each
   after waiting up to the pool's timeout (about 52 s when the server is gone); here a lost
   connection, a refused one or a pool that cannot connect is a ``StoreError`` on its first
-  occurrence, and a pooled connection is checked before use, so after a restart the next
-  call connects afresh instead of failing on a dead connection.
+  occurrence, and a pooled connection is checked before use (:func:`check_quietly`: a
+  round trip only when its socket has something to say), so after a restart the next call
+  connects afresh instead of failing on a dead connection.
 - **Events are written with COPY in bounded chunks.** eventsourcing sends a batch as one
   pipelined INSERT of an array of every event; a large batch can fill both socket buffers
   and deadlock client and server (psycopg issue #685). Here the rows go through ``COPY ...
   FROM STDIN (FORMAT BINARY)``, at most :data:`CHUNK_ROWS` rows per statement, each statement
-  under the statement timeout, in the one transaction of the batch (all or nothing).
+  under the statement timeout, in the one transaction of the batch (all or nothing). A few
+  small rows (a single command's) go in one ``INSERT`` of arrays instead, which is its own
+  transaction: one round trip.
+- **Writers do not queue behind one lock.** eventsourcing's recorder locks the events table
+  (``LOCK TABLE ... IN EXCLUSIVE MODE``) in every transaction that records, so that
+  notification ids become visible in order. Here no writer takes it: every row carries the
+  id of the transaction that wrote it (``transaction_id``, see :data:`TRANSACTION_COLUMN`),
+  and readers of the log read it in commit-safe *recording order* instead
+  (:meth:`caseledger.store.event_store.CaseStore.read_log`; the argument is in
+  docs/bulk-import.md).
 - **Connection options pass through**: the URL's ``sslmode``, ``sslrootcert``... reach
   libpq's conninfo (see :mod:`caseledger.store.url`).
 """
@@ -26,6 +36,7 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes four t
 from __future__ import annotations
 
 import json
+import select
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -41,19 +52,31 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg.errors import _WaitTimeout
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 
 from caseledger.errors import StoreError
 
 __all__ = [
     "CHUNK_ROWS",
+    "TRANSACTION_COLUMN",
     "BoundedConnection",
     "BoundedDatastore",
     "CaseLedgerPostgresFactory",
     "CopyRecorder",
+    "check_quietly",
 ]
 
 CHUNK_ROWS = 5_000
 """The most rows one COPY statement of a batch carries."""
+
+TRANSACTION_COLUMN = "transaction_id"
+"""The column of the events table holding the id of the transaction that wrote the row
+(``xid8``, ``pg_current_xact_id()`` by default); rows written before it existed hold 0."""
+
+ONE_STATEMENT_ROWS = 16
+"""The most rows written in one statement (one round trip) rather than with COPY."""
+ONE_STATEMENT_BYTES = 64 * 1024
+"""The most bytes of state written in one statement rather than with COPY."""
 
 CONNINFO_ENV = "CASELEDGER_CONNINFO"
 """The environment key holding the libpq connection options (a JSON object)."""
@@ -80,6 +103,20 @@ class BoundedConnection(psycopg.Connection[DictRow]):
             ) from None
 
 
+def check_quietly(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check of a connection before use, without a round trip to the server for
+    a connection that is fine: an idle connection's socket has nothing to read unless the
+    server closed it (a restart sends its farewell and closes) or a notification waits;
+    only then is psycopg's check (an empty query) made, which raises for a dead one. A
+    server gone without a word is noticed by the call itself, within ``answer_timeout``."""
+    try:
+        ready, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    except (psycopg.Error, OSError, ValueError):
+        ready = [True]  # no socket: let psycopg's check say why
+    if ready or conn.pgconn.status != psycopg.pq.ConnStatus.OK:
+        ConnectionPool.check_connection(conn)
+
+
 class BoundedDatastore(PostgresDatastore):
     """eventsourcing's datastore, whose connections turn every failure of the server
     (refused, lost, not answering, no connection from the pool in time) into
@@ -98,7 +135,13 @@ class BoundedDatastore(PostgresDatastore):
 
 class CopyRecorder(PostgresApplicationRecorder):
     """eventsourcing's application recorder, writing a batch with COPY in chunks of at most
-    :data:`CHUNK_ROWS` rows, in one transaction, instead of one pipelined INSERT."""
+    :data:`CHUNK_ROWS` rows, in one transaction, instead of one pipelined INSERT; taking no
+    table lock (:meth:`_lock_table`); its table given :data:`TRANSACTION_COLUMN` and its
+    index when opened, whether new or made before the column existed."""
+
+    serialise_writers = False
+    """Whether recording transactions take the table lock as eventsourcing's do: only to
+    measure what the lock costs (benchmarks/bench_writers.py ``--compare-lock`` sets it)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,12 +151,115 @@ class CopyRecorder(PostgresApplicationRecorder):
         self.copy_statement = SQL(
             "COPY {0} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(table)
+        self._table = table
+        self.insert_arrays = SQL(
+            "WITH written AS (INSERT INTO {0} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::text[], %s::int8[], %s::text[], %s::bytea[]) RETURNING 1) "
+            "SELECT pg_notify(%s, '') FROM (SELECT COUNT(*) FROM written) AS done"
+        ).format(table)
+        self._order_index = f"{self.events_table_name}_recording_order"[:63]
+
+    def _lock_table(self, curs: Any) -> None:
+        """No lock: every insert path of eventsourcing's recorder and of this one calls this
+        before writing, and with :data:`TRANSACTION_COLUMN` readers need no serialised
+        writers (see the module's documentation). Only with ``serialise_writers`` is the
+        table locked as eventsourcing does."""
+        if self.serialise_writers:
+            super()._lock_table(curs)
+
+    def _create_table(self, curs: Any) -> None:
+        """eventsourcing's tables, then the transaction column and its index if missing: on
+        a ledger made before them, ``ALTER TABLE`` adds the column with 0 for every row
+        there (no rewrite of the table: one constant; those rows were written under the
+        table lock, so their notification ids are their commit order), then makes
+        ``pg_current_xact_id()`` the default. Checked in the catalog first: opening a ledger
+        that has them all takes no lock on the table (``CREATE INDEX IF NOT EXISTS`` would
+        wait for every writer running, a long import among them)."""
+        schema = self.datastore.schema
+        curs.execute(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+            "AND table_name = %s AND column_name = %s) AS has_column, "
+            "to_regclass(%s) IS NOT NULL AS has_index, to_regclass(%s) IS NOT NULL AS has_ids",
+            (
+                schema,
+                self.events_table_name,
+                TRANSACTION_COLUMN,
+                f'"{schema}"."{self._order_index}"',
+                f'"{schema}"."{self.notification_id_index_name}"',
+            ),
+        )
+        found = curs.fetchone()
+        assert found is not None
+        if found["has_column"] and found["has_index"] and found["has_ids"]:
+            self._check_transaction_ids(curs)
+            return
+        super()._create_table(curs)
+        column = Identifier(TRANSACTION_COLUMN)
+        if not found["has_column"]:
+            curs.execute(
+                SQL(
+                    "ALTER TABLE {0} ADD COLUMN IF NOT EXISTS {1} xid8 NOT NULL DEFAULT '0'"
+                ).format(self._table, column)
+            )
+            curs.execute(
+                SQL("ALTER TABLE {0} ALTER COLUMN {1} SET DEFAULT pg_current_xact_id()").format(
+                    self._table, column
+                )
+            )
+        curs.execute(
+            SQL("CREATE INDEX IF NOT EXISTS {0} ON {1} ({2}, notification_id)").format(
+                Identifier(self._order_index), self._table, column
+            )
+        )
+
+    def _insert_in_one_statement(self, stored_events: Sequence[StoredEvent]) -> None:
+        """A few small rows (a single command's) in one statement, its own transaction (one
+        round trip): an ``INSERT`` of arrays and the ``NOTIFY``, where COPY's transaction
+        takes five (``BEGIN``, ``NOTIFY``, COPY's two, ``COMMIT``)."""
+        columns = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            # the pool's connections are autocommit: one statement, one transaction
+            curs.execute(self.insert_arrays, (*columns, self.channel_name), prepare=True)
+
+    def _check_transaction_ids(self, curs: Any) -> None:
+        """Refuse a table whose rows carry transaction ids this server has not reached: they
+        were restored from another server (``pg_dump``; ``pg_upgrade`` and replicas keep the
+        ids), and the events recorded from now on would come before them in recording
+        order, behind every follower's position: never read."""
+        curs.execute(
+            SQL(
+                "SELECT MAX({1})::text AS highest, "
+                "pg_snapshot_xmax(pg_current_snapshot())::text AS next FROM {0}"
+            ).format(self._table, Identifier(TRANSACTION_COLUMN))
+        )
+        row = curs.fetchone()
+        if row is None or row["highest"] is None or int(row["highest"]) < int(row["next"]):
+            return
+        raise StoreError(
+            f"the events table holds transaction id {row['highest']}, which this server has "
+            f"not reached (its next is {row['next']}): the ledger was restored from another "
+            "server, and events recorded now would be ordered before those already read. "
+            "Advance this server's transaction ids past it (pg_resetwal --next-transaction-id "
+            "and --epoch, server stopped); pg_upgrade and replicas keep the ids"
+        )
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """Write the rows in one transaction, all or nothing. A unique violation (a writer
         recorded first) is eventsourcing's ``IntegrityError``, as eventsourcing's own
         recorder raises; a server that fails or times out, :class:`StoreError`."""
         if not stored_events:
+            return
+        if (
+            len(stored_events) <= ONE_STATEMENT_ROWS
+            and sum(len(e.state) for e in stored_events) <= ONE_STATEMENT_BYTES
+            and not self.serialise_writers
+        ):
+            self._insert_in_one_statement(stored_events)
             return
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
@@ -144,3 +290,5 @@ class CaseLedgerPostgresFactory(PostgresFactory):
             "BoundedConnection", (BoundedConnection,), {"answer_timeout": answer}
         )
         pool.kwargs.update(json.loads(self.env.get(CONNINFO_ENV) or "{}"))
+        if pool._check is not None:  # pre-ping asked (the ledger URL always asks)
+            pool._check = check_quietly
