@@ -310,6 +310,11 @@ def main() -> None:
     parser.add_argument("--stored", type=int, nargs="*", default=[])
     parser.add_argument("--single", type=int, default=2_000)
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="import ratios: the raw baseline and caseledger taking turns N times, the best "
+        "of each (steadier on a loaded machine)",
+    )  # fmt: skip
     parser.add_argument("--child", nargs=2, metavar=("FILE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -322,20 +327,29 @@ def main() -> None:
         f"file: {events:,} events of {args.cases:,} demo cases ({path.stat().st_size / 1e6:.1f} MB)"
     )
 
-    raw = raw_sqlite(path, folder / f"raw-{uuid.uuid4().hex[:6]}.db")
-    ours = ledger_import(path, f"sqlite:///{folder}/ledger-{uuid.uuid4().hex[:6]}.db")
+    rounds = max(1, args.rounds)
+    best = f" (best of {rounds}, taking turns)" if rounds > 1 else ""
+    raws, ours_all = [], []
+    for _ in range(rounds):
+        raws.append(raw_sqlite(path, folder / f"raw-{uuid.uuid4().hex[:6]}.db"))
+        ours_all.append(ledger_import(path, f"sqlite:///{folder}/ledger-{uuid.uuid4().hex[:6]}.db"))
+    raw, ours = min(raws), min(ours_all)
     print(f"SQLite: raw sqlite3 {events / raw:,.0f} events/s; caseledger {events / ours:,.0f} "
-          f"events/s; ratio {raw / ours:.3f} (target >= 0.5)")  # fmt: skip
+          f"events/s; ratio {raw / ours:.3f} (target >= 0.5){best}")  # fmt: skip
 
     if not args.no_postgres:
-        raw = raw_copy(path, args.postgres)
-        url, schema = fresh_schema(args.postgres)
-        try:
-            ours = ledger_import(path, url)
-        finally:
-            drop_schema(args.postgres, schema)
+        raws, ours_all = [], []
+        for _ in range(rounds):
+            raws.append(raw_copy(path, args.postgres))
+            url, schema = fresh_schema(args.postgres)
+            try:
+                ours_all.append(ledger_import(path, url))
+            finally:
+                drop_schema(args.postgres, schema)
+        raw, ours = min(raws), min(ours_all)
         print(f"PostgreSQL: raw psycopg COPY {events / raw:,.0f} events/s; caseledger "
-              f"{events / ours:,.0f} events/s; ratio {raw / ours:.3f} (target >= 0.5)")  # fmt: skip
+              f"{events / ours:,.0f} events/s; ratio {raw / ours:.3f} "
+              f"(target >= 0.5){best}")  # fmt: skip
 
     if args.memory_events:
         big = demo_file(folder, max(1, args.memory_events * args.cases // events), prefix="M")

@@ -50,6 +50,7 @@ from caseledger.domain.records import (
     is_project_stream,
     parse_command,
     project_stream,
+    updated,
 )
 from caseledger.domain.records import problems_of as command_problems
 from caseledger.domain.stream import EventStream
@@ -83,7 +84,7 @@ from caseledger.readmodels.reports import (
 )
 from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
-from caseledger.rules.versions import contents_of
+from caseledger.rules.versions import PackContent
 from caseledger.store.event_store import CaseStore, open_store
 from caseledger.store.packs import HeldVersion, LedgerPacks
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
@@ -183,6 +184,12 @@ class CaseLedger:
         """The streams last recorded on (at most ``_RECENT``, holding at most
         ``_RECENT_EVENTS``; the oldest dropped first), behind ``_recent_lock``."""
         self._recent_lock = threading.Lock()
+        self._future_bound: tuple[dt.datetime | None, dt.timedelta, dt.datetime] = (
+            None,
+            max_clock_skew,
+            dt.datetime.min.replace(tzinfo=dt.UTC),
+        )
+        """The latest business time a command recorded at ``[0]`` may have (``[2]``)."""
 
     @property
     def packs(self) -> PackRegistry:
@@ -625,7 +632,15 @@ class CaseLedger:
         return now
 
     def _check_not_future(self, command: AnyCommand, recorded_at: dt.datetime) -> None:
-        if command.at.astimezone(dt.UTC) > recorded_at.astimezone(dt.UTC) + self._max_skew:
+        bound = self._future_bound
+        if bound[0] is not recorded_at or bound[1] != self._max_skew:  # once a batch
+            bound = self._future_bound = (
+                recorded_at,
+                self._max_skew,
+                recorded_at.astimezone(dt.UTC) + self._max_skew,
+            )
+        # an instant against one in UTC: compared as instants, whatever the command's zone
+        if command.at > bound[2]:
             raise InvalidCommand(
                 [
                     (
@@ -696,6 +711,8 @@ class CaseLedger:
         is returned with its pack's version and content hash, and the pack versions this
         ledger does not hold yet are added to ``batch`` (their streams), to save with it."""
         body = command.event
+        if not isinstance(body, _RULED):
+            return command
         if isinstance(body, ProjectRegistered):
             self.packs.get(body.rule_pack)
             return command
@@ -711,10 +728,11 @@ class CaseLedger:
             codes = [code for layer in pack.lineage() for code in layer.data.items]
             near = difflib.get_close_matches(body.item_code, codes, n=3)
             raise UnknownItem(pack.name, body.item_code, on, near=near)
-        for content in contents_of(pack):
-            stream_id = "@" + content.content_hash
-            if batch.get(stream_id) is not None or self._held.knows(content.content_hash):
+        for layer in reversed(list(pack.lineage())):  # the root (the baseline) first
+            stream_id = "@" + layer.content_hash
+            if batch.get(stream_id) is not None or self._held.knows(layer.content_hash):
                 continue
+            content = PackContent.of(layer)  # made only for a version not held yet
             recorded = PackRecorded.model_validate(
                 {**content.body(), "first_case": command.case_no}
             )
@@ -726,7 +744,7 @@ class CaseLedger:
             )
             batch[stream_id] = PackVersion.start(pack_command, recorded_at=recorded_at)
         stamp = {"rule_pack_version": pack.version, "rule_pack_hash": pack.content_hash}
-        return command.model_copy(update={"event": body.model_copy(update=stamp)})
+        return updated(command, {"event": updated(body, stamp)})
 
     def _acceptance_pack(self, body: Accepted) -> RulePack:
         """The pack version an acceptance is recorded under: the installed one, unless the
@@ -746,6 +764,9 @@ class CaseLedger:
             return installed
         return self.judging_packs.version(f"{body.rule_pack}@{wanted}")
 
+
+_RULED = (Accepted, CaseLinked, ProjectRegistered)
+"""The event types whose commands the rule packs or the ledger check (``_check_rules``)."""
 
 S = TypeVar("S", Case, Project)
 Missing = Callable[[str], CaseLedgerError]

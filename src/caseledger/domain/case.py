@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from caseledger.domain.events import (
+    EVENT_TYPES,
     Accepted,
     CertificateIssued,
     ComplaintFiled,
@@ -39,6 +40,30 @@ __all__ = ["Case"]
 
 
 _STAGE_ORDER = list(Stage)
+_NONE_FILED: frozenset[str] = frozenset()
+"""No complaint filed yet (one empty set for every case)."""
+
+
+def _first_holder(window: str | None, department: str) -> Party:
+    """The party holding a case before any transfer: the window that received it, else its
+    department (one frozen model for each, shared by the cases they hold)."""
+    key = (window, department)
+    found = _HOLDERS.get(key)
+    if found is None:
+        if len(_HOLDERS) >= 4096:
+            _HOLDERS.clear()
+        kind = "window" if window else "department"
+        found = _HOLDERS[key] = Party(kind=kind, code=window or department)
+    return found
+
+
+_HOLDERS: dict[tuple[str | None, str], Party] = {}
+
+_FOLDED = (Received, Accepted, DocumentsRequested, DocumentsSupplemented, Transferred,
+           StageCompleted, CertificateIssued, ComplaintFiled, ComplaintResolved)  # fmt: skip
+"""The event types whose fold changes more than the status (``Case.apply``)."""
+_STATUS_ONLY = frozenset(kind for kind in EVENT_TYPES.values() if not issubclass(kind, _FOLDED))
+"""The event types whose fold changes only the status (exactly these types)."""
 
 
 @dataclass
@@ -62,7 +87,7 @@ class Case(EventStream):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self._filed: frozenset[str] = frozenset()
+        self._filed: frozenset[str] = _NONE_FILED
         """Every complaint ever filed (not a field: what the events say, kept so that a
         check reads no event)."""
 
@@ -116,7 +141,9 @@ class Case(EventStream):
     def apply(self, event: RecordedEvent) -> None:
         """Fold one recorded event into the state (no judging: it was judged when recorded)."""
         body = event.event
-        if isinstance(body, Received):
+        if type(body) in _STATUS_ONLY:  # most events: only the status changes
+            pass
+        elif isinstance(body, Received):
             self.applicant, self.channel = body.applicant, body.channel
             self.item_code = body.item_code
         elif isinstance(body, Accepted):
@@ -148,10 +175,8 @@ class Case(EventStream):
             alteration=body.alteration.value if isinstance(body, DecisionAltered) else None,
         )
         if self.holder is None:
-            self.holder = Party(
-                kind="window" if event.actor.window else "department",
-                code=event.actor.window or event.actor.department,
-            )
+            actor = event.actor
+            self.holder = _first_holder(actor.window, actor.department)
         self._applied(event)
 
     # -- internals -------------------------------------------------------------------------

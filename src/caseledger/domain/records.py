@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import enum
+import hashlib
 import re
 import types
 import typing
@@ -31,7 +33,8 @@ from pydantic import (
     ValidationError,
 )
 
-from caseledger.domain.chain import event_hash
+from caseledger.domain import vocabulary
+from caseledger.domain.chain import canonical_json
 from caseledger.domain.events import (
     STORED_EVENT_TYPES,
     AnyEvent,
@@ -108,8 +111,8 @@ def _whole_minute_offset(moment: dt.datetime) -> dt.datetime:
         raise ValueError(
             f"year {moment.year} is outside {EARLIEST_YEAR}..{LATEST_YEAR}; check the date"
         )
-    offset = moment.utcoffset()
-    if offset is not None and offset % dt.timedelta(minutes=1):
+    offset = moment.utcoffset()  # whole minutes: no seconds past one (a day is whole too)
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
         raise ValueError(
             f"the UTC offset {offset} has seconds; give an offset in whole minutes, e.g. +08:00"
         )
@@ -229,31 +232,55 @@ class RecordedEvent(Frozen):
         recorded_at: dt.datetime,
     ) -> tuple[RecordedEvent, dict[str, Any]]:
         """:meth:`chain`, with the event's :meth:`stored_state` (hash included): the state
-        is made once, hashed, and can be stored as it is.
+        is made once, hashed, and can be stored as it is."""
+        event, stored = cls.chain_stored(
+            command, version=version, prev_hash=prev_hash, recorded_at=recorded_at
+        )
+        return event, orjson.loads(stored)
+
+    @classmethod
+    def chain_stored(
+        cls,
+        command: Command | ProjectCommand | PackCommand,
+        *,
+        version: int,
+        prev_hash: HexDigest,
+        recorded_at: dt.datetime,
+    ) -> tuple[RecordedEvent, bytes]:
+        """:meth:`chain`, with the event's stored state (hash included) as canonical JSON
+        (:func:`~caseledger.domain.chain.canonical_json`): the bytes a plain store keeps.
 
         Built without validating again what the command's validation established: only
         ``recorded_at`` (the ledger's clock), ``version`` and ``prev_hash`` are new, and are
-        checked here."""
-        if recorded_at is not _CHECKED_RECORDING[0]:  # a batch records all at one time
+        checked here. The state is encoded once, in two parts (:func:`_encoded_state`):
+        the payload hashed holds them as the state without its hash, the stored bytes with
+        the hash between them."""
+        recording = _RECORDING[0]
+        if recorded_at is not recording[0]:  # a batch records all at one time
             _RECORDING_TIME.validate_python(recorded_at)
-            _CHECKED_RECORDING[0] = recorded_at
+            recording = _RECORDING[0] = (recorded_at, orjson.dumps(_iso(recorded_at)))
         if version < 1 or not _HEX64.match(prev_hash):
             raise ValueError(f"version {version} or previous hash {prev_hash!r} is malformed")
+        stream_id, body = command.stream_id, command.event
+        head, tail = _encoded_state(command, prev_hash, recording[1])
+        payload = (
+            b'{"case_no":', orjson.dumps(stream_id), b',"state":', head, tail, b',"topic":',
+            orjson.dumps(body.type), b',"version":', str(version).encode(), b"}",
+        )  # fmt: skip
+        digest = hashlib.sha256(b"".join(payload)).hexdigest()
+        stored = b"".join((head, b',"hash":"', digest.encode(), b'"', tail))
         fields = {
-            "case_no": command.stream_id,
+            "case_no": stream_id,
             "version": version,
             "command_id": command.command_id,
             "at": command.at,
             "actor": command.actor,
-            "event": command.event,
+            "event": body,
             "recorded_at": recorded_at,
             "prev_hash": prev_hash,
+            "hash": digest,
         }
-        state = _stored_state(command, recorded_at, prev_hash)
-        digest = event_hash(command.stream_id, version, command.event.type, state)
-        state["hash"] = digest
-        fields["hash"] = digest
-        return _constructed(cls, fields), state
+        return _constructed(cls, fields), stored
 
     def stored_state(self, *, include_hash: bool = True) -> dict[str, Any]:
         """The JSON-ready state stored for this event: everything but the case number, the
@@ -293,18 +320,114 @@ def _stored_state(
     prev_hash: str,
 ) -> dict[str, Any]:
     """The stored state of the event ``source`` records (or is), without its hash."""
+    body = source.event
     state: dict[str, Any] = {
         "command_id": source.command_id,
         "at": _iso(source.at),
-        "actor": source.actor.model_dump(mode="json"),
+        "actor": json_form(source.actor),
         "recorded_at": _iso(recorded_at),
         "prev_hash": prev_hash,
-        "event": source.event.model_dump(mode="json", exclude={"type"}),
+        "event": json_form(body, exclude="type"),
     }
-    class_version = STORED_EVENT_TYPES[source.event.type].class_version
+    class_version = STORED_EVENT_TYPES[body.type].class_version
     if class_version > 1:
         state["class_version"] = class_version
     return state
+
+
+def json_form(model: BaseModel, *, exclude: str | None = None) -> dict[str, Any]:
+    """``model.model_dump(mode="json")`` (without field ``exclude``) for the value and event
+    models, made directly from the model's fields: what pydantic's serializer gives for
+    strings, integers, ``None``, enumerations, dates, tuples and models (no model of
+    caseledger's has a serializer, an alias or a computed field of its own), at a fraction
+    of its cost. Any other value (a mapping, a time, a float...) is left to pydantic."""
+    form: dict[str, Any] = {}
+    for name, value in model.__dict__.items():
+        kind = type(value)
+        if kind is str or value is None or kind is int:
+            form[name] = value
+        elif kind in _PLAIN_ENUMS:
+            form[name] = value.value
+        elif kind is tuple:
+            items = [_json_item(item) for item in value]
+            if _UNPLAIN in items:
+                return _dumped(model, exclude)
+            form[name] = items
+        elif isinstance(value, BaseModel):
+            inner = json_form(value)
+            form[name] = inner
+        elif kind is dt.date:
+            form[name] = value.isoformat()
+        else:
+            return _dumped(model, exclude)
+    if exclude is not None:
+        form.pop(exclude, None)
+    return form
+
+
+def _json_item(item: Any) -> Any:
+    kind = type(item)
+    if kind is str or item is None or kind is int:
+        return item
+    if kind in _PLAIN_ENUMS:
+        return item.value
+    if isinstance(item, BaseModel):
+        return json_form(item)
+    if kind is dt.date:
+        return item.isoformat()
+    return _UNPLAIN
+
+
+def _dumped(model: BaseModel, exclude: str | None) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude={exclude} if exclude else None)
+
+
+_UNPLAIN = object()
+"""A value :func:`json_form` leaves to pydantic."""
+_PLAIN_ENUMS = frozenset(
+    kind
+    for kind in vars(vocabulary).values()
+    if isinstance(kind, type) and issubclass(kind, enum.StrEnum) and kind is not enum.StrEnum
+)
+"""The enumerations of the vocabulary (string-valued: pydantic writes their value)."""
+
+
+def _encoded_state(
+    command: Command | ProjectCommand | PackCommand, prev_hash: str, recorded_json: bytes
+) -> tuple[bytes, bytes]:
+    """The canonical JSON of the stored state of ``command``'s event without its hash, in
+    two parts: the keys before ``hash`` and those after (``prev_hash`` and ``recorded_at``),
+    written in the sorted order of :func:`~caseledger.domain.chain.canonical_json`
+    (``actor``, ``at``, ``class_version``, ``command_id``, ``event``, ``hash``, ``prev_hash``,
+    ``recorded_at``), each value as canonical JSON: what
+    ``canonical_json(_stored_state(...))`` gives, without building the dictionary.
+    ``recorded_json``: the JSON string of the time of recording."""
+    body = command.event
+    class_version = STORED_EVENT_TYPES[body.type].class_version
+    head = (
+        b'{"actor":', _actor_json(command.actor), b',"at":"', _iso(command.at).encode(),
+        b'"', b',"class_version":%d' % class_version if class_version > 1 else b"",
+        b',"command_id":', orjson.dumps(command.command_id),
+        b',"event":', canonical_json(json_form(body, exclude="type")),
+    )  # fmt: skip
+    tail = (b',"prev_hash":"', prev_hash.encode(), b'","recorded_at":', recorded_json, b"}")
+    return b"".join(head), b"".join(tail)
+
+
+def _actor_json(actor: Actor) -> bytes:
+    """The canonical JSON of an actor's JSON form; an import's few actors are encoded once."""
+    key = tuple(actor.__dict__.values())
+    found = _ACTORS.get(key)
+    if found is None:
+        if len(_ACTORS) >= 4096:
+            _ACTORS.clear()
+        found = _ACTORS[key] = canonical_json(json_form(actor))
+    return found
+
+
+_ACTORS: dict[tuple[Any, ...], bytes] = {}
+"""The canonical JSON of the actors last encoded, by their fields' values (all strings or
+None: an actor is a model of names)."""
 
 
 def _constructed(cls: type[RecordedEvent], fields: dict[str, Any]) -> RecordedEvent:
@@ -319,9 +442,25 @@ def _constructed(cls: type[RecordedEvent], fields: dict[str, Any]) -> RecordedEv
     return event
 
 
+Model = typing.TypeVar("Model", bound=BaseModel)
+
+
+def updated(model: Model, update: dict[str, Any]) -> Model:
+    """``model.model_copy(update=update)`` for a model of caseledger's (no extra fields,
+    no private attributes): the same copy, the updated fields counted as given, without
+    pydantic's generic walk. Nothing is validated: ``update`` must hold valid values."""
+    copied = type(model).__new__(type(model))
+    object.__setattr__(copied, "__dict__", {**model.__dict__, **update})
+    object.__setattr__(copied, "__pydantic_fields_set__", model.model_fields_set | update.keys())
+    object.__setattr__(copied, "__pydantic_extra__", None)
+    object.__setattr__(copied, "__pydantic_private__", None)
+    return copied
+
+
 _RECORDING_TIME: TypeAdapter[dt.datetime] = TypeAdapter(Moment)
-_CHECKED_RECORDING: list[dt.datetime | None] = [None]
-"""The time of recording last checked (the very object): a batch's every event has it."""
+_RECORDING: list[tuple[dt.datetime | None, bytes]] = [(None, b"")]
+"""The time of recording last checked (the very object: a batch's every event has it), with
+its ISO form as a JSON string."""
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 

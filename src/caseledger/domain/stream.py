@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
-from caseledger.domain.chain import GENESIS_HASH, canonical_json
+import orjson
+
+from caseledger.domain.chain import GENESIS_HASH
 from caseledger.domain.moments import instant
 from caseledger.domain.records import Command, ProjectCommand, RecordedEvent
 from caseledger.errors import CommandIdReused, InvalidCommand
@@ -38,25 +40,32 @@ class EventStream:
     def __post_init__(self) -> None:
         # not fields, not part of the state: the stored states of the pending events, and
         # whether events recorded from now on are kept in ``events`` (see ``lean``)
-        self._pending_states: list[dict[str, Any]] = []
+        self._pending_bytes: list[bytes] = []
         self._keeps = True
 
     def lean(self) -> None:
         """From now on, record without keeping the events recorded in ``events`` (nor their
         command ids for :meth:`prior`) once they are handed over: what a large batch does,
         whose streams are dropped after it and which refuses a repeated command id itself.
-        The state, the head and what the checks read are kept as ever."""
-        self._keeps = False
+        The state, the head and what the checks read are kept as ever. The events recorded
+        since the stream was read and not handed over yet are let go of too (still
+        handed over): a batch of many new cases keeps no event of any."""
+        if self._keeps:
+            self._keeps = False
+            for event in reversed(self._pending):
+                if self.events and self.events[-1] is event:
+                    self.events.pop()
+                    self._by_command.pop(event.command_id, None)
 
     def collect_rows(self) -> list[tuple[str, int, str, bytes]]:
         """Hand over the pending events as rows to store: stream id, version, type and
-        stored state (hash included, made once when each was recorded) as canonical JSON
-        (:func:`~caseledger.domain.chain.canonical_json`, the bytes a plain store keeps)."""
-        # copied: orjson's bytes keep the 4 KiB it first allocated, which a batch of a
-        # million events would hold until it is stored
+        stored state (hash included) as canonical JSON
+        (:func:`~caseledger.domain.chain.canonical_json`, the bytes a plain store keeps),
+        made once when each was recorded, from the encoding that was hashed."""
+        stored = self._pending_bytes
         return [
-            (e.case_no, e.version, e.type, memoryview(canonical_json(state)).tobytes())
-            for e, state in self.collect_stored()
+            (e.case_no, e.version, e.type, data)
+            for e, data in zip(self.collect_events(), stored, strict=True)
         ]
 
     @property
@@ -105,14 +114,16 @@ class EventStream:
 
     def collect_events(self) -> list[RecordedEvent]:
         """Hand over the events recorded since the stream was loaded (for saving)."""
-        pending, self._pending, self._pending_states = self._pending, [], []
+        pending, self._pending, self._pending_bytes = self._pending, [], []
         return pending
 
     def collect_stored(self) -> list[tuple[RecordedEvent, dict[str, Any]]]:
-        """:meth:`collect_events`, each event with its stored state (hash included), made
-        once when it was recorded: what the store writes."""
-        states = self._pending_states
-        return list(zip(self.collect_events(), states, strict=True))
+        """:meth:`collect_events`, each event with its stored state (hash included), read
+        from the bytes made once when it was recorded (:meth:`collect_rows`): what the
+        store writes."""
+        stored = self._pending_bytes
+        events = self.collect_events()
+        return [(e, orjson.loads(data)) for e, data in zip(events, stored, strict=True)]
 
     def prior(self, command: Command | ProjectCommand) -> RecordedEvent | None:
         """The event this command already recorded, if it is a retry; a different command
@@ -140,12 +151,12 @@ class EventStream:
                     )
                 ]
             )
-        event, state = RecordedEvent.chain_state(
+        event, stored = RecordedEvent.chain_stored(
             command, version=self.version + 1, prev_hash=self.last_hash, recorded_at=recorded_at
         )
         self.apply(event)
         self._pending.append(event)
-        self._pending_states.append(state)
+        self._pending_bytes.append(stored)
         return event
 
     def _applied(self, event: RecordedEvent) -> None:
