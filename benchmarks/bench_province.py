@@ -184,7 +184,6 @@ def measure(
         seconds = time.perf_counter() - started
         rates[name].append(applied / seconds)
         report(figures, f"rebuild_{name}_events_per_s", round(applied / seconds))
-    figures["rebuild_workers"] = worker_count(10**9)
     if rates["parallel"] and rates["one_process"]:
         ratio = statistics.median(rates["parallel"]) / statistics.median(rates["one_process"])
         report(figures, "rebuild_parallel_over_one_process", round(ratio, 2))
