@@ -130,7 +130,7 @@ def test_a_large_file_goes_into_postgres_again_and_again_while_other_writers_rec
     wanted = int(os.environ.get("CASELEDGER_BULK_EVENTS", "50000"))
     runs = int(os.environ.get("CASELEDGER_BULK_RUNS", "2"))
     text = dump_commands(demo_commands(5_000))
-    copies = max(1, round(wanted / text.count(b"\n")))
+    copies = max(1, -(-wanted // text.count(b"\n")))  # at least ``wanted`` events
     total = text.count(b"\n") * copies
     with CaseLedger(postgres_url, clock=fixed_clock):
         pass  # the tables, before the writers race to make them
