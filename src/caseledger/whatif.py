@@ -244,9 +244,16 @@ def what_if(
                               decode=store.decoder)  # fmt: skip
     seen: tuple[set[str], set[str]] = (set(), set())
     results: list[_Judged] = []
-    with block_results_in_processes(
-        judge, numbers, workers if reader.forkable else 1, finish=reader.close
-    ) as judged:
+    with (
+        reader,
+        block_results_in_processes(
+            judge,
+            numbers,
+            workers if reader.forkable else 1,
+            finish=reader.close,
+            prepare=reader.forking,
+        ) as judged,
+    ):
         for found in judged:
             results.append(found[1])
             seen[0].add(found[0][0])

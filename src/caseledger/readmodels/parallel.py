@@ -12,6 +12,20 @@ this process alone when forking is not safe or not worth it: no ``fork`` start m
 other threads alive (a fork copies their locks), one core, or few items. A worker that
 fails has the rest of its share redone here, so the caller sees the real error, raised
 where it can be read.
+
+**Why fork, and how with a PostgreSQL pool.** The workers need what this process loaded
+(rule packs, their compiled rules, the store's decoder), much of it not picklable, so they
+are forked rather than spawned (``spawn`` and ``forkserver`` start a new interpreter that
+would have to load and receive it all). A fork is only safe when this process runs no other
+thread: a thread holding a lock (psycopg's pool, logging, the allocator) at the moment of
+the fork leaves it locked forever in the child. psycopg's connection pool runs threads (a
+scheduler and its workers), so the caller passes ``prepare``: a context entered just
+before the forks and left just after them, which stops such threads (the store's
+:meth:`~caseledger.store.event_store.SpanReader.forking` closes the pool, so its threads
+end and its connections close, and puts a new pool in its place afterwards). The count of
+threads is checked inside it: if any other thread is still alive (a web server's, a
+follower's LISTEN loop, the caller's own), nothing is forked and the work is done here.
+The children never touch the parent's connections: each opens its own (see ``finish``).
 """
 
 from __future__ import annotations
@@ -20,7 +34,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -46,9 +60,14 @@ CHUNK = 500
 
 def worker_count(items: int, workers: int | None = None) -> int:
     """How many processes would share ``items`` (``workers`` None: one per core)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
     if threading.active_count() > 1:
+        return 1
+    return _wanted(items, workers)
+
+
+def _wanted(items: int, workers: int | None) -> int:
+    """How many processes are worth forking for ``items``, whatever the threads alive."""
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     wanted = workers if workers is not None else (os.cpu_count() or 1)
     return max(1, min(wanted, items // MIN_ITEMS_PER_WORKER))
@@ -61,30 +80,30 @@ def block_results_in_processes(
     workers: int | None = None,
     *,
     finish: Callable[[], None] | None = None,
+    prepare: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> Iterator[Iterator[R]]:
     """``function(x) for x in items`` for a ``function`` of a block of consecutive items,
     which returns their results in order (one read of the database for many items, say).
     ``finish`` is called in each forked process when it has no block left to take (to
-    close what it opened there)."""
-    count = worker_count(len(items), workers)
-    if count == 1:
-        starts = range(0, len(items), CHUNK)
-        yield (r for start in starts for r in function(items[start : start + CHUNK]))
-        return
-    context = multiprocessing.get_context("fork")
-    blocks = _Blocks(len(items), count, context.Value("q", 0))
+    close what it opened there). ``prepare`` makes the context the forks happen in (to
+    stop this process's threads for them, see the module's docstring); it is entered only
+    when forking is worth it."""
+    count = _wanted(len(items), workers)
     started: list[tuple[Any, Connection]] = []
+    done: list[bool] = []
     try:
-        for _ in range(1, count):
-            receiver, sender = context.Pipe(duplex=False)
-            _widen(sender)
-            process = context.Process(
-                target=_worker, args=(function, items, blocks, sender, finish), daemon=True
-            )
-            process.start()
-            sender.close()
-            started.append((process, receiver))
-        done: list[bool] = []
+        if count > 1:
+            with prepare() if prepare is not None else nullcontext():
+                count = worker_count(len(items), workers)  # with the threads it stopped
+                if count > 1:
+                    context = multiprocessing.get_context("fork")
+                    blocks = _Blocks(len(items), count, context.Value("q", 0))
+                    for _ in range(1, count):
+                        started.append(_start(context, function, items, blocks, finish))
+        if count == 1:
+            starts = range(0, len(items), CHUNK)
+            yield (r for start in starts for r in function(items[start : start + CHUNK]))
+            return
         yield _collected(function, items, blocks, [r for _, r in started], done)
     finally:
         for process, receiver in started:
@@ -95,6 +114,24 @@ def block_results_in_processes(
             if process.is_alive():
                 process.terminate()
             process.join()
+
+
+def _start(
+    context: Any,
+    function: Callable[[Sequence[Any]], list[Any]],
+    items: Sequence[Any],
+    blocks: _Blocks,
+    finish: Callable[[], None] | None,
+) -> tuple[Any, Connection]:
+    """A forked worker, and the end of the pipe its results come through."""
+    receiver, sender = context.Pipe(duplex=False)
+    _widen(sender)
+    process = context.Process(
+        target=_worker, args=(function, items, blocks, sender, finish), daemon=True
+    )
+    process.start()
+    sender.close()
+    return process, receiver
 
 
 _FINISH_SECONDS = 5.0

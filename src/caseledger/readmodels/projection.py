@@ -143,7 +143,9 @@ class BoardProjection:
 
         The cases are cut in blocks of consecutive case numbers, spread over ``workers``
         forked processes (default: one per core, see :mod:`caseledger.readmodels.parallel`;
-        the rows are the same whatever the number). Each process reads a block's events in
+        the rows are the same whatever the number), on an SQLite file in WAL mode and on
+        PostgreSQL (where every process reads one exported snapshot, see
+        :class:`~caseledger.store.event_store.SpanReader`). Each process reads a block's events in
         one query, in case order, and judges each case once on its whole history; this
         process writes the rows as they come, with the tracking record, in one transaction.
         Events recorded meanwhile are applied by the next catch-up."""
@@ -157,9 +159,16 @@ class BoardProjection:
             judge = functools.partial(self._judge_block, reader=reader, upto=position, packs={})
             tracking = Tracking(UPSTREAM, position) if position else None
             fork = reader.forkable
-            with block_results_in_processes(
-                judge, numbers, workers if fork else 1, finish=reader.close
-            ) as rows:
+            with (
+                reader,
+                block_results_in_processes(
+                    judge,
+                    numbers,
+                    workers if fork else 1,
+                    finish=reader.close,
+                    prepare=reader.forking,
+                ) as rows,
+            ):
                 applied = self.store.event_count(position) - versions  # as workers start
                 # written as they come: the rows of the first cases while the workers judge
                 # the next ones (when the database can be read while it is written)

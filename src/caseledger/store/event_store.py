@@ -24,7 +24,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, NamedTuple
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -361,20 +361,35 @@ class SpanReader:
     without eventsourcing's ``Notification`` objects.
 
     ``reader(first, last, upto)`` gives the events of the streams numbered ``first`` to
-    ``last`` (in the order of :meth:`CaseStore.stream_numbers`) recorded at or before log
-    position ``upto``, stream after stream, each in version order. The process that made
-    the reader reads through the store's connections; a process forked from it opens its own
-    on first use (a database connection must not cross a fork) and closes it with
-    :meth:`close`. ``forkable`` is True for an SQLite file in WAL mode only: no other process
-    can open SQLite in memory (which cannot be read while it is written either), in other
-    journal modes a writer locks readers out, and PostgreSQL's connection pool runs threads,
-    whose locks a fork would copy. When it is False, only this process reads, and it should
-    read what it needs before it writes."""
+    ``last`` (in the order of :meth:`CaseStore.stream_numbers`) recorded at or before
+    log position ``upto``, stream after stream, each in version order. ``forkable`` says
+    whether processes forked from the one that made the reader may read too, each through a
+    connection of its own, opened on first use (a database connection must not cross a
+    fork) and closed with :meth:`close`; fork them inside :meth:`forking`.
+
+    - **SQLite**: this process reads through the store's connections; forkable for a file in
+      WAL mode only (no other process can open SQLite in memory, which cannot be read while
+      it is written either; in other journal modes a writer locks readers out).
+    - **PostgreSQL**: always forkable. Every process, this one included, reads through a
+      plain psycopg connection of its own, made as the store's pool makes its connections
+      (the URL's options: TLS, timeouts, ``application_name``...), in one ``REPEATABLE READ
+      READ ONLY`` transaction: this process exports its snapshot (``pg_export_snapshot``)
+      and the forked ones import it (``SET TRANSACTION SNAPSHOT``), so every process reads
+      the very same committed state, whatever is recorded meanwhile (``upto`` then bounds
+      it as on SQLite). The exporting transaction stays open until this process's
+      :meth:`close`. psycopg's pool runs threads, whose locks a fork would copy:
+      :meth:`forking` closes the pool (its threads end, its connections close) and, once
+      the workers are forked, puts a new pool of the same settings in its place, which
+      connects again on first use.
+
+    When ``forkable`` is False, only this process reads, and it should read what it needs
+    before it writes."""
 
     def __init__(self, store: CaseStore) -> None:
         self._store = store
         self._owner = os.getpid()
-        self._own: Any = None
+        self._own: dict[int, Any] = {}  # by process: its connection (one per process)
+        self._snapshot: str | None = None  # exported by this process (PostgreSQL)
         self._sqlite = isinstance(store.factory, SQLiteFactory)
         t = _events_table(store)
         q = t.placeholder
@@ -391,23 +406,77 @@ class SpanReader:
             # than WAL, a writer locks the readers out (and the rebuild reads as it writes)
             mode = _select(store, "PRAGMA journal_mode", (), "reading the journal mode")
             self.forkable = not pool.is_sqlite_memory_mode and str(mode[0][0]).lower() == "wal"
-        else:  # psycopg's pool runs threads, whose locks a fork would copy
-            self.forkable = False
+        else:  # every process reads through its own connection, in one snapshot
+            self.forkable = True
 
     def __call__(self, first: str, last: str, upto: int) -> list[LogRow]:
+        if self._sqlite:
+            return self._read_sqlite(first, last, upto)
+        import psycopg  # only needed for PostgreSQL
+
+        try:
+            return self._read(self._connection().cursor(), first, last, upto)
+        except psycopg.Error as error:
+            raise StoreError(f"reading the event log failed: {error}") from error
+
+    def _read_sqlite(self, first: str, last: str, upto: int) -> list[LogRow]:
         if os.getpid() == self._owner:
             with _plain_cursor(self._store, "reading the event log") as cursor:
                 return self._read(cursor, first, last, upto)
         import sqlite3  # forked processes read SQLite files only (see ``forkable``)
 
         try:
-            if self._own is None:
-                self._own = sqlite3.connect(
+            own = self._own.get(os.getpid())
+            if own is None:
+                own = self._own[os.getpid()] = sqlite3.connect(
                     self._db_name, uri=True, isolation_level=None, timeout=self._timeout
                 )
-            return self._read(self._own.cursor(), first, last, upto)
+            return self._read(own.cursor(), first, last, upto)
         except sqlite3.Error as error:
             raise StoreError(f"reading the event log failed: {error}") from error
+
+    def _connection(self) -> Any:
+        """This process's PostgreSQL connection, in the reader's snapshot (made on first
+        use: exported in the process that made the reader, imported in the forked ones)."""
+        own = self._own.get(os.getpid())
+        if own is not None:
+            return own
+        from psycopg import sql
+        from psycopg.rows import tuple_row
+
+        pool: Any = self._store.recorder.datastore.pool  # type: ignore[attr-defined]
+        kwargs = {**pool.kwargs, "row_factory": tuple_row, "autocommit": True}
+        password = getattr(pool, "get_password_func", None)
+        if password is not None:
+            kwargs["password"] = password()
+        own = pool.connection_class.connect(pool.conninfo, **kwargs)
+        self._own[os.getpid()] = own
+        own.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if os.getpid() == self._owner:
+            self._snapshot = own.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        elif self._snapshot is not None:
+            own.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(self._snapshot)))
+        return own
+
+    @contextmanager
+    def forking(self) -> Iterator[None]:
+        """Around the forks of the processes that read with this reader: on PostgreSQL, the
+        snapshot is exported first, and the store's pool (whose threads a fork would copy)
+        is closed, then replaced by a new one of the same settings (see the class's
+        docstring). Only the calling process's threads are stopped: with other threads
+        alive, :mod:`caseledger.readmodels.parallel` does not fork at all."""
+        if self._sqlite:
+            yield
+            return
+        if os.getpid() == self._owner:
+            self._connection()  # the snapshot the forked processes import
+        datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
+        pool = datastore.pool
+        pool.close()
+        try:
+            yield
+        finally:
+            datastore.pool = _reopened(pool)
 
     def _read(self, cursor: Any, first: str, last: str, upto: int) -> list[LogRow]:
         cursor.execute(self._statement, (first, last, upto))
@@ -417,10 +486,40 @@ class SpanReader:
         return [(n, c, v, t, bytes(d)) for n, c, v, t, d in rows]  # bytea is a memoryview
 
     def close(self) -> None:
-        """Close the connection this (forked) process opened, if any."""
-        own, self._own = self._own, None
+        """Close the connection this process opened, if any (on PostgreSQL, in the process
+        that made the reader, this ends the snapshot: call it once every process read)."""
+        own = self._own.pop(os.getpid(), None)
         if own is not None:
-            own.close()
+            with suppress(Exception):  # a connection already broken has nothing to close
+                own.close()
+        if os.getpid() == self._owner:
+            self._snapshot = None
+
+    def __enter__(self) -> SpanReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_POOL_SETTINGS = (
+    "connection_class", "kwargs", "min_size", "max_size", "name", "close_returns", "timeout",
+    "max_waiting", "max_lifetime", "max_idle", "reconnect_timeout", "num_workers",
+)  # fmt: skip
+"""The settings of a psycopg pool, as its attributes name them."""
+_POOL_CALLBACKS = ("configure", "check", "reset", "reconnect_failed")
+"""The functions a psycopg pool is given, kept as ``_NAME``."""
+
+
+def _reopened(pool: Any) -> Any:
+    """A new, not yet opened, psycopg pool with the settings of ``pool`` (closed): psycopg's
+    pools cannot be reopened."""
+    settings = {name: getattr(pool, name) for name in _POOL_SETTINGS}
+    settings.update({name: getattr(pool, f"_{name}") for name in _POOL_CALLBACKS})
+    password = getattr(pool, "get_password_func", None)  # eventsourcing's pool has it
+    if password is not None:
+        settings["get_password_func"] = password
+    return type(pool)(pool.conninfo, open=False, **settings)
 
 
 class _Table(NamedTuple):
