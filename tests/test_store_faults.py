@@ -130,3 +130,16 @@ def test_an_unknown_or_malformed_option_is_refused_naming_it(option: str, named:
 
     with pytest.raises(LedgerURLError, match=named):
         CaseLedger(f"postgresql://postgres@127.0.0.1:1/test?{option}")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_ledger_session_runs_its_bounds_and_no_jit(postgres_url: str) -> None:
+    """The URL's time bounds reach every session of the ledger, and JIT is off (a read of a
+    case compiled by JIT on an unanalyzed table took 28 ms for 0.04 ms of reading)."""
+    ledger = CaseLedger(f"{postgres_url}&statement_timeout=7&lock_timeout=3")
+    with ledger, ledger.store.plain_cursor("reading the settings") as cursor:
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'), current_setting('lock_timeout'), "
+            "current_setting('jit')"
+        )
+        assert cursor.fetchone() == ("7s", "3s", "off")

@@ -16,6 +16,8 @@ A PostgreSQL URL takes, after ``?``:
   stops waiting for a lock, default 10) and ``answer_timeout`` (the client stops waiting for
   the server's answer, default ``statement_timeout`` + 10).
 
+Every session also runs with ``jit=off`` (see :func:`parse_ledger_url`'s note).
+
 Any other option is refused, naming the known ones.
 """
 
@@ -125,8 +127,12 @@ def _postgres(url: str) -> LedgerLocation:
     answer = bounds["answer_timeout"] or statement + 10
     connect = int(conninfo.get("connect_timeout", "5"))
     conninfo.setdefault("connect_timeout", str(connect))
+    # and no JIT: the ledger's statements read a few rows by index, which JIT never speeds
+    # up, and a table not yet analyzed (after a migration's import) gets cost guesses that
+    # compile every read of a case (28 ms for a 0.04 ms read: docs/running-a-province.md)
     conninfo["options"] = (
-        f"-c statement_timeout={round(statement * 1000)} -c lock_timeout={round(lock * 1000)}"
+        f"-c statement_timeout={round(statement * 1000)} -c lock_timeout={round(lock * 1000)} "
+        "-c jit=off"
     )
     env = {
         "PERSISTENCE_MODULE": "caseledger.store.postgres:CaseLedgerPostgresFactory",
