@@ -124,7 +124,7 @@ def test_every_bad_item_is_listed_under_tiny_bounds_as_under_its_own(
     batch[3] = command("QZ-3", 1, {"type": "received"}, at(12, 9, 3))  # no channel
     batch[14] = command("QZ-4", 3, RECEIVED, at(12, 11, 4))  # a case received twice
     batch.append(command("QZ-9", 3, {"type": "approved"}, at(13)))  # no decision number
-    batch.append(command("QZ-3", 2, ACCEPTED, at(13)))  # its case was never received
+    batch.append(command("QZ-3", 3, ACCEPTED, at(13)))  # its case was never received
     ledger = open_ledger()
     before = snapshot(ledger)
     with pytest.raises(BatchRejected) as roomy:
@@ -236,3 +236,15 @@ def test_a_case_recorded_by_another_writer_during_a_batch_is_a_conflict_and_noth
         after = [(stream, version) for stream, version, _, _ in snapshot(ledger)]
         assert ("QZ-1", 2) in after and "QZ-2" not in {s for s, _ in after}  # the other's only
         assert len(after) > len(before)
+
+
+def test_an_item_repeating_a_bad_items_command_id_is_listed_too(ledger: CaseLedger) -> None:
+    batch = [
+        command("QZ-A", 1, {"type": "approved", "decision_no": "d"}, at(12)),  # not received
+        command("QZ-A", 1, RECEIVED, at(12)),  # the same command id
+    ]
+    with pytest.raises(BatchRejected) as caught:
+        ledger.record_batch(batch)
+    first, second = caught.value.errors
+    assert (first.position, second.position, second.field) == (1, 2, "command_id")
+    assert "already item 1 of this batch" in second.message

@@ -511,8 +511,8 @@ class CaseLedger:
             batch = _BatchStreams(writer, limit=_HELD, events=_HELD_EVENTS, chunk=_WRITE_ROWS)
             for position, command in self._checked(commands, recorded_at, batch, errors):
                 stream_id = command.stream_id
+                held = batch.held(stream_id)
                 try:
-                    held = batch.held(stream_id)
                     seen = held.ours.get(command.command_id)
                     if seen is not None:
                         repeats.append((position, stream_id, command.command_id, seen))
@@ -528,6 +528,7 @@ class CaseLedger:
                     raise
                 except CaseLedgerError as error:
                     errors.extend(_item_errors(position, error))
+                    held.ours.setdefault(command.command_id, -position)  # a repeat is refused
                     batch.writing = False  # what is written now would be rolled back
                 if progress is not None:
                     progress(position)

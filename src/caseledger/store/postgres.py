@@ -156,7 +156,9 @@ class PostgresBatch:
     at most :data:`CHUNK_ROWS`); ``cursor`` reads (plain tuples) in the same transaction;
     ``mine`` is true of the rows this transaction wrote."""
 
-    mine = "xmin = pg_current_xact_id()::xid"
+    mine = "xmin = pg_current_xact_id_if_assigned()::xid"
+    """(NULL, not true, before the transaction's first row: no transaction id is taken
+    for reading, which would hold back the followers of the log for nothing.)"""
 
     def __init__(self, recorder: CopyRecorder, cursor: Any) -> None:
         self.cursor = cursor
