@@ -248,3 +248,23 @@ def test_an_item_repeating_a_bad_items_command_id_is_listed_too(ledger: CaseLedg
     first, second = caught.value.errors
     assert (first.position, second.position, second.field) == (1, 2, "command_id")
     assert "already item 1 of this batch" in second.message
+
+
+@pytest.mark.postgres
+def test_a_batch_whose_items_come_slowly_is_not_cut_off_by_the_idle_in_transaction_timeout(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eventsourcing's sessions end a transaction idle for 5 s; a batch's transaction waits
+    on its items between two statements (bounded by the statement timeout instead)."""
+    import time
+
+    monkeypatch.setattr(ledger_module, "_CHUNK", 1)  # the transaction is open at item 1
+
+    def items() -> Iterator[dict[str, Any]]:
+        yield command("QZ-1", 1, RECEIVED, at(12))
+        time.sleep(6)
+        yield command("QZ-2", 1, RECEIVED, at(12))
+
+    with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
+        assert ledger.record_batch(items()).recorded == 2
+        assert ledger.case_numbers() == ["QZ-1", "QZ-2"]

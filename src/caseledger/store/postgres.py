@@ -148,6 +148,13 @@ class CopyRecorder(PostgresApplicationRecorder):
             conn.transaction(),
             conn.cursor(row_factory=tuple_row) as curs,
         ):
+            # the client checks items between two statements of the batch: it may be idle
+            # longer than the session's idle-in-transaction timeout (eventsourcing's 5 s)
+            # allows, though never longer than a statement may run
+            curs.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', "
+                "current_setting('statement_timeout'), true)"
+            )
             yield PostgresBatch(self, curs)
 
 
