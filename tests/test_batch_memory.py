@@ -268,3 +268,25 @@ def test_a_batch_whose_items_come_slowly_is_not_cut_off_by_the_idle_in_transacti
     with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
         assert ledger.record_batch(items()).recorded == 2
         assert ledger.case_numbers() == ["QZ-1", "QZ-2"]
+
+
+def test_the_stores_reads_during_a_batch_go_through_its_transaction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In memory no other connection may be used while the batch's is open (a read would
+    wait for it until the pool's timeout): the store's own reads on the batch's thread are
+    made in the batch's transaction, and see its rows."""
+    monkeypatch.setattr(ledger_module, "_WRITE_ROWS", 2)
+    monkeypatch.setattr(ledger_module, "_CHUNK", 1)  # each item applied before the next
+    seen: list[int] = []
+    with CaseLedger("sqlite:///:memory:", clock=fixed_clock) as ledger:
+
+        def items() -> Iterator[dict[str, Any]]:
+            for n in range(5):
+                yield command(f"QZ-{n}", 1, RECEIVED, at(12))
+                with ledger.store.plain_cursor("counting") as cursor:
+                    cursor.execute("SELECT count(*) FROM stored_events")
+                    seen.append(cursor.fetchone()[0])
+
+        assert ledger.record_batch(items()).recorded == 5
+    assert seen[-1] == 4 and seen == sorted(seen)  # the batch's own rows, as written

@@ -8,6 +8,7 @@ caseledger's, and reads raw stored events and the notification log for auditors.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -55,6 +56,8 @@ class CaseStore(Application[str]):
     """eventsourcing application holding every case's event stream."""
 
     name = "caseledger"
+    _batch_cursors: dict[int, Any] = {}  # noqa: RUF012 (replaced, never changed in place)
+    """The cursor of the batch open on each thread (:meth:`batch_writer`)."""
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the ledger URL configures the store: eventsourcing would also read the
@@ -168,10 +171,20 @@ class CaseStore(Application[str]):
         if opener is None:
             raise StoreError(f"{type(self.recorder).__name__} cannot write a batch")
         writer: BatchWriter | None = None
+        thread = threading.get_ident()
         try:
             with opener() as transaction:
                 writer = BatchWriter(self, transaction)
-                yield writer
+                # the store's own reads on this thread meanwhile (the pack versions held...)
+                # go through the batch's transaction: they see its rows, and wait for no
+                # other connection (in memory, none may be used while the batch's is open)
+                self._batch_cursors = {**self._batch_cursors, thread: transaction.cursor}
+                try:
+                    yield writer
+                finally:
+                    self._batch_cursors = {
+                        t: c for t, c in self._batch_cursors.items() if t != thread
+                    }
         except RecordConflictError as error:
             failed = writer.failed if writer is not None else ()
             raise self._conflict_of(failed) from error
@@ -462,6 +475,10 @@ def _plain_cursor(store: CaseStore, what: str, *, commit: bool = False) -> Itera
     """A cursor of the store's that gives plain tuples (eventsourcing's give mappings), in a
     transaction (a read one, unless ``commit``); a failure is a :class:`StoreError` saying
     ``what``."""
+    batch = None if commit else store._batch_cursors.get(threading.get_ident())
+    if batch is not None:  # a batch is open on this thread: read in its transaction
+        yield batch
+        return
     datastore: Any = store.recorder.datastore  # type: ignore[attr-defined]
     try:
         with datastore.transaction(commit=commit) as cursor:
