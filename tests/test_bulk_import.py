@@ -46,9 +46,19 @@ def _events(url: str) -> int:
         return ledger.verify().events
 
 
-def _record(url: str, path: Path) -> subprocess.Popen[bytes]:
+SMALL_CHUNKS = (
+    "import runpy, caseledger.ledger as ledger; ledger._WRITE_ROWS = 50; "
+    "runpy.run_module('caseledger', run_name='__main__')"
+)
+"""``caseledger`` writing its batch 50 rows at a time: a process killed during an import is
+then killed with rows written in its open transaction (of a file of a few thousand events,
+written 5,000 rows at a time, nothing would be written before its end)."""
+
+
+def _record(url: str, path: Path, *, small_chunks: bool = False) -> subprocess.Popen[bytes]:
+    run = ["-c", SMALL_CHUNKS] if small_chunks else ["-m", "caseledger"]
     return subprocess.Popen(
-        [sys.executable, "-m", "caseledger", "--db", url, "record", str(path)],
+        [sys.executable, *run, "--db", url, "record", str(path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 
@@ -74,7 +84,7 @@ def test_an_import_killed_at_random_moments_leaves_nothing_partial_and_a_rerun_r
         pass  # the tables, so that a count can be read at any moment
     rng = random.Random(16)
     for _ in range(3):
-        process = _record(url, path)
+        process = _record(url, path, small_chunks=True)
         time.sleep(rng.uniform(0.3, 2.0))
         process.send_signal(signal.SIGKILL)
         process.wait(IMPORT_BOUND)

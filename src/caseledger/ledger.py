@@ -17,10 +17,11 @@ import contextlib
 import datetime as dt
 import difflib
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from pydantic import ValidationError
 
@@ -85,7 +86,7 @@ from caseledger.readmodels.reports import (
 from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
 from caseledger.rules.versions import PackContent
-from caseledger.store.event_store import CaseStore, open_store
+from caseledger.store.event_store import BatchWriter, CaseStore, Row, open_store
 from caseledger.store.packs import HeldVersion, LedgerPacks
 from caseledger.store.url import DEFAULT_URL, parse_ledger_url
 from caseledger.whatif import WhatIfReport, what_if
@@ -100,6 +101,16 @@ _RECENT_EVENTS = 100_000
 """At most how many events the streams kept hold together (the oldest kept go first)."""
 _CHUNK = 2_000
 """Commands of a batch validated, and their streams read, together."""
+_HELD = 10_000
+"""The most streams a batch holds at once (each about 1.5 KB, lean); the least recently
+used is dropped past it, and read again if a later item names it."""
+_HELD_EVENTS = 20_000
+"""The most events read back with the streams a batch holds (about 1.2 KB each)."""
+_WRITE_ROWS = 5_000
+"""Rows a batch writes together (one ``executemany`` on SQLite, one COPY on PostgreSQL)."""
+_ROWS_AFTER_FAILURE = 50_000
+"""Once an item of a batch failed, the most rows held back unwritten (what is written then
+is only rolled back; it is written when more wait, or a stream of theirs is read again)."""
 
 TREE_EVERY = 1000
 """How many events a ledger records between two extensions of the Merkle tree."""
@@ -130,21 +141,224 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What a batch did, one result per command in order."""
+    """What a batch did, one result per command in order (a :class:`Sequence`; a batch's
+    own holds them as columns and makes each :class:`RecordResult` when it is read)."""
 
-    results: tuple[RecordResult, ...]
+    results: Sequence[RecordResult]
 
     @property
     def recorded(self) -> int:
+        if isinstance(self.results, _Results):
+            return len(self.results) - self.results.already_recorded
         return sum(not r.already_recorded for r in self.results)
 
     @property
     def already_recorded(self) -> int:
+        if isinstance(self.results, _Results):
+            return self.results.already_recorded
         return sum(r.already_recorded for r in self.results)
 
     @property
     def cases(self) -> int:
+        if isinstance(self.results, _Results):
+            return self.results.streams
         return len({r.case_no for r in self.results})
+
+
+class _Results(Sequence[RecordResult]):
+    """A batch's results as columns, about 45 bytes each (a million results in 45 MB, not
+    the 500 of as many objects): the stream as an index into its interned ids, the version,
+    the event type as an index, the hash as 32 raw bytes, whether it was already recorded.
+    Each :class:`RecordResult` is made when it is read."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._id_index: dict[str, int] = {}
+        self._types: list[str] = []
+        self._type_index: dict[str, int] = {}
+        self._stream = array("l")
+        self._version = array("q")
+        self._type = array("H")
+        self._hash = bytearray()
+        self._already = bytearray()
+        self.already_recorded = 0
+
+    def append(self, result: RecordResult) -> None:
+        stream = self._id_index.get(result.case_no)
+        if stream is None:
+            stream = self._id_index[result.case_no] = len(self._ids)
+            self._ids.append(result.case_no)
+        kind = self._type_index.get(result.type)
+        if kind is None:
+            kind = self._type_index[result.type] = len(self._types)
+            self._types.append(result.type)
+        self._stream.append(stream)
+        self._version.append(result.version)
+        self._type.append(kind)
+        self._hash += bytes.fromhex(result.hash)
+        self._already.append(result.already_recorded)
+        self.already_recorded += result.already_recorded
+
+    @property
+    def streams(self) -> int:
+        """How many streams the results name."""
+        return len(self._ids)
+
+    def index_of(self, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The index of the result of each (stream, version) of ``wanted`` (one pass)."""
+        numbers = {self._id_index[s]: s for s, _ in wanted if s in self._id_index}
+        found = {}
+        for index, (stream, version) in enumerate(zip(self._stream, self._version, strict=True)):
+            if stream in numbers and (numbers[stream], version) in wanted:
+                found[numbers[stream], version] = index
+        return found
+
+    def __len__(self) -> int:
+        return len(self._version)
+
+    @overload
+    def __getitem__(self, index: int) -> RecordResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[RecordResult]: ...
+    def __getitem__(self, index: int | slice) -> RecordResult | Sequence[RecordResult]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("result index out of range")
+        return RecordResult(
+            self._ids[self._stream[index]],
+            self._version[index],
+            self._types[self._type[index]],
+            self._hash[index * 32 : index * 32 + 32].hex(),
+            bool(self._already[index]),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} batch results>"
+
+
+class _Held:
+    """A stream a batch holds: the stream as it stands (None before its first event), and
+    the command ids this batch gave it, each with its item's position (negative) or, for
+    one read back from the database, its version (positive)."""
+
+    __slots__ = ("events", "ours", "stream")
+
+    def __init__(self, stream: EventStream | None, ours: dict[str, int]) -> None:
+        self.stream = stream
+        self.ours = ours
+        self.events = 0 if stream is None else len(stream.events)
+        """The events read with the stream (what holding it costs)."""
+
+
+class _BatchStreams(dict[str, EventStream | None]):
+    """The streams a batch touches, as its checks read them (:meth:`CaseLedger._apply`,
+    :meth:`CaseLedger._check_rules` take it as their ``batch``: a dict that keeps nothing
+    itself, whose ``get`` and ``[]`` read the streams held, or the database), and the rows
+    it writes.
+
+    At most ``limit`` streams are held, holding at most ``events`` read events together;
+    past that the least recently used is dropped, and read again (through the batch's
+    transaction, its own rows included) if a later item names it. The pack versions the
+    batch adds are held to the end and written last. Rows wait in ``_rows`` and are written
+    ``chunk`` at a time, and before a stream whose rows wait is read again; once an item
+    failed (``writing`` false), they are written only when a read needs them or more than
+    ``_ROWS_AFTER_FAILURE`` wait."""
+
+    def __init__(self, writer: BatchWriter, *, limit: int, events: int, chunk: int) -> None:
+        super().__init__()
+        self._writer = writer
+        self._limit, self._events_limit, self._chunk = limit, events, chunk
+        self._held: dict[str, _Held] = {}  # the least recently used first
+        self._events = 0
+        self.packs: dict[str, EventStream] = {}
+        self._rows: dict[str, list[Row]] = {}
+        self._waiting = 0
+        self.writing = True
+
+    def held(self, stream_id: str) -> _Held:
+        """The stream ``stream_id`` as held, read if it is not (and now the most recent)."""
+        entry = self._held.pop(stream_id, None)
+        if entry is None:
+            self.prefetch([stream_id])
+            entry = self._held.pop(stream_id)
+        self._held[stream_id] = entry
+        return entry
+
+    def prefetch(self, stream_ids: Iterable[str]) -> None:
+        """Read the streams of ``stream_ids`` not held yet, in one query per thousand."""
+        wanted = [s for s in dict.fromkeys(stream_ids) if s not in self._held]
+        if not wanted:
+            return
+        if any(s in self._rows for s in wanted):
+            self.flush()  # its rows first, so that it is read as it stands
+        for stream_id, (stream, ours) in self._writer.load_streams(wanted).items():
+            entry = self._held[stream_id] = _Held(stream, ours)
+            self._events += entry.events
+        while len(self._held) > 1 and (
+            len(self._held) > self._limit or self._events > self._events_limit
+        ):  # the stream read last is kept, whatever its length
+            self._events -= self._held.pop(next(iter(self._held))).events
+
+    def add_rows(self, stream_id: str, rows: list[Row]) -> None:
+        """Rows to write; written once a chunk of them waits."""
+        if not rows:
+            return
+        self._rows.setdefault(stream_id, []).extend(rows)
+        self._waiting += len(rows)
+        if self._waiting >= (self._chunk if self.writing else _ROWS_AFTER_FAILURE):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows waiting, stream after stream in the order they came."""
+        rows = [row for waiting in self._rows.values() for row in waiting]
+        self._rows, self._waiting = {}, 0
+        for start in range(0, len(rows), self._chunk):
+            self._writer.write(rows[start : start + self._chunk])
+
+    def finish(self) -> None:
+        """Write what waits, then the pack versions the batch added."""
+        self.flush()
+        for pack in self.packs.values():
+            self.add_rows(pack.stream_id, pack.collect_rows())
+        self.flush()
+
+    # -- the mapping ``_apply`` and ``_check_rules`` read ------------------------------------
+    def __getitem__(self, stream_id: str) -> EventStream | None:
+        if stream_id in self.packs:
+            return self.packs[stream_id]
+        return self.held(stream_id).stream
+
+    def __setitem__(self, stream_id: str, stream: EventStream | None) -> None:
+        if isinstance(stream, PackVersion):  # added by an acceptance: held to the end
+            self.packs[stream_id] = stream
+        else:
+            self.held(stream_id).stream = stream
+
+    def get(self, stream_id: str, default: Any = None) -> Any:
+        try:
+            return self[stream_id]
+        except KeyError:
+            return default
+
+    def __contains__(self, stream_id: object) -> bool:
+        return stream_id in self._held or stream_id in self.packs
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._held
+        yield from self.packs
+
+    def __len__(self) -> int:
+        return len(self._held) + len(self.packs)
 
 
 class CaseLedger:
@@ -291,68 +505,57 @@ class CaseLedger:
     ) -> BatchResult:
         """Record many commands of many cases in one transaction: all or nothing.
 
-        Every item is checked before anything is written; if any is bad,
-        :class:`BatchRejected` lists each bad item's position and field, and nothing is
-        recorded. ``progress`` is called with the number of items checked so far.
-        """
+        Every item is checked; if any is bad, :class:`BatchRejected` lists each bad item's
+        position and field, and nothing is recorded. ``progress`` is called with the number
+        of items checked so far. The items are read as they come and the batch's memory
+        does not grow with their number (see docs/bulk-import.md)."""
         recorded_at = self._now()
-        cases: dict[str, EventStream | None] = {}
-        results: list[RecordResult] = []
+        self._held.held()  # read before the batch's transaction opens (in memory, none other may)
+        results = _Results()
         errors: list[BatchItemError] = []
-        first_at: dict[tuple[str, str], int] = {}
-        # a large batch keeps only what its checks read: each new event goes to ``rows`` as
-        # the bytes to store, not into its stream (a repeated command id is refused here)
-        lean = self._store.case_mapper.plain
-        rows: dict[str, list[tuple[str, int, str, bytes]]] = {}
-        for position, command in self._checked(commands, recorded_at, cases, errors):
-            try:
-                stream = command.stream_id
-                seen = first_at.setdefault((stream, command.command_id), position)
-                if seen != position:
-                    raise InvalidCommand(
-                        [
-                            (
-                                "command_id",
-                                f"{command.command_id!r} of {stream!r} is already item {seen} "
-                                "of this batch; give each command its own id, or remove the "
-                                "repeat",
-                            )
-                        ]
-                    )
-                result, case = self._apply(cases[stream], command, recorded_at, None, cases)
-                cases[stream] = case
-                results.append(result)
-                if lean:
-                    case.lean()
-                    rows.setdefault(stream, []).extend(case.collect_rows())
-            except StoreError:  # the store failed, not the item: said once, for the batch
-                raise
-            except CaseLedgerError as error:
-                errors.extend(_item_errors(position, error))
-            if progress is not None:
-                progress(position)
-        if errors:
-            errors.sort(key=lambda e: e.position)  # a chunk's bad forms were found first
-            raise BatchRejected(errors, source=source)
-        if lean:  # stored stream after stream, in the order the batch first names them
-            for stream_id, added in cases.items():  # the pack versions its acceptances add
-                if isinstance(added, PackVersion) and stream_id not in rows:
-                    rows[stream_id] = added.collect_rows()
-            saved = self._store.save_rows([row for s in cases for row in rows.get(s, ())])
-            self._saved(saved, [s for s in cases.values() if s is not None])
-        else:
-            self._save([case for case in cases.values() if case is not None])
-        return BatchResult(tuple(results))
+        repeats: list[tuple[int, str, str, int]] = []  # position, stream, command id, version
+        with self._store.batch_writer() as writer:
+            batch = _BatchStreams(writer, limit=_HELD, events=_HELD_EVENTS, chunk=_WRITE_ROWS)
+            for position, command in self._checked(commands, recorded_at, batch, errors):
+                stream_id = command.stream_id
+                held = batch.held(stream_id)
+                try:
+                    seen = held.ours.get(command.command_id)
+                    if seen is not None:
+                        repeats.append((position, stream_id, command.command_id, seen))
+                        batch.writing = False
+                        continue
+                    result, stream = self._apply(held.stream, command, recorded_at, None, batch)
+                    stream.lean()  # the events it records are not kept in it
+                    held.stream = stream
+                    held.ours[command.command_id] = -position
+                    results.append(result)
+                    batch.add_rows(stream_id, stream.collect_rows())
+                except StoreError:  # the store failed, not the item: said once, for the batch
+                    raise
+                except CaseLedgerError as error:
+                    errors.extend(_item_errors(position, error))
+                    held.ours.setdefault(command.command_id, -position)  # a repeat is refused
+                    batch.writing = False  # what is written now would be rolled back
+                if progress is not None:
+                    progress(position)
+            if errors or repeats:
+                errors += _repeat_errors(repeats, results, errors)
+                errors.sort(key=lambda e: e.position)  # a chunk's bad forms were found first
+                raise BatchRejected(errors, source=source)  # the transaction rolls back
+            batch.finish()
+        self._saved(writer.written, list(batch.packs.values()))
+        return BatchResult(results)
 
     def _checked(
         self,
         commands: Iterable[AnyCommand | Mapping[str, Any]],
         recorded_at: dt.datetime,
-        cases: dict[str, EventStream | None],
+        batch: _BatchStreams,
         errors: list[BatchItemError],
     ) -> Iterator[tuple[int, AnyCommand]]:
         """The batch's commands with their positions, each validated once, a chunk at a
-        time: the streams of a chunk not yet in ``cases`` are read into it in one query. A
+        time: the streams of a chunk the batch does not hold are read in one query. A
         command that does not validate goes to ``errors`` instead."""
         chunk: list[tuple[int, AnyCommand]] = []
         for position, item in enumerate(commands, start=1):
@@ -362,17 +565,12 @@ class CaseLedger:
                 chunk.append((position, command))
             except CaseLedgerError as error:
                 errors.extend(_item_errors(position, error))
+                batch.writing = False
             if len(chunk) == _CHUNK:
-                cases.update(
-                    self._store.load_streams(
-                        c.stream_id for _, c in chunk if c.stream_id not in cases
-                    )
-                )
+                batch.prefetch(c.stream_id for _, c in chunk)
                 yield from chunk
                 chunk = []
-        cases.update(
-            self._store.load_streams(c.stream_id for _, c in chunk if c.stream_id not in cases)
-        )
+        batch.prefetch(c.stream_id for _, c in chunk)
         yield from chunk
 
     # -- reading -------------------------------------------------------------------------
@@ -836,6 +1034,43 @@ def _as_command(item: AnyCommand | Mapping[str, Any]) -> AnyCommand:
         raise InvalidCommand(problems_of(error)) from error
     except TypeError as error:  # a value JSON cannot hold (a set, a Decimal, an object)
         raise InvalidCommand([("", f"not a JSON value: {error}")]) from error
+
+
+def _repeat_errors(
+    repeats: list[tuple[int, str, str, int]], results: _Results, errors: list[BatchItemError]
+) -> list[BatchItemError]:
+    """The errors of items repeating an earlier item's command id: each names the earlier
+    item, known by its position (negative ``seen``) or, when its stream was read back from
+    the database, by the version it recorded (its position found among the results)."""
+    by_version = {(stream, seen) for _, stream, _, seen in repeats if seen > 0}
+    index = results.index_of(by_version) if by_version else {}
+    failed = sorted({e.position for e in errors} | {position for position, *_ in repeats})
+    positions = _positions(sorted(index.values()), failed)
+    found = []
+    for position, stream, command_id, seen in repeats:
+        first = -seen if seen < 0 else positions.get(index.get((stream, seen), -1), 0)
+        found.append(
+            BatchItemError(
+                position,
+                "command_id",
+                f"{command_id!r} of {stream!r} is already item {first} of this batch; give "
+                "each command its own id, or remove the repeat",
+            )
+        )
+    return found
+
+
+def _positions(indexes: list[int], failed: list[int]) -> dict[int, int]:
+    """The position of each result of ``indexes`` (ascending): the results are the items
+    in order, but for the ``failed`` positions (ascending)."""
+    found, skipped = {}, 0
+    for index in indexes:
+        position = index + 1 + skipped
+        while skipped < len(failed) and failed[skipped] <= position:
+            skipped += 1
+            position += 1
+        found[index] = position
+    return found
 
 
 def _item_errors(position: int, error: CaseLedgerError) -> list[BatchItemError]:

@@ -1,4 +1,5 @@
-"""Recording a JSON Lines file into a ledger: validate every line, then one transaction."""
+"""Recording a JSON Lines file into a ledger: every line checked and written as it comes, in
+one transaction committed at the end of the file (or rolled back)."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ def record_file(
     (``total`` counts the file's lines).
 
     The file is read as a stream, line after line, never held whole: each line is parsed and
-    handed to :meth:`CaseLedger.record_batch` as it comes. A line that is not a well-formed
-    command is set aside; at the end of the file, if any was, the batch is abandoned before
-    anything is written and every such line is listed."""
+    handed to :meth:`CaseLedger.record_batch` as it comes, which writes it in the batch's
+    transaction. A line that is not a well-formed command is set aside; at the end of the
+    file, if any was, the batch is abandoned (its transaction rolled back: nothing is
+    recorded) and every such line is listed."""
     source = str(path)
     try:
         total = _line_count(path)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -49,7 +50,16 @@ from caseledger.store.mapper import CaseEventMapper
 from caseledger.store.transcoder import OrjsonTranscoder
 from caseledger.store.url import LedgerLocation
 
-__all__ = ["INDEXED_TOPICS", "CaseStore", "LogRow", "SpanReader", "StreamRow", "open_store"]
+__all__ = [
+    "INDEXED_TOPICS",
+    "BatchWriter",
+    "CaseStore",
+    "LogRow",
+    "Row",
+    "SpanReader",
+    "StreamRow",
+    "open_store",
+]
 
 _PAGE = 1000
 
@@ -57,6 +67,9 @@ INDEXED_TOPICS = ("pack_recorded",)
 """Topics read on their own (:meth:`CaseStore.topic_rows`), each with a partial index: a
 pack version's event is one in millions of a province's log."""
 
+
+Row = tuple[str, int, str, bytes]
+"""One event to store: stream id, version, topic and the stored bytes."""
 
 StreamRow = tuple[int, str, bytes]
 """One stored event of a known stream: version, topic and the stored bytes."""
@@ -70,6 +83,8 @@ class CaseStore(Application[str]):
     """eventsourcing application holding every case's event stream."""
 
     name = "caseledger"
+    _batch_cursors: dict[int, Any] = {}  # noqa: RUF012 (replaced, never changed in place)
+    """The cursor of the batch open on each thread (:meth:`batch_writer`)."""
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Only the ledger URL configures the store: eventsourcing would also read the
@@ -131,26 +146,103 @@ class CaseStore(Application[str]):
     ) -> dict[str, Case | Project | PackVersion | None]:
         """Each stream (case or project) rebuilt from its events, None for one with none:
         the events of up to :data:`_PAGE` streams read in one query, not one per stream."""
+
+        def select(statement: str, params: tuple[Any, ...]) -> list[Any]:
+            return _select(self, statement, params, "reading")
+
+        return {s: stream for s, (stream, _) in self._read_streams(stream_ids, select).items()}
+
+    def _read_streams(
+        self,
+        stream_ids: Iterable[str],
+        select: Callable[[str, tuple[Any, ...]], list[Any]],
+        mine: str = "1 = 0",
+    ) -> dict[str, tuple[Case | Project | PackVersion | None, dict[str, int]]]:
+        """:meth:`load_streams` through ``select``, each stream with the command ids (and
+        versions) of its events for which the SQL expression ``mine`` is true."""
         wanted = list(dict.fromkeys(stream_ids))
-        found: dict[str, Case | Project | PackVersion | None] = dict.fromkeys(wanted)
+        found: dict[str, tuple[Case | Project | PackVersion | None, dict[str, int]]] = {
+            stream_id: (None, {}) for stream_id in wanted
+        }
         t = _events_table(self)
         to_event = self.mapper.to_domain_event
         for start in range(0, len(wanted), _PAGE):
             chunk = tuple(wanted[start : start + _PAGE])
             statement = (
-                f"SELECT originator_id, originator_version, topic, state FROM {t.name} "
+                f"SELECT originator_id, originator_version, topic, state, {mine} FROM {t.name} "
                 f"WHERE originator_id IN ({', '.join([t.placeholder] * len(chunk))}) "
                 "ORDER BY originator_id, originator_version"
             )
             by_stream: dict[str, list[RecordedEvent]] = {}
-            for stream_id, version, topic, state in _select(self, statement, chunk, "reading"):
+            ours: dict[str, dict[str, int]] = {}
+            for stream_id, version, topic, state, own in select(statement, chunk):
                 stored = StoredEvent(stream_id, version, topic, bytes(state))
                 event = to_event(stored)
                 assert isinstance(event, RecordedEvent)
                 by_stream.setdefault(str(stream_id), []).append(event)
+                if own:
+                    ours.setdefault(str(stream_id), {})[event.command_id] = version
             for stream_id, events in by_stream.items():
-                found[stream_id] = stream_kind(stream_id).replay(None, events)
+                stream = stream_kind(stream_id).replay(None, events)
+                found[stream_id] = (stream, ours.get(stream_id, {}))
         return found
+
+    @contextmanager
+    def batch_writer(self) -> Iterator[BatchWriter]:
+        """A batch's one connection and transaction (:class:`BatchWriter`): rows written a
+        chunk at a time as they come, streams read through it (seeing its own rows),
+        committed when the block ends, rolled back if it raises; nothing is recorded
+        until then. A row a concurrent writer recorded first makes it raise
+        :class:`ConcurrencyConflict`, a failing store :class:`StoreError`."""
+        opener = getattr(self.recorder, "batch_transaction", None)
+        if opener is None:
+            raise StoreError(f"{type(self.recorder).__name__} cannot write a batch")
+        writer: BatchWriter | None = None
+        thread = threading.get_ident()
+        try:
+            with opener() as transaction:
+                writer = BatchWriter(self, transaction)
+                # the store's own reads on this thread meanwhile (the pack versions held...)
+                # go through the batch's transaction: they see its rows, and wait for no
+                # other connection (in memory, none may be used while the batch's is open)
+                self._batch_cursors = {**self._batch_cursors, thread: transaction.cursor}
+                try:
+                    yield writer
+                finally:
+                    self._batch_cursors = {
+                        t: c for t, c in self._batch_cursors.items() if t != thread
+                    }
+        except RecordConflictError as error:
+            failed = writer.failed if writer is not None else ()
+            raise self._conflict_of(failed) from error
+        except PersistenceError as error:
+            raise StoreError(f"recording a batch failed, nothing was recorded: {error}") from error
+
+    def _conflict_of(self, rows: Sequence[Row]) -> ConcurrencyConflict:
+        """The conflict that made writing ``rows`` fail (after its transaction rolled
+        back): a stream whose recorded version has reached the first of its rows."""
+        first: dict[str, int] = {}
+        for stream_id, version, _, _ in rows:
+            first[stream_id] = min(version, first.get(stream_id, version))
+        if not first:
+            return ConcurrencyConflict("(batch)", 0, None)
+        t = _events_table(self)
+        recorded: dict[str, int] = {}
+        wanted = tuple(first)
+        for start in range(0, len(wanted), _PAGE):
+            chunk = wanted[start : start + _PAGE]
+            statement = (
+                f"SELECT originator_id, max(originator_version) FROM {t.name} "
+                f"WHERE originator_id IN ({', '.join([t.placeholder] * len(chunk))}) "
+                "GROUP BY originator_id"
+            )
+            recorded.update(_select(self, statement, chunk, "reading the versions"))
+        for stream_id, version in first.items():
+            current = recorded.get(stream_id, 0)
+            if current >= version:
+                return ConcurrencyConflict(stream_id, version - 1, current)
+        stream_id, version = next(iter(first.items()))
+        return ConcurrencyConflict(stream_id, version - 1, recorded.get(stream_id, 0))
 
     def plain_cursor(self, what: str, *, commit: bool = False) -> AbstractContextManager[Any]:
         """A cursor over this store's database that gives plain tuples, in a transaction of
@@ -202,33 +294,11 @@ class CaseStore(Application[str]):
             raise StoreError(f"recording {_events(len(events))} failed: {error}") from error
         return len(events)
 
-    def save_rows(self, rows: Sequence[tuple[str, int, str, bytes]]) -> int:
-        """Record rows handed over by :meth:`EventStream.collect_rows` in one transaction,
-        all or nothing, as :meth:`save_cases` does; returns the number recorded. Only for a
-        store of plain JSON (:attr:`CaseEventMapper.plain`), whose transcoder writes the
-        canonical JSON the rows hold."""
-        if not rows:
-            return 0
-        if not self.case_mapper.plain:
-            raise StoreError("rows can be saved as they are only to a ledger of plain JSON")
-        try:
-            self.recorder.insert_events([StoredEvent(s, v, t, d) for s, v, t, d in rows])
-        except RecordConflictError as error:
-            first: dict[str, int] = {}
-            for stream_id, version, _, _ in rows:
-                first[stream_id] = min(version, first.get(stream_id, version))
-            raise self._conflict(first) from error
-        except PersistenceError as error:
-            raise StoreError(f"recording {_events(len(rows))} failed: {error}") from error
-        return len(rows)
-
-    def _conflict(
-        self, pending: dict[str, list[RecordedEvent]] | dict[str, int]
-    ) -> ConcurrencyConflict:
+    def _conflict(self, pending: dict[str, list[RecordedEvent]]) -> ConcurrencyConflict:
         for case_no, batch in pending.items():
             if not batch:
                 continue
-            expected = (batch if isinstance(batch, int) else batch[0].version) - 1
+            expected = batch[0].version - 1
             current = self.current_version(case_no)
             if current != expected:
                 return ConcurrencyConflict(case_no, expected, current)
@@ -522,6 +592,55 @@ def _reopened(pool: Any) -> Any:
     return type(pool)(pool.conninfo, open=False, **settings)
 
 
+class BatchWriter:
+    """A batch's open transaction (:meth:`CaseStore.batch_writer`): :meth:`write` records a
+    chunk of rows (as :meth:`EventStream.collect_rows` hands them over) at once, in the
+    transaction; :meth:`load_streams` reads streams in it, this batch's rows included."""
+
+    def __init__(self, store: CaseStore, transaction: Any) -> None:
+        self._store = store
+        self._transaction = transaction
+        self.written = 0
+        """Rows written so far (recorded once the transaction commits)."""
+        self.failed: Sequence[Row] = ()
+        """The chunk whose writing failed, if one did."""
+        mapper = store.case_mapper
+        self._compressor, self._cipher = mapper.compressor, mapper.cipher
+
+    def write(self, rows: Sequence[Row]) -> None:
+        """Write ``rows`` (one ``executemany`` on SQLite, COPY on PostgreSQL)."""
+        if not rows:
+            return
+        if self._compressor or self._cipher:  # a store that is not plain JSON
+            rows = [(s, v, t, self._sealed(d)) for s, v, t, d in rows]
+        self.failed = rows
+        self._transaction.write(rows)
+        self.failed = ()
+        self.written += len(rows)
+
+    def _sealed(self, data: bytes) -> bytes:
+        if self._compressor:
+            data = self._compressor.compress(data)
+        if self._cipher:
+            data = self._cipher.encrypt(data)
+        return data
+
+    def load_streams(
+        self, stream_ids: Iterable[str]
+    ) -> dict[str, tuple[Case | Project | PackVersion | None, dict[str, int]]]:
+        """Each stream rebuilt from its events as this transaction sees them (its own rows
+        included), None for one with none, with the command ids of the events this batch
+        wrote of it and their versions."""
+        cursor = self._transaction.cursor
+
+        def select(statement: str, params: tuple[Any, ...]) -> list[Any]:
+            cursor.execute(statement, params)
+            rows: list[Any] = cursor.fetchall()
+            return rows
+
+        return self._store._read_streams(stream_ids, select, mine=self._transaction.mine)
+
+
 class _Table(NamedTuple):
     """The events table as its backend names it, and how the log is read in recording order
     (see the module's documentation): ``upto`` is the condition "at or before the position
@@ -601,6 +720,10 @@ def _plain_cursor(store: CaseStore, what: str, *, commit: bool = False) -> Itera
     """A cursor of the store's that gives plain tuples (eventsourcing's give mappings), in a
     transaction (a read one, unless ``commit``); a failure is a :class:`StoreError` saying
     ``what``."""
+    batch = None if commit else store._batch_cursors.get(threading.get_ident())
+    if batch is not None:  # a batch is open on this thread: read in its transaction
+        yield batch
+        return
     datastore: Any = store.recorder.datastore  # type: ignore[attr-defined]
     try:
         with datastore.transaction(commit=commit) as cursor:

@@ -50,7 +50,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import Environment, EnvType
 from psycopg.errors import _WaitTimeout
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 
@@ -63,6 +63,7 @@ __all__ = [
     "BoundedDatastore",
     "CaseLedgerPostgresFactory",
     "CopyRecorder",
+    "PostgresBatch",
     "check_quietly",
 ]
 
@@ -262,13 +263,66 @@ class CopyRecorder(PostgresApplicationRecorder):
             self._insert_in_one_statement(stored_events)
             return
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._lock_table(curs)
-            self._notify_channel(curs)
-            for start in range(0, len(stored_events), CHUNK_ROWS):
-                with curs.copy(self.copy_statement) as copy:
-                    copy.set_types(["text", "int8", "text", "bytea"])
-                    for e in stored_events[start : start + CHUNK_ROWS]:
-                        copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+            self.begin_writing(curs)
+            self.copy_rows(
+                curs, [(e.originator_id, e.originator_version, e.topic, e.state)
+                       for e in stored_events]
+            )  # fmt: skip
+
+    def begin_writing(self, curs: Any) -> None:
+        """What a transaction does before its first row, the one place for it (a single
+        command's and a batch's alike): eventsourcing's table lock and notification."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+
+    def copy_rows(self, curs: Any, rows: Sequence[tuple[Any, int, str, bytes]]) -> None:
+        """COPY ``rows`` (stream, version, topic, state) in statements of at most
+        :data:`CHUNK_ROWS` rows each, in the transaction ``curs`` is in."""
+        for start in range(0, len(rows), CHUNK_ROWS):
+            with curs.copy(self.copy_statement) as copy:
+                copy.set_types(["text", "int8", "text", "bytea"])
+                for row in rows[start : start + CHUNK_ROWS]:
+                    copy.write_row(row)
+
+    @contextmanager
+    def batch_transaction(self) -> Iterator[PostgresBatch]:
+        """One connection and one transaction for a batch, committed when the block ends,
+        rolled back if it raises (psycopg's errors come out as eventsourcing's, a failing
+        server as :class:`StoreError`)."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            # the client checks items between two statements of the batch: it may be idle
+            # longer than the session's idle-in-transaction timeout (eventsourcing's 5 s)
+            # allows, though never longer than a statement may run
+            curs.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', "
+                "current_setting('statement_timeout'), true)"
+            )
+            yield PostgresBatch(self, curs)
+
+
+class PostgresBatch:
+    """The open transaction of a batch: ``write`` one chunk of rows (COPY, in statements of
+    at most :data:`CHUNK_ROWS`); ``cursor`` reads (plain tuples) in the same transaction;
+    ``mine`` is true of the rows this transaction wrote."""
+
+    mine = "xmin = pg_current_xact_id_if_assigned()::xid"
+    """(NULL, not true, before the transaction's first row: no transaction id is taken
+    for reading, which would hold back the followers of the log for nothing.)"""
+
+    def __init__(self, recorder: CopyRecorder, cursor: Any) -> None:
+        self.cursor = cursor
+        self._recorder = recorder
+        self._begun = False
+
+    def write(self, rows: Sequence[tuple[str, int, str, bytes]]) -> None:
+        if not self._begun:
+            self._recorder.begin_writing(self.cursor)
+            self._begun = True
+        self._recorder.copy_rows(self.cursor, rows)
 
 
 class CaseLedgerPostgresFactory(PostgresFactory):
