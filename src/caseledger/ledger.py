@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import gc
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -73,7 +74,7 @@ from caseledger.errors import (
 from caseledger.judging.evaluation import DEFAULT_PACK, CaseEvaluation, evaluate
 from caseledger.judging.facts import Fact, facts_of
 from caseledger.judging.project import ProjectEvaluation, evaluate_project
-from caseledger.readmodels.projection import BoardProjection
+from caseledger.readmodels.projection import BoardProjection, collector_paused
 from caseledger.readmodels.reports import (
     Board,
     Grouping,
@@ -108,6 +109,9 @@ _HELD_EVENTS = 20_000
 """The most events read back with the streams a batch holds (about 1.2 KB each)."""
 _WRITE_ROWS = 5_000
 """Rows a batch writes together (one ``executemany`` on SQLite, one COPY on PostgreSQL)."""
+_YOUNG_EVERY = 100_000
+"""Items a batch checks between two collections of young objects, the collector paused."""
+
 _ROWS_AFTER_FAILURE = 50_000
 """Once an item of a batch failed, the most rows held back unwritten (what is written then
 is only rolled back; it is written when more wait, or a stream of theirs is read again)."""
@@ -514,9 +518,11 @@ class CaseLedger:
         results = _Results()
         errors: list[BatchItemError] = []
         repeats: list[tuple[int, str, str, int]] = []  # position, stream, command id, version
-        with self._store.batch_writer() as writer:
+        with collector_paused(), self._store.batch_writer() as writer:
             batch = _BatchStreams(writer, limit=_HELD, events=_HELD_EVENTS, chunk=_WRITE_ROWS)
             for position, command in self._checked(commands, recorded_at, batch, errors):
+                if position % _YOUNG_EVERY == 0:
+                    gc.collect(1)  # the batch's own cyclic garbage, if any: the young only
                 stream_id = command.stream_id
                 held = batch.held(stream_id)
                 try:
