@@ -78,6 +78,15 @@ def rebuilt_url(request: pytest.FixtureRequest) -> str:
     return url
 
 
+def _counting_forks(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Forking worth it for any number of cases; the list of the workers started."""
+    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
+    forks: list[object] = []
+    start = parallel._start
+    monkeypatch.setattr(parallel, "_start", lambda *args: forks.append(args) or start(*args))
+    return forks
+
+
 def test_a_rebuild_in_one_or_many_processes_writes_what_catching_up_wrote(
     rebuilt_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -86,10 +95,7 @@ def test_a_rebuild_in_one_or_many_processes_writes_what_catching_up_wrote(
     (which no other process can open) is rebuilt in this process, whatever the number of
     workers asked for. The board's three tables are the same, row for row, either way, and
     the ledger records and catches up afterwards as before."""
-    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
-    forks: list[object] = []
-    start = parallel._start
-    monkeypatch.setattr(parallel, "_start", lambda *args: forks.append(args) or start(*args))
+    forks = _counting_forks(monkeypatch)
     with CaseLedger(rebuilt_url, clock=fixed_clock) as ledger:
         commands = demo_month(24)
         ledger.record_batch(commands[:-5])
@@ -107,6 +113,45 @@ def test_a_rebuild_in_one_or_many_processes_writes_what_catching_up_wrote(
         assert ledger.catch_up() == 5
         assert projection.rebuild(workers=2) == len(commands)
         assert _tables(projection)[0] and ledger.verify().ok
+
+
+@pytest.mark.postgres
+def test_a_rebuild_beside_another_thread_using_the_store_leaves_its_pool_open(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With another thread alive (a web server's, a follower's), nothing is forked, and
+    the pool that thread reads through is not closed under it: every one of its calls,
+    made all through the rebuild, succeeds."""
+    import threading
+
+    forks = _counting_forks(monkeypatch)
+    with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
+        commands = demo_month(24)
+        ledger.record_batch(commands)
+        assert ledger.catch_up() == len(commands)
+        caught_up = _tables(ledger.read_models)
+        stop, failures, calls = threading.Event(), [], [0]
+
+        def reads() -> None:
+            while not stop.is_set():
+                try:
+                    ledger.store.log_head()
+                    ledger.case_numbers()
+                except Exception as error:  # every failure is the finding
+                    failures.append(error)
+                calls[0] += 1
+
+        thread = threading.Thread(target=reads)
+        thread.start()
+        try:
+            for _ in range(20):
+                assert ledger.read_models.rebuild(workers=3) == len(commands)
+        finally:
+            stop.set()
+            thread.join(timeout=30)
+        assert not failures and calls[0] > 3
+        assert forks == []  # a fork would copy the other thread's locks
+        assert _tables(ledger.read_models) == caught_up
 
 
 def _tables(projection: BoardProjection) -> tuple[object, ...]:
@@ -386,10 +431,7 @@ def test_a_what_if_in_one_or_many_processes_gives_the_same_report(
     on PostgreSQL, the report is the same as in one process."""
     from tests.conftest import NOW
 
-    monkeypatch.setattr(parallel, "MIN_ITEMS_PER_WORKER", 1)
-    forks: list[object] = []
-    start = parallel._start
-    monkeypatch.setattr(parallel, "_start", lambda *args: forks.append(args) or start(*args))
+    forks = _counting_forks(monkeypatch)
     with CaseLedger(rebuilt_url, clock=fixed_clock) as ledger:
         ledger.record_batch(demo_month(24))
         national = ledger.packs.get("national")

@@ -356,7 +356,28 @@ class CaseStore(Application[str]):
             rows = cursor.fetchall()
         if t.sqlite:
             return rows
+        if not rows and after:
+            self._check_position(after, cursor)
         return [(n, c, v, tp, bytes(d)) for n, c, v, tp, d in rows]  # bytea is a memoryview
+
+    def _check_position(self, position: int, cursor: Any = None) -> None:
+        """On PostgreSQL a log position stands for its event's place in recording order,
+        found by its row: one that is not (a position of another ledger, or of rows deleted
+        since) must not read as "nothing after it" nor as "everything"."""
+        t = _events_table(self)
+        statement = f"SELECT 1 FROM {t.name} WHERE notification_id = %s"
+        if cursor is None:
+            found = _select(self, statement, (position,), "reading the event log")
+        else:
+            cursor.execute(statement, (position,))
+            found = cursor.fetchall()
+        if not found:
+            raise StoreError(
+                f"log position {position} is no event of this ledger (no row has that "
+                "notification id): a position comes from this ledger's own log (read_log, "
+                "log_head, a board's or tree's tracking); was the ledger restored without "
+                "its last events, or the position taken from another one?"
+            )
 
     def notifications(
         self, after: int = 0, page: int = _PAGE, *, settled: bool = True
@@ -412,13 +433,18 @@ class CaseStore(Application[str]):
             f"AND {t.upto} ORDER BY originator_id"
         )
         rows = _select(self, statement, (upto,), "reading the stream numbers")
+        if not rows and upto and not t.sqlite:
+            self._check_position(upto)
         return [str(row[0]) for row in rows]
 
     def event_count(self, upto: int) -> int:
         """How many events are stored at or before log position ``upto`` (:meth:`log_head`)."""
         t = _events_table(self)
         statement = f"SELECT COUNT(*) FROM {t.name} WHERE {t.upto}"
-        return int(_select(self, statement, (upto,), "counting the events")[0][0])
+        count = int(_select(self, statement, (upto,), "counting the events")[0][0])
+        if not count and upto and not t.sqlite:
+            self._check_position(upto)
+        return count
 
     def span_reader(self) -> SpanReader:
         """A reader of the stored events of spans of streams, usable in forked processes."""
@@ -534,7 +560,8 @@ class SpanReader:
         snapshot is exported first, and the store's pool (whose threads a fork would copy)
         is closed, then replaced by a new one of the same settings (see the class's
         docstring). Only the calling process's threads are stopped: with other threads
-        alive, :mod:`caseledger.readmodels.parallel` does not fork at all."""
+        alive, :mod:`caseledger.readmodels.parallel` does not fork at all, and the pool is
+        left open: they may be using it (a web server's, a follower's LISTEN loop)."""
         if self._sqlite:
             yield
             return
@@ -542,6 +569,9 @@ class SpanReader:
             self._connection()  # the snapshot the forked processes import
         datastore: Any = self._store.recorder.datastore  # type: ignore[attr-defined]
         pool = datastore.pool
+        if _threads_besides(pool):
+            yield
+            return
         pool.close()
         try:
             yield
@@ -570,6 +600,15 @@ class SpanReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _threads_besides(pool: Any) -> bool:
+    """Whether a thread other than the calling one and ``pool``'s own is alive (psycopg's
+    pool names its scheduler and workers as attributes; a pool without them has every
+    thread counted)."""
+    own = {id(t) for t in [*getattr(pool, "_workers", ()), getattr(pool, "_sched_runner", None)]}
+    current = threading.current_thread()
+    return any(t is not current and id(t) not in own for t in threading.enumerate())
 
 
 _POOL_SETTINGS = (
@@ -662,13 +701,18 @@ class _Table(NamedTuple):
                 f"SELECT {columns} FROM {self.name} WHERE rowid > ? ORDER BY rowid LIMIT {limit}",
                 (after,),
             )
-        # the position's transaction id, looked up by its notification id (0 before any)
+        # the position's transaction id, looked up by its notification id (0 before any);
+        # a position with no row compares as NULL: no rows, which read_log then explains
+        mark = (
+            "'0'"
+            if after == 0
+            else f"(SELECT transaction_id FROM {self.name} WHERE notification_id = %s)"
+        )
         return (
             f"SELECT {columns} FROM {self.name} WHERE (transaction_id, notification_id) > "
-            f"(COALESCE((SELECT transaction_id FROM {self.name} WHERE notification_id = %s), "
-            f"'0'), %s) AND {_settled(self.name)} "
+            f"({mark}, %s) AND {_settled(self.name)} "
             f"ORDER BY transaction_id, notification_id LIMIT {limit}",
-            (after, after),
+            (after,) if after == 0 else (after, after),
         )
 
 
@@ -680,20 +724,41 @@ def _settled(table: str) -> str:
 
     The snapshot's ``xmin`` would do, but it is the whole server's: any transaction of any
     database with an id would hold the log back. So a running transaction ``x`` is left
-    out when, looked up after the snapshot was taken, it is still running (its backend's
-    ``backend_xid`` is ``x``) and holds no ``RowExclusiveLock`` on ``table`` (granted or
-    awaited): it has not written a row there, since that lock is held to its end, and the
-    writers of the log write it first in their transactions, so it will not (a transaction
-    that wrote elsewhere first and then events would be a writer this does not see). One
-    that ended meanwhile, or whose backend cannot be seen, is kept: the next read, with a
-    later snapshot, no longer counts it."""
-    xid32 = "(x::text::bigint %% 4294967296)::text"  # the 32-bit xid of pg_stat_activity
+    out only when all three hold, in this order:
+
+    1. the lock table, read once after the snapshot was taken (one ``pg_locks`` read,
+       kept in a materialised CTE), shows ``x``'s own lock on its id held by a backend
+       (not a prepared transaction, whose locks have no backend);
+    2. that same read shows no ``RowExclusiveLock`` of that backend on ``table``, granted
+       or awaited: it had not written a row there, since that lock is taken before the
+       first row (and before the transaction's id, for a transaction that writes the log
+       first, as every writer of caseledger does) and held to its end;
+    3. ``pg_xact_status(x)``, asked after that read, is still "in progress". Without this
+       a writer could be seen running, then commit and release its locks before they were
+       read, and be left out while its rows are invisible to the snapshot: the horizon
+       would pass them (a follower would skip them for good). Since a transaction never
+       runs again once ended, "still running afterwards" means the locks read were its
+       own, taken while it ran.
+
+    One that ended meanwhile is kept: the next read, with a later snapshot, no longer
+    counts it. A transaction that wrote elsewhere first and then events, or wrote events in
+    a savepoint it rolled back and then wrote them again, would be a writer this does not
+    see (docs/bulk-import.md §3 lists what follows). On a hot standby, the horizon is the
+    snapshot's ``xmin``."""
     return (
-        "transaction_id < (SELECT COALESCE(MIN(x), pg_snapshot_xmax(pg_current_snapshot())) "
-        "FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE NOT EXISTS ("
-        f"SELECT 1 FROM pg_stat_activity a WHERE a.backend_xid::text = {xid32} "
-        "AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid "
-        f"AND l.relation = '{table}'::regclass AND l.mode = 'RowExclusiveLock')))"
+        # a hot standby's snapshot holds the primary's running ids as subtransactions, and
+        # its lock table none of their row locks: there only the snapshot's xmin is safe
+        "transaction_id < (CASE WHEN pg_is_in_recovery() "
+        "THEN pg_snapshot_xmin(pg_current_snapshot()) ELSE (WITH held AS MATERIALIZED "
+        "(SELECT pid, locktype, transactionid, relation, mode, granted FROM pg_locks) "
+        "SELECT COALESCE(MIN(x), pg_snapshot_xmax(pg_current_snapshot())) "
+        "FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE NOT CASE WHEN EXISTS ("
+        "SELECT 1 FROM held AS own WHERE own.locktype = 'transactionid' "
+        "AND own.transactionid = x::xid AND own.mode = 'ExclusiveLock' AND own.granted "
+        "AND own.pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM held AS w "
+        f"WHERE w.pid = own.pid AND w.relation = '{table}'::regclass "
+        "AND w.mode = 'RowExclusiveLock')) "
+        "THEN pg_xact_status(x) = 'in progress' ELSE false END) END)"
     )
 
 
