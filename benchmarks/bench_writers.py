@@ -9,7 +9,11 @@ transaction, as before (``CopyRecorder.serialise_writers``), alternating in the 
 A follower (the board's ``follow``) runs meanwhile and must have applied every event once.
 Each writer reports its CPU time: CPU per command against wall time per command says how
 much of a command is this process's work and how much waiting (the server, the other
-writers, the 2 cores). A raw one-row INSERT per transaction (psycopg) gives the floor.
+writers, the 2 cores). The whole machine's busy CPU time over the run (``/proc/stat``:
+writers, server, follower) per command gives the ceiling the cores allow, ``cores / CPU
+per command``: 8 writers cannot pass it, so its ratio to one writer's rate says whether the
+4-times target fits the machine at all. A raw one-row INSERT per transaction (psycopg)
+gives the floor.
 """
 
 from __future__ import annotations
@@ -48,12 +52,26 @@ def _write(
         cpu.put((after.user - before.user) + (after.system - before.system))
 
 
-class Run:
-    """One measurement: commands per second in total, and CPU seconds per command of the
-    writers' own processes."""
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot (Linux ``/proc/stat``)."""
+    with open("/proc/stat") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, rate: float, cpu_ms: float, wall_ms: float) -> None:
+
+class Run:
+    """One measurement: commands per second in total, CPU milliseconds per command of the
+    writers' own processes and of the whole machine (writers, server, follower)."""
+
+    def __init__(self, rate: float, cpu_ms: float, wall_ms: float, machine_ms: float) -> None:
         self.rate, self.cpu_ms, self.wall_ms = rate, cpu_ms, wall_ms
+        self.machine_ms = machine_ms
+
+    @property
+    def ceiling(self) -> float:
+        """Commands per second the machine's cores could give at this CPU per command."""
+        return (os.cpu_count() or 1) * 1000 / self.machine_ms
 
 
 def writers(url: str, count: int, per_writer: int, *, locked: bool = False) -> Run:
@@ -73,11 +91,12 @@ def writers(url: str, count: int, per_writer: int, *, locked: bool = False) -> R
     with CaseLedger(url) as follower:
         thread = threading.Thread(target=lambda: applied.append(follower.follow(stop)))
         thread.start()
-        started = time.perf_counter()
+        started, busy = time.perf_counter(), _busy_seconds()
         start.set()
         for process in processes:
             process.join()
         seconds = time.perf_counter() - started
+        busy = _busy_seconds() - busy
         stop.set()
         thread.join()
         assert all(p.exitcode == 0 for p in processes)
@@ -86,7 +105,10 @@ def writers(url: str, count: int, per_writer: int, *, locked: bool = False) -> R
         assert caught == total, (caught, total)  # every event, each once
     CopyRecorder.serialise_writers = False
     cpu_seconds = sum(cpu.get() for _ in processes)
-    return Run(total / seconds, 1000 * cpu_seconds / total, 1000 * seconds * count / total)
+    return Run(
+        total / seconds, 1000 * cpu_seconds / total, 1000 * seconds * count / total,
+        1000 * busy / total,
+    )  # fmt: skip
 
 
 def raw_transactions(url: str, count: int, table: str = "raw") -> float:
@@ -186,6 +208,12 @@ def main() -> None:
                 f"8 writers {eight.rate:,.0f}/s ({eight.wall_ms:.2f} ms a command each, "
                 f"{eight.cpu_ms:.2f} ms CPU): {eight.rate / one.rate:.2f} times; the follower "
                 f"applied every event once; load {os.getloadavg()[0]:.2f}"
+            )
+            print(
+                f"  the machine's CPU a command (writers, server, follower): 1 writer "
+                f"{one.machine_ms:.2f} ms, 8 writers {eight.machine_ms:.2f} ms; the "
+                f"{os.cpu_count()} cores allow at most {eight.ceiling:,.0f} commands/s at the "
+                f"8 writers' cost: {eight.ceiling / one.rate:.2f} times one writer"
             )
 
 

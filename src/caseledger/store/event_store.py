@@ -11,7 +11,7 @@ order*, from a position that is the notification id of the last event it read:
 - on SQLite, rowid order: one writer at a time, so rowid order is commit order;
 - on PostgreSQL, where writers take no table lock, the order of (id of the transaction that
   wrote the row, notification id), holding only the rows of transactions below the horizon
-  of the reading statement's snapshot (:func:`_settled`: the oldest transaction it sees
+  of the reading statement's snapshot (:func:`_horizon`: the oldest transaction it sees
   running that writes events). No transaction below it can still write an event, so no row
   can later appear in the part of the order already read: a reader that goes on from where
   it stopped never skips an event nor reads one twice. It lags behind the oldest
@@ -349,16 +349,34 @@ class CaseStore(Application[str]):
         ``cursor`` (one of :meth:`plain_cursor`'s) when given, in the caller's transaction."""
         t = _events_table(self)
         statement, params = t.log_after(after, limit)
-        if cursor is None:
-            rows = _select(self, statement, params, "reading the event log")
-        else:
-            cursor.execute(statement, params)
-            rows = cursor.fetchall()
         if t.sqlite:
+            if cursor is None:
+                return _select(self, statement, params, "reading the event log")
+            cursor.execute(statement, params)
+            rows: list[Any] = cursor.fetchall()
             return rows
+        rows = self._settled_rows(statement, params, cursor)
         if not rows and after:
             self._check_position(after, cursor)
         return [(n, c, v, tp, bytes(d)) for n, c, v, tp, d in rows]  # bytea is a memoryview
+
+    def _settled_rows(self, statement: str, params: tuple[Any, ...], cursor: Any) -> list[Any]:
+        """The rows of a statement reading settled rows (PostgreSQL, :func:`_horizon`),
+        read again, up to :data:`_LOWERED_TRIES` times in all, while a transaction that
+        ended after the statement's snapshot was taken held its horizon down (its last row
+        is then a row of NULLs): the rows read are right, but may stop short of rows that
+        every earlier read returned, which a reader that reads the whole log once (verify,
+        checkpoints, seals) would take for rows removed. A later statement's snapshot no
+        longer has that transaction running."""
+        for _ in range(_LOWERED_TRIES):
+            if cursor is None:
+                rows = _select(self, statement, params, "reading the event log")
+            else:
+                cursor.execute(statement, params)
+                rows = cursor.fetchall()
+            if not rows or rows[-1][0] is not None:
+                return rows
+        return rows[:-1]
 
     def _check_position(self, position: int, cursor: Any = None) -> None:
         """On PostgreSQL a log position stands for its event's place in recording order,
@@ -417,7 +435,10 @@ class CaseStore(Application[str]):
         now (:meth:`read_log`; 0 for none): a boundary that no event recorded later falls
         below, for :meth:`stream_numbers`, :meth:`event_count` and :class:`SpanReader`."""
         t = _events_table(self)
-        rows = _select(self, t.head, (), "reading the event log")
+        if t.sqlite:
+            rows = _select(self, t.head, (), "reading the event log")
+        else:
+            rows = self._settled_rows(t.head, (), None)
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def max_notification_id(self) -> int:
@@ -709,18 +730,20 @@ class _Table(NamedTuple):
             else f"(SELECT transaction_id FROM {self.name} WHERE notification_id = %s)"
         )
         return (
-            f"SELECT {columns} FROM {self.name} WHERE (transaction_id, notification_id) > "
-            f"({mark}, %s) AND {_settled(self.name)} "
-            f"ORDER BY transaction_id, notification_id LIMIT {limit}",
+            f"{_horizon(self.name)} (SELECT {columns} FROM {self.name} "
+            f"WHERE (transaction_id, notification_id) > ({mark}, %s) AND {_SETTLED} "
+            f"ORDER BY transaction_id, notification_id LIMIT {limit}) {_lowered(5)}",
             (after,) if after == 0 else (after, after),
         )
 
 
-def _settled(table: str) -> str:
-    """The condition "written by a transaction that can no longer add a row before the
-    rows read": below the *horizon* of the statement's snapshot, the smallest id among the
-    transactions the snapshot sees as running that write ``table`` (or may have, see
-    below), else the snapshot's ``xmax`` (every id from it on is not yet visible).
+def _horizon(table: str) -> str:
+    """The CTEs before a statement that reads the settled rows of ``table`` (the condition
+    :data:`_SETTLED`): those written by a transaction that can no longer add a row before
+    the rows read, below the *horizon* ``horizon.h`` of the statement's snapshot: the
+    smallest id among the transactions the snapshot sees as running that write ``table``
+    (or may have, see below), else the snapshot's ``xmax`` (every id from it on is not yet
+    visible).
 
     The snapshot's ``xmin`` would do, but it is the whole server's: any transaction of any
     database with an id would hold the log back. So a running transaction ``x`` is left
@@ -740,26 +763,50 @@ def _settled(table: str) -> str:
        runs again once ended, "still running afterwards" means the locks read were its
        own, taken while it ran.
 
-    One that ended meanwhile is kept: the next read, with a later snapshot, no longer
-    counts it. A transaction that wrote elsewhere first and then events, or wrote events in
-    a savepoint it rolled back and then wrote them again, would be a writer this does not
-    see (docs/bulk-import.md §3 lists what follows). On a hot standby, the horizon is the
+    One that ended meanwhile is kept (its rows, if it wrote any, are invisible to the
+    snapshot), and the CTE ``horizon`` says so (``lowered``) when it is the lowest one kept:
+    the statement then ends with a row of NULLs, and is read again
+    (:meth:`CaseStore._settled_rows`), with a later snapshot, which no longer counts it.
+
+    A transaction that wrote elsewhere first and then events, or wrote events in a
+    savepoint it rolled back and then wrote them again, would be a writer this does not
+    see: the events table's trigger refuses both
+    (:data:`caseledger.store.postgres.EVENTS_FIRST`). On a hot standby, the horizon is the
     snapshot's ``xmin``."""
+    # a hot standby's snapshot holds the primary's running ids as subtransactions, and its
+    # lock table none of their row locks: there only the snapshot's xmin is safe
+    snapshot = "pg_current_snapshot()"
     return (
-        # a hot standby's snapshot holds the primary's running ids as subtransactions, and
-        # its lock table none of their row locks: there only the snapshot's xmin is safe
-        "transaction_id < (CASE WHEN pg_is_in_recovery() "
-        "THEN pg_snapshot_xmin(pg_current_snapshot()) ELSE (WITH held AS MATERIALIZED "
-        "(SELECT pid, locktype, transactionid, relation, mode, granted FROM pg_locks) "
-        "SELECT COALESCE(MIN(x), pg_snapshot_xmax(pg_current_snapshot())) "
-        "FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE NOT CASE WHEN EXISTS ("
-        "SELECT 1 FROM held AS own WHERE own.locktype = 'transactionid' "
+        "WITH held AS MATERIALIZED "
+        "(SELECT pid, locktype, transactionid, relation, mode, granted FROM pg_locks), "
+        "kept AS MATERIALIZED (SELECT x, pg_xact_status(x) = 'in progress' AS running "
+        f"FROM pg_snapshot_xip({snapshot}) AS x WHERE NOT pg_is_in_recovery() AND NOT CASE "
+        "WHEN EXISTS (SELECT 1 FROM held AS own WHERE own.locktype = 'transactionid' "
         "AND own.transactionid = x::xid AND own.mode = 'ExclusiveLock' AND own.granted "
         "AND own.pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM held AS w "
         f"WHERE w.pid = own.pid AND w.relation = '{table}'::regclass "
         "AND w.mode = 'RowExclusiveLock')) "
-        "THEN pg_xact_status(x) = 'in progress' ELSE false END) END)"
+        "THEN pg_xact_status(x) = 'in progress' ELSE false END), "
+        "horizon AS MATERIALIZED (SELECT CASE WHEN pg_is_in_recovery() "
+        f"THEN pg_snapshot_xmin({snapshot}) ELSE COALESCE(MIN(x), pg_snapshot_xmax({snapshot})) "
+        "END AS h, COALESCE(MIN(x) FILTER (WHERE NOT running) < COALESCE(MIN(x) FILTER "
+        f"(WHERE running), pg_snapshot_xmax({snapshot})), false) AS lowered FROM kept)"
     )
+
+
+_SETTLED = "transaction_id < (SELECT h FROM horizon)"
+"""The condition "settled" of a statement after :func:`_horizon`'s CTEs."""
+
+
+def _lowered(columns: int) -> str:
+    """The last part of a statement after :func:`_horizon`'s CTEs: a row of ``columns``
+    NULLs when a transaction that ended meanwhile held the horizon down."""
+    nulls = ", ".join(["NULL"] * columns)
+    return f"UNION ALL SELECT {nulls} FROM horizon WHERE lowered"
+
+
+_LOWERED_TRIES = 10
+"""How many times in all a statement whose horizon an ended transaction held down is read."""
 
 
 def _events_table(store: CaseStore) -> _Table:
@@ -774,8 +821,8 @@ def _events_table(store: CaseStore) -> _Table:
         f"(SELECT transaction_id, notification_id FROM {name} WHERE notification_id = %s)"
     )
     head = (
-        f"SELECT notification_id FROM {name} WHERE {_settled(name)} "
-        "ORDER BY transaction_id DESC, notification_id DESC LIMIT 1"
+        f"{_horizon(name)} (SELECT notification_id FROM {name} WHERE {_SETTLED} "
+        f"ORDER BY transaction_id DESC, notification_id DESC LIMIT 1) {_lowered(1)}"
     )
     return _Table(name, "notification_id", "%s", False, upto, head)
 

@@ -28,7 +28,10 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes these 
   id of the transaction that wrote it (``transaction_id``, see :data:`TRANSACTION_COLUMN`),
   and readers of the log read it in commit-safe *recording order* instead
   (:meth:`caseledger.store.event_store.CaseStore.read_log`; the argument is in
-  docs/bulk-import.md).
+  docs/bulk-import.md). What the argument rests on, that a transaction recording events
+  writes them before anything else, is kept by the database itself: a statement trigger
+  on the events table (:data:`EVENTS_FIRST`) refuses an insert by a transaction that
+  already has an id from elsewhere.
 - **Connection options pass through**: the URL's ``sslmode``, ``sslrootcert``... reach
   libpq's conninfo (see :mod:`caseledger.store.url`).
 """
@@ -58,6 +61,7 @@ from caseledger.errors import StoreError
 
 __all__ = [
     "CHUNK_ROWS",
+    "EVENTS_FIRST",
     "TRANSACTION_COLUMN",
     "BoundedConnection",
     "BoundedDatastore",
@@ -73,6 +77,31 @@ CHUNK_ROWS = 5_000
 TRANSACTION_COLUMN = "transaction_id"
 """The column of the events table holding the id of the transaction that wrote the row
 (``xid8``, ``pg_current_xact_id()`` by default); rows written before it existed hold 0."""
+
+EVENTS_FIRST = "caseledger_events_first"
+"""The statement trigger (and its function) of the events table that refuses rows from a
+transaction that wrote elsewhere first: such a transaction has an id while it holds no lock
+on the table, so readers of the log cannot tell it from one that will never write an event
+(docs/bulk-import.md §3). A flag local to the transaction, one per table, marks that its
+first insert passed; it goes with a savepoint rolled back (and the lock with it), so
+writing again after that is refused too."""
+
+_EVENTS_FIRST_FUNCTION = """
+CREATE OR REPLACE FUNCTION {0}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE flag text := 'caseledger.events_first_' || TG_RELID::text;
+BEGIN
+  IF current_setting(flag, true) IS DISTINCT FROM 'on' THEN
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+        MESSAGE = 'this transaction wrote elsewhere before recording events in '
+          || TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME,
+        HINT = 'record events in a transaction of their own, or before anything else in '
+          || 'it: readers of the log count on it (caseledger docs/bulk-import.md §3)';
+    END IF;
+    PERFORM set_config(flag, 'on', true);
+  END IF;
+  RETURN NULL;
+END $$"""
 
 ONE_STATEMENT_ROWS = 16
 """The most rows written in one statement (one round trip) rather than with COPY."""
@@ -175,23 +204,28 @@ class CopyRecorder(PostgresApplicationRecorder):
         table lock, so their notification ids are their commit order), then makes
         ``pg_current_xact_id()`` the default. Checked in the catalog first: opening a ledger
         that has them all takes no lock on the table (``CREATE INDEX IF NOT EXISTS`` would
-        wait for every writer running, a long import among them)."""
+        wait for every writer running, a long import among them). The trigger
+        :data:`EVENTS_FIRST` too: made once, it waits for the writers running then."""
         schema = self.datastore.schema
         curs.execute(
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
             "AND table_name = %s AND column_name = %s) AS has_column, "
-            "to_regclass(%s) IS NOT NULL AS has_index, to_regclass(%s) IS NOT NULL AS has_ids",
+            "to_regclass(%s) IS NOT NULL AS has_index, to_regclass(%s) IS NOT NULL AS has_ids, "
+            "EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+            "AND tgname = %s) AS has_guard",
             (
                 schema,
                 self.events_table_name,
                 TRANSACTION_COLUMN,
                 f'"{schema}"."{self._order_index}"',
                 f'"{schema}"."{self.notification_id_index_name}"',
+                f'"{schema}"."{self.events_table_name}"',
+                EVENTS_FIRST,
             ),
         )
         found = curs.fetchone()
         assert found is not None
-        if found["has_column"] and found["has_index"] and found["has_ids"]:
+        if all(found.values()):
             self._check_transaction_ids(curs)
             return
         super()._create_table(curs)
@@ -211,6 +245,14 @@ class CopyRecorder(PostgresApplicationRecorder):
             SQL("CREATE INDEX IF NOT EXISTS {0} ON {1} ({2}, notification_id)").format(
                 Identifier(self._order_index), self._table, column
             )
+        )
+        guard = SQL("{0}.{1}").format(Identifier(schema), Identifier(EVENTS_FIRST))
+        curs.execute(SQL(_EVENTS_FIRST_FUNCTION).format(guard))
+        curs.execute(
+            SQL(
+                "CREATE OR REPLACE TRIGGER {0} BEFORE INSERT ON {1} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION {2}()"
+            ).format(Identifier(EVENTS_FIRST), self._table, guard)
         )
 
     def _insert_in_one_statement(self, stored_events: Sequence[StoredEvent]) -> None:
