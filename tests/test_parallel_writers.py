@@ -7,11 +7,12 @@ import multiprocessing
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from caseledger import CaseLedger
+from caseledger import BatchRejected, CaseLedger
 from caseledger.audit.keys import new_signer
 from caseledger.audit.log import TreeLog
 from tests.conftest import fixed_clock
@@ -413,3 +414,32 @@ def test_a_transaction_that_wrote_elsewhere_first_cannot_record_events(postgres_
                 conn.execute(insert, ("AGAIN-1",))
             conn.rollback()
         assert [r[1] for r in ledger.store.read_log(0)] == ["BEFORE-1", "FIRST-1", "FIRST-2"]
+
+
+def test_a_read_in_an_open_batch_does_not_count_the_batchs_own_rows_as_settled(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read on the thread of a batch (in its transaction), the log stops below the batch's
+    own rows: they may yet be rolled back, so a board or tree must not take them in."""
+    from caseledger import ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "_WRITE_ROWS", 10)  # rows written as they come
+    monkeypatch.setattr(ledger_module, "_CHUNK", 1)  # each item checked as it comes
+    seen: list[tuple[int, int]] = []
+    with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
+        ledger.record(_received("A-1"))
+        head = ledger.store.log_head()
+
+        def step(done: int) -> None:
+            if done == 40:
+                _sql(postgres_url, "SELECT pg_current_xact_id()")  # a later id, ended
+                seen.append((len(ledger.store.read_log(0)), ledger.store.log_head()))
+
+        def commands() -> Iterator[dict[str, Any]]:
+            yield from (_received(f"B-{n}") for n in range(50))
+            yield {"bad": 1}  # the batch is refused: nothing of it is recorded
+
+        with pytest.raises(BatchRejected):
+            ledger.record_batch(commands(), progress=step)
+        assert _sql(postgres_url, "SELECT COUNT(*) FROM caseledger_events")[0][0] == 1
+        assert seen == [(1, head)]

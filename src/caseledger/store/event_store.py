@@ -768,29 +768,40 @@ def _horizon(table: str) -> str:
     the statement then ends with a row of NULLs, and is read again
     (:meth:`CaseStore._settled_rows`), with a later snapshot, which no longer counts it.
 
-    A transaction that wrote elsewhere first and then events, or wrote events in a
-    savepoint it rolled back and then wrote them again, would be a writer this does not
-    see: the events table's trigger refuses both
+    A statement in a transaction that wrote rows of its own (a batch's reads) holds the
+    horizon at its own id: its rows are not settled until it commits. A ``NULL`` from
+    ``pg_xact_status`` (an id too old to look up; not one of a running transaction) keeps
+    the transaction. A transaction that wrote elsewhere first and then events, or wrote
+    events in a savepoint it rolled back and then wrote them again, would be a writer this
+    does not see: the events table's trigger refuses both
     (:data:`caseledger.store.postgres.EVENTS_FIRST`). On a hot standby, the horizon is the
     snapshot's ``xmin``."""
     # a hot standby's snapshot holds the primary's running ids as subtransactions, and its
     # lock table none of their row locks: there only the snapshot's xmin is safe
     snapshot = "pg_current_snapshot()"
+    xmax = f"pg_snapshot_xmax({snapshot})"
     return (
         "WITH held AS MATERIALIZED "
         "(SELECT pid, locktype, transactionid, relation, mode, granted FROM pg_locks), "
-        "kept AS MATERIALIZED (SELECT x, pg_xact_status(x) = 'in progress' AS running "
-        f"FROM pg_snapshot_xip({snapshot}) AS x WHERE NOT pg_is_in_recovery() AND NOT CASE "
-        "WHEN EXISTS (SELECT 1 FROM held AS own WHERE own.locktype = 'transactionid' "
-        "AND own.transactionid = x::xid AND own.mode = 'ExclusiveLock' AND own.granted "
-        "AND own.pid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM held AS w "
-        f"WHERE w.pid = own.pid AND w.relation = '{table}'::regclass "
-        "AND w.mode = 'RowExclusiveLock')) "
-        "THEN pg_xact_status(x) = 'in progress' ELSE false END), "
+        # the ids whose backend holds no RowExclusiveLock on the table: found once, hashed
+        # (one pass over the lock table, however many transactions run)
+        "quiet AS MATERIALIZED (SELECT own.transactionid FROM held AS own "
+        "WHERE own.locktype = 'transactionid' AND own.mode = 'ExclusiveLock' AND own.granted "
+        "AND own.pid IS NOT NULL AND own.pid NOT IN (SELECT w.pid FROM held AS w "
+        f"WHERE w.relation = '{table}'::regclass AND w.mode = 'RowExclusiveLock' "
+        "AND w.pid IS NOT NULL)), "
+        "kept AS MATERIALIZED (SELECT x, "
+        "COALESCE(pg_xact_status(x) = 'in progress', true) AS running "
+        f"FROM pg_snapshot_xip({snapshot}) AS x WHERE NOT pg_is_in_recovery() "
+        "AND NOT COALESCE(CASE WHEN x::xid IN (SELECT transactionid FROM quiet) "
+        "THEN pg_xact_status(x) = 'in progress' ELSE false END, false)), "
+        # capped below this transaction's own id, if it has one (a read in a batch's
+        # transaction): its own rows are not settled, they may yet be rolled back
         "horizon AS MATERIALIZED (SELECT CASE WHEN pg_is_in_recovery() "
-        f"THEN pg_snapshot_xmin({snapshot}) ELSE COALESCE(MIN(x), pg_snapshot_xmax({snapshot})) "
-        "END AS h, COALESCE(MIN(x) FILTER (WHERE NOT running) < COALESCE(MIN(x) FILTER "
-        f"(WHERE running), pg_snapshot_xmax({snapshot})), false) AS lowered FROM kept)"
+        f"THEN pg_snapshot_xmin({snapshot}) ELSE LEAST(COALESCE(MIN(x), {xmax}), "
+        f"COALESCE(pg_current_xact_id_if_assigned(), {xmax})) END AS h, "
+        "COALESCE(MIN(x) FILTER (WHERE NOT running) < COALESCE(MIN(x) FILTER "
+        f"(WHERE running), {xmax}), false) AS lowered FROM kept)"
     )
 
 
