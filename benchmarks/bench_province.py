@@ -61,8 +61,8 @@ SEEDS = (2026, 2027, 2028, 2029)
 class Province:
     """One ledger in a fresh schema, filled chunk after chunk."""
 
-    def __init__(self, url: str, chunk: int, folder: Path) -> None:
-        self.schema = f"province_{uuid.uuid4().hex[:8]}"
+    def __init__(self, url: str, chunk: int, folder: Path, schema: str | None = None) -> None:
+        self.schema = schema or f"province_{uuid.uuid4().hex[:8]}"
         self.base = url
         self.url = f"{url}?schema={self.schema}&statement_timeout=3600&answer_timeout=3700"
         self.chunk = chunk
@@ -70,6 +70,39 @@ class Province:
         self.texts = [dump_commands(demo_commands(chunk, seed=seed)) for seed in SEEDS]
         self.chunks = 0
         self.events = 0
+        if schema is not None:
+            self._resume()
+
+    def _resume(self) -> None:
+        """Go on with the ledger of an earlier run (its schema kept): its events counted,
+        the chunks numbered after its last."""
+        import psycopg
+
+        table = f'"{self.schema}".caseledger_events'
+        with psycopg.connect(self.base) as conn:
+            count = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+            last = conn.execute(
+                f"SELECT originator_id FROM {table} WHERE originator_id LIKE 'QZ-_____-%' "
+                "ORDER BY notification_id DESC LIMIT 1"
+            ).fetchone()
+        self.events = int(count[0]) if count else 0
+        self.chunks = int(str(last[0])[3:8]) + 1 if last else 0
+
+    def analyze(self) -> float:
+        """``VACUUM (ANALYZE)`` of the ledger's tables, as autovacuum would do on a server
+        that runs it (this one does not): seconds."""
+        import psycopg
+
+        started = time.perf_counter()
+        with psycopg.connect(self.base, autocommit=True) as conn:
+            tables = conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind = 'r'",
+                (self.schema,),
+            ).fetchall()
+            for (name,) in tables:
+                conn.execute(f'VACUUM (ANALYZE) "{self.schema}"."{name}"')
+        return time.perf_counter() - started
 
     def chunk_file(self, lines: int | None = None) -> tuple[Path, int]:
         """The next chunk as a JSON Lines file (its first ``lines`` lines only, if given:
@@ -163,9 +196,15 @@ def measure(
     deadline: float,
     alone_upto: int,
     last_import: float,
+    analyze: bool,
 ) -> dict[str, Any]:
     figures: dict[str, Any] = {"events_stored": province.events, "cores": os.cpu_count()}
     print(f"at {province.events:,} events stored:", flush=True)
+    if analyze:
+        report(figures, "vacuum_analyze_s", round(province.analyze(), 1))
+    if not last_import or analyze:  # the rate of a chunk imported into the table as it is now
+        events, seconds = province.add_chunk(ledger)
+        last_import = events / seconds
     report(figures, "import_events_per_s", round(last_import))
     report(figures, "record", single_records(ledger, size))
     projection = ledger.read_models
@@ -211,12 +250,19 @@ def main() -> None:
     parser.add_argument("--alone-upto", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument(
+        "--schema", default=None, help="go on with the kept schema of an earlier run"
+    )
+    parser.add_argument(
+        "--no-analyze", action="store_true",
+        help="measure without VACUUM (ANALYZE) at each size (as a server without autovacuum)",
+    )  # fmt: skip
     args = parser.parse_args()
     started = time.monotonic()
     deadline = started + args.budget_minutes * 60
     results: dict[str, Any] = {"sizes": [], "load_at_start": load()}
     with tempfile.TemporaryDirectory() as folder:
-        province = Province(args.postgres, args.chunk, Path(folder))
+        province = Province(args.postgres, args.chunk, Path(folder), args.schema)
         print(f"schema {province.schema}; {worker_count(10**9)} rebuild processes", flush=True)
         try:
             with CaseLedger(province.url, clock=lambda: RECORDED_AT) as ledger:
@@ -236,7 +282,10 @@ def main() -> None:
                         last = events / seconds
                     print(f"filled to {province.events:,} events in "
                           f"{time.monotonic() - filling:.0f} s", flush=True)  # fmt: skip
-                    figures = measure(province, ledger, size, deadline, args.alone_upto, last)
+                    figures = measure(
+                        province, ledger, size, deadline, args.alone_upto, last,
+                        not args.no_analyze,
+                    )  # fmt: skip
                     results["sizes"].append(figures)
                     rebuild_rate = figures.get("rebuild_parallel_events_per_s", rebuild_rate)
                     if args.out is not None:

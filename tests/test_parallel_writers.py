@@ -443,3 +443,83 @@ def test_a_read_in_an_open_batch_does_not_count_the_batchs_own_rows_as_settled(
             ledger.record_batch(commands(), progress=step)
         assert _sql(postgres_url, "SELECT COUNT(*) FROM caseledger_events")[0][0] == 1
         assert seen == [(1, head)]
+
+
+def _open(url: str, start: Any, results: Any) -> None:
+    start.wait()
+    try:
+        with CaseLedger(url, clock=fixed_clock, keep_tree=False) as ledger:
+            ledger.store.log_head()
+        results.put("ok")
+    except Exception as error:  # every failure is the finding
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def _open_at_once(url: str, count: int) -> list[str]:
+    context = multiprocessing.get_context("fork")
+    start, results = context.Event(), context.Queue()
+    processes = [context.Process(target=_open, args=(url, start, results)) for _ in range(count)]
+    for process in processes:
+        process.start()
+    start.set()
+    for process in processes:
+        process.join(timeout=60)
+    return [results.get(timeout=5) for _ in processes]
+
+
+def _triggers(url: str) -> int:
+    return int(
+        _sql(
+            url,
+            "SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'caseledger_events_first' "
+            "AND tgrelid = 'caseledger_events'::regclass",
+        )[0][0]
+    )
+
+
+@pytest.mark.parametrize("made", ["new", "before the trigger"])
+def test_processes_opening_one_ledger_at_once_all_open_it(postgres_url: str, made: str) -> None:
+    """A new schema, or a ledger made by a version without the trigger, opened by four
+    processes at once: one sets it up while the others wait for it (they collided on a
+    type, or deadlocked between one's index and another's trigger)."""
+    if made != "new":
+        with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
+            ledger.record(_received("OLD-1"))
+        _sql(postgres_url, "DROP TRIGGER caseledger_events_first ON caseledger_events; "
+             "DROP FUNCTION caseledger_events_first()")  # fmt: skip
+        assert _triggers(postgres_url) == 0
+    assert _open_at_once(postgres_url, 4) == ["ok"] * 4
+    assert _triggers(postgres_url) == 1
+
+
+def test_a_busy_ledger_opens_without_waiting_for_its_trigger_and_gets_it_later(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """During a long import a ledger made before the trigger opens within a fraction of a
+    second, without it (saying so), rather than stall every writer behind the trigger's
+    lock until lock_timeout; the next opening, with the table free, makes it."""
+    import psycopg
+
+    with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
+        ledger.record(_received("OLD-1"))
+    _sql(postgres_url, "DROP TRIGGER caseledger_events_first ON caseledger_events; "
+         "DROP FUNCTION caseledger_events_first()")  # fmt: skip
+    base, schema = postgres_url.split("?schema=")
+    with psycopg.connect(base) as importer:  # a long import's transaction, still running
+        importer.execute(f'SET search_path TO "{schema}"')
+        importer.execute(
+            "INSERT INTO caseledger_events (originator_id, originator_version, topic, state) "
+            "VALUES ('LONG-1', 1, 'raw', '\\x7b7d')"
+        )
+        started = time.monotonic()
+        with (
+            caplog.at_level("WARNING", logger="caseledger.store"),
+            CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger,
+        ):
+            ledger.record(_received("MEANWHILE-1"))  # a writer is not held up either
+        assert time.monotonic() - started < 5  # lock_timeout is 10 s
+        assert "opened without its trigger" in caplog.text
+        assert _triggers(postgres_url) == 0
+        importer.commit()
+    with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False):
+        assert _triggers(postgres_url) == 1

@@ -800,8 +800,9 @@ def _horizon(table: str) -> str:
         "horizon AS MATERIALIZED (SELECT CASE WHEN pg_is_in_recovery() "
         f"THEN pg_snapshot_xmin({snapshot}) ELSE LEAST(COALESCE(MIN(x), {xmax}), "
         f"COALESCE(pg_current_xact_id_if_assigned(), {xmax})) END AS h, "
-        "COALESCE(MIN(x) FILTER (WHERE NOT running) < COALESCE(MIN(x) FILTER "
-        f"(WHERE running), {xmax}), false) AS lowered FROM kept)"
+        "COALESCE(MIN(x) FILTER (WHERE NOT running) < LEAST(COALESCE(MIN(x) FILTER "
+        f"(WHERE running), {xmax}), COALESCE(pg_current_xact_id_if_assigned(), {xmax})), "
+        "false) AS lowered FROM kept)"
     )
 
 
@@ -946,7 +947,11 @@ def _create_schema(location: LedgerLocation) -> None:
         **json.loads(env["CASELEDGER_CONNINFO"]),  # the URL's options, timeouts included
     }
     try:
-        with psycopg.connect(**options, autocommit=True) as conn:
+        # another process may make it at the same moment ("IF NOT EXISTS" races)
+        with (
+            psycopg.connect(**options, autocommit=True) as conn,
+            suppress(psycopg.errors.UniqueViolation),
+        ):
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
     except psycopg.Error as error:
         raise StoreError(f"cannot open ledger {location.redacted}: {error}") from error

@@ -39,6 +39,7 @@ It keeps eventsourcing's tables, recorders and LISTEN/NOTIFY, and changes these 
 from __future__ import annotations
 
 import json
+import logging
 import select
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -103,6 +104,12 @@ BEGIN
   RETURN NULL;
 END $$"""
 
+_GUARD_LOCK_TIMEOUT = 0.2
+"""How long (seconds) opening a ledger that lacks only the trigger :data:`EVENTS_FIRST`
+waits for the table's lock to make it: the writers that come meanwhile wait as long."""
+
+log = logging.getLogger("caseledger.store")
+
 ONE_STATEMENT_ROWS = 16
 """The most rows written in one statement (one round trip) rather than with COPY."""
 ONE_STATEMENT_BYTES = 64 * 1024
@@ -160,6 +167,10 @@ class BoundedDatastore(PostgresDatastore):
             with super().get_connection() as conn:
                 yield conn
         except (OperationalError, InterfaceError) as error:
+            if isinstance(error.__cause__, psycopg.errors.ObjectNotInPrerequisiteState):
+                # the events table's trigger (EVENTS_FIRST): the caller's transaction, not
+                # the server, is at fault
+                raise StoreError(f"the events table refused the write: {error}") from error
             raise StoreError(f"the PostgreSQL server failed: {error}") from error
 
 
@@ -197,15 +208,37 @@ class CopyRecorder(PostgresApplicationRecorder):
         if self.serialise_writers:
             super()._lock_table(curs)
 
-    def _create_table(self, curs: Any) -> None:
-        """eventsourcing's tables, then the transaction column and its index if missing: on
-        a ledger made before them, ``ALTER TABLE`` adds the column with 0 for every row
-        there (no rewrite of the table: one constant; those rows were written under the
-        table lock, so their notification ids are their commit order), then makes
-        ``pg_current_xact_id()`` the default. Checked in the catalog first: opening a ledger
-        that has them all takes no lock on the table (``CREATE INDEX IF NOT EXISTS`` would
-        wait for every writer running, a long import among them). The trigger
-        :data:`EVENTS_FIRST` too: made once, it waits for the writers running then."""
+    def create_table(self) -> None:
+        """eventsourcing's setup, made by one opener at a time. Checked in the catalog
+        first: opening a ledger that has everything takes no lock at all (``CREATE INDEX IF
+        NOT EXISTS`` would wait for every writer running, a long import among them).
+        Otherwise a session advisory lock of the table's name is held around the setup, so
+        that processes opening a new ledger, or one made by an earlier version, at once do
+        not make the same objects together (a duplicate type, or a deadlock between one
+        opener's index and another's trigger); each then finds done what the one before it
+        did."""
+        with self.datastore.transaction(commit=False) as curs:
+            found = self._found(curs)
+            if all(found.values()):
+                self._check_transaction_ids(curs)
+                ready = True
+            else:
+                ready = False
+        if ready:
+            self.datastore.register_type_adapters()
+            return
+        key = f"caseledger setup {self.datastore.schema}.{self.events_table_name}"
+        with self.datastore.get_connection() as conn:  # autocommit: the lock is the session's
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+    def _found(self, curs: Any) -> dict[str, bool]:
+        """What of the table the catalog holds: the transaction column, its index, the
+        notification ids' index, the trigger :data:`EVENTS_FIRST` (all false before the
+        table exists)."""
         schema = self.datastore.schema
         curs.execute(
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
@@ -225,8 +258,25 @@ class CopyRecorder(PostgresApplicationRecorder):
         )
         found = curs.fetchone()
         assert found is not None
+        return {key: bool(value) for key, value in found.items()}
+
+    def _create_table(self, curs: Any) -> None:
+        """eventsourcing's tables, then the transaction column, its index and the trigger
+        :data:`EVENTS_FIRST`, whichever is missing (under :meth:`create_table`'s lock). On a
+        ledger made before the column, ``ALTER TABLE`` adds it with 0 for every row there
+        (no rewrite of the table: one constant; those rows were written under the table
+        lock, so their notification ids are their commit order), then makes
+        ``pg_current_xact_id()`` the default. A ledger that lacks only the trigger gets it
+        only if the table is free within :data:`_GUARD_LOCK_TIMEOUT` (the trigger waits for
+        the writers running, and every writer after it waits for it): during a long import
+        the ledger opens without it, saying so, and the next opening makes it."""
+        found = self._found(curs)
         if all(found.values()):
             self._check_transaction_ids(curs)
+            return
+        if found["has_column"] and found["has_index"] and found["has_ids"]:
+            self._check_transaction_ids(curs)
+            self._make_guard(curs, timeout=_GUARD_LOCK_TIMEOUT)
             return
         super()._create_table(curs)
         column = Identifier(TRANSACTION_COLUMN)
@@ -246,14 +296,41 @@ class CopyRecorder(PostgresApplicationRecorder):
                 Identifier(self._order_index), self._table, column
             )
         )
-        guard = SQL("{0}.{1}").format(Identifier(schema), Identifier(EVENTS_FIRST))
-        curs.execute(SQL(_EVENTS_FIRST_FUNCTION).format(guard))
-        curs.execute(
+        self._make_guard(curs, timeout=None)
+
+    def _make_guard(self, curs: Any, *, timeout: float | None) -> None:
+        """The trigger :data:`EVENTS_FIRST` and its function; with ``timeout``, given up
+        (with a warning) if the table's lock is not had within that many seconds."""
+        guard = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(EVENTS_FIRST))
+        statements = [
+            SQL(_EVENTS_FIRST_FUNCTION).format(guard),
             SQL(
                 "CREATE OR REPLACE TRIGGER {0} BEFORE INSERT ON {1} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION {2}()"
-            ).format(Identifier(EVENTS_FIRST), self._table, guard)
-        )
+            ).format(Identifier(EVENTS_FIRST), self._table, guard),
+        ]
+        if timeout is None:
+            for statement in statements:
+                curs.execute(statement)
+            return
+        curs.execute("SELECT current_setting('lock_timeout') AS before")
+        row = curs.fetchone()
+        before = row["before"] if row else "0"
+        curs.execute("SAVEPOINT caseledger_guard")
+        curs.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(timeout * 1000)}ms",))
+        try:
+            for statement in statements:
+                curs.execute(statement)
+        except psycopg.errors.LockNotAvailable:
+            curs.execute("ROLLBACK TO SAVEPOINT caseledger_guard")  # the lock_timeout too
+            log.warning(
+                "the events table %s.%s was busy (a long import?): opened without its trigger "
+                "%s, which the next opening of the ledger makes (docs/bulk-import.md §3)",
+                self.datastore.schema, self.events_table_name, EVENTS_FIRST,
+            )  # fmt: skip
+            return
+        curs.execute("RELEASE SAVEPOINT caseledger_guard")
+        curs.execute("SELECT set_config('lock_timeout', %s, true)", (before,))
 
     def _insert_in_one_statement(self, stored_events: Sequence[StoredEvent]) -> None:
         """A few small rows (a single command's) in one statement, its own transaction (one
