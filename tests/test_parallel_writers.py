@@ -523,3 +523,27 @@ def test_a_busy_ledger_opens_without_waiting_for_its_trigger_and_gets_it_later(
         importer.commit()
     with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False):
         assert _triggers(postgres_url) == 1
+
+
+def test_a_write_the_trigger_refuses_is_a_store_error_that_says_so(postgres_url: str) -> None:
+    """Through the store's own connections, a transaction that wrote elsewhere first and
+    then writes events gets caseledger's StoreError naming the refusal, not "the server
+    failed", and nothing of it is kept."""
+    from caseledger.errors import StoreError
+
+    with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
+        _sql(postgres_url, "CREATE TABLE elsewhere (n int)")
+        datastore = ledger.store.recorder.datastore  # type: ignore[attr-defined]
+        schema = postgres_url.split("?schema=")[1]
+        with (
+            pytest.raises(StoreError, match="the events table refused the write: this "
+                          "transaction wrote elsewhere"),
+            datastore.transaction(commit=True) as cursor,
+        ):  # fmt: skip
+            cursor.execute(f'INSERT INTO "{schema}".elsewhere VALUES (1)')
+            cursor.execute(
+                f'INSERT INTO "{schema}".caseledger_events (originator_id, originator_version, '
+                "topic, state) VALUES ('LATE-1', 1, 'raw', '\\x7b7d')"
+            )
+        assert _log_ids(postgres_url) == []
+        assert _sql(postgres_url, "SELECT COUNT(*) FROM elsewhere")[0][0] == 0
