@@ -22,6 +22,15 @@ pytestmark = pytest.mark.postgres
 ACTOR = {"person": "A1", "role": "window_a", "department": "D"}
 RECEIVED = {"type": "received", "channel": "window", "applicant": "APP"}
 GATE = 741_016  # the advisory lock a slow transaction waits on before it commits
+RAW_ROW = (
+    "INSERT INTO {0} (originator_id, originator_version, topic, state) "
+    "VALUES (%s, 1, 'raw', '\\x7b7d')"
+)  # a row written beside caseledger, in raw SQL: RAW_ROW.format(table), (stream,)
+ROW = RAW_ROW.format("caseledger_events")
+DROP_GUARD = (
+    "DROP TRIGGER caseledger_events_first ON caseledger_events; "
+    "DROP FUNCTION caseledger_events_first()"
+)  # as a ledger made before the trigger has it
 
 
 def _received(case_no: str) -> dict[str, Any]:
@@ -226,11 +235,7 @@ def _insert_rows(url: str, prefix: str, seconds: float, most: int, start: Any) -
         for n in range(most):
             if time.monotonic() > end:
                 return
-            conn.execute(
-                "INSERT INTO caseledger_events (originator_id, originator_version, topic, "
-                "state) VALUES (%s, 1, 'raw', '\\x7b7d')",
-                (f"{prefix}-{n}",),
-            )
+            conn.execute(ROW, (f"{prefix}-{n}",))
 
 
 def test_a_reader_racing_writers_that_commit_at_once_skips_no_row_and_repeats_none(
@@ -346,10 +351,7 @@ def test_a_transaction_with_an_id_that_writes_no_event_does_not_hold_the_log_bac
             assert [r[1] for r in ledger.store.read_log(0)] == ["BEFORE-1", "AFTER-1"]
             assert ledger.store.log_head() == max(_log_ids(postgres_url))
             writer.execute(f'SET search_path TO "{schema}"')
-            writer.execute(
-                "INSERT INTO caseledger_events (originator_id, originator_version, topic, "
-                "state) VALUES ('RAW-1', 1, 'raw', '\\x7b7d')"
-            )  # a writer of the log: what is recorded after it waits for its end
+            writer.execute(ROW, ("RAW-1",))  # a writer of the log: what comes after waits
             ledger.record(_received("LATER-1"))
             assert [r[1] for r in ledger.store.read_log(0)] == ["BEFORE-1", "AFTER-1"]
             writer.commit()
@@ -387,10 +389,6 @@ def test_a_transaction_that_wrote_elsewhere_first_cannot_record_events(postgres_
     was rolled back; one that writes events first may write elsewhere afterwards."""
     import psycopg
 
-    insert = (
-        "INSERT INTO caseledger_events (originator_id, originator_version, topic, state) "
-        "VALUES (%s, 1, 'raw', '\\x7b7d')"
-    )
     with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
         ledger.record(_received("BEFORE-1"))
         _sql(postgres_url, "CREATE TABLE elsewhere (n int)")
@@ -399,19 +397,19 @@ def test_a_transaction_that_wrote_elsewhere_first_cannot_record_events(postgres_
             conn.execute(f'SET search_path TO "{schema}"')
             conn.execute("INSERT INTO elsewhere VALUES (1)")
             with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="elsewhere"):
-                conn.execute(insert, ("LATE-1",))
+                conn.execute(ROW, ("LATE-1",))
             conn.rollback()
             conn.execute(f'SET search_path TO "{schema}"')
-            conn.execute(insert, ("FIRST-1",))  # events first: then anything
+            conn.execute(ROW, ("FIRST-1",))  # events first: then anything
             conn.execute("INSERT INTO elsewhere VALUES (2)")
-            conn.execute(insert, ("FIRST-2",))
+            conn.execute(ROW, ("FIRST-2",))
             conn.commit()
             conn.execute(f'SET search_path TO "{schema}"')
             conn.execute("SAVEPOINT s")
-            conn.execute(insert, ("UNDONE-1",))
+            conn.execute(ROW, ("UNDONE-1",))
             conn.execute("ROLLBACK TO SAVEPOINT s")  # its lock goes, its id stays
             with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
-                conn.execute(insert, ("AGAIN-1",))
+                conn.execute(ROW, ("AGAIN-1",))
             conn.rollback()
         assert [r[1] for r in ledger.store.read_log(0)] == ["BEFORE-1", "FIRST-1", "FIRST-2"]
 
@@ -485,8 +483,7 @@ def test_processes_opening_one_ledger_at_once_all_open_it(postgres_url: str, mad
     if made != "new":
         with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
             ledger.record(_received("OLD-1"))
-        _sql(postgres_url, "DROP TRIGGER caseledger_events_first ON caseledger_events; "
-             "DROP FUNCTION caseledger_events_first()")  # fmt: skip
+        _sql(postgres_url, DROP_GUARD)
         assert _triggers(postgres_url) == 0
     assert _open_at_once(postgres_url, 4) == ["ok"] * 4
     assert _triggers(postgres_url) == 1
@@ -502,15 +499,11 @@ def test_a_busy_ledger_opens_without_waiting_for_its_trigger_and_gets_it_later(
 
     with CaseLedger(postgres_url, clock=fixed_clock, keep_tree=False) as ledger:
         ledger.record(_received("OLD-1"))
-    _sql(postgres_url, "DROP TRIGGER caseledger_events_first ON caseledger_events; "
-         "DROP FUNCTION caseledger_events_first()")  # fmt: skip
+    _sql(postgres_url, DROP_GUARD)
     base, schema = postgres_url.split("?schema=")
     with psycopg.connect(base) as importer:  # a long import's transaction, still running
         importer.execute(f'SET search_path TO "{schema}"')
-        importer.execute(
-            "INSERT INTO caseledger_events (originator_id, originator_version, topic, state) "
-            "VALUES ('LONG-1', 1, 'raw', '\\x7b7d')"
-        )
+        importer.execute(ROW, ("LONG-1",))
         started = time.monotonic()
         with (
             caplog.at_level("WARNING", logger="caseledger.store"),
@@ -541,9 +534,6 @@ def test_a_write_the_trigger_refuses_is_a_store_error_that_says_so(postgres_url:
             datastore.transaction(commit=True) as cursor,
         ):  # fmt: skip
             cursor.execute(f'INSERT INTO "{schema}".elsewhere VALUES (1)')
-            cursor.execute(
-                f'INSERT INTO "{schema}".caseledger_events (originator_id, originator_version, '
-                "topic, state) VALUES ('LATE-1', 1, 'raw', '\\x7b7d')"
-            )
+            cursor.execute(RAW_ROW.format(f'"{schema}".caseledger_events'), ("LATE-1",))
         assert _log_ids(postgres_url) == []
         assert _sql(postgres_url, "SELECT COUNT(*) FROM elsewhere")[0][0] == 0

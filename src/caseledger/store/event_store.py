@@ -350,11 +350,7 @@ class CaseStore(Application[str]):
         t = _events_table(self)
         statement, params = t.log_after(after, limit)
         if t.sqlite:
-            if cursor is None:
-                return _select(self, statement, params, "reading the event log")
-            cursor.execute(statement, params)
-            rows: list[Any] = cursor.fetchall()
-            return rows
+            return _select(self, statement, params, "reading the event log", cursor)
         rows = self._settled_rows(statement, params, cursor)
         if not rows and after:
             self._check_position(after, cursor)
@@ -369,11 +365,7 @@ class CaseStore(Application[str]):
         checkpoints, seals) would take for rows removed. A later statement's snapshot no
         longer has that transaction running."""
         for _ in range(_LOWERED_TRIES):
-            if cursor is None:
-                rows = _select(self, statement, params, "reading the event log")
-            else:
-                cursor.execute(statement, params)
-                rows = cursor.fetchall()
+            rows = _select(self, statement, params, "reading the event log", cursor)
             if not rows or rows[-1][0] is not None:
                 return rows
         return rows[:-1]
@@ -384,12 +376,7 @@ class CaseStore(Application[str]):
         since) must not read as "nothing after it" nor as "everything"."""
         t = _events_table(self)
         statement = f"SELECT 1 FROM {t.name} WHERE notification_id = %s"
-        if cursor is None:
-            found = _select(self, statement, (position,), "reading the event log")
-        else:
-            cursor.execute(statement, (position,))
-            found = cursor.fetchall()
-        if not found:
+        if not _select(self, statement, (position,), "reading the event log", cursor):
             raise StoreError(
                 f"log position {position} is no event of this ledger (no row has that "
                 "notification id): a position comes from this ledger's own log (read_log, "
@@ -780,6 +767,7 @@ def _horizon(table: str) -> str:
     # lock table none of their row locks: there only the snapshot's xmin is safe
     snapshot = "pg_current_snapshot()"
     xmax = f"pg_snapshot_xmax({snapshot})"
+    own = f"COALESCE(pg_current_xact_id_if_assigned(), {xmax})"  # xmax: no id of its own
     return (
         "WITH held AS MATERIALIZED "
         "(SELECT pid, locktype, transactionid, relation, mode, granted FROM pg_locks), "
@@ -798,11 +786,9 @@ def _horizon(table: str) -> str:
         # capped below this transaction's own id, if it has one (a read in a batch's
         # transaction): its own rows are not settled, they may yet be rolled back
         "horizon AS MATERIALIZED (SELECT CASE WHEN pg_is_in_recovery() "
-        f"THEN pg_snapshot_xmin({snapshot}) ELSE LEAST(COALESCE(MIN(x), {xmax}), "
-        f"COALESCE(pg_current_xact_id_if_assigned(), {xmax})) END AS h, "
-        "COALESCE(MIN(x) FILTER (WHERE NOT running) < LEAST(COALESCE(MIN(x) FILTER "
-        f"(WHERE running), {xmax}), COALESCE(pg_current_xact_id_if_assigned(), {xmax})), "
-        "false) AS lowered FROM kept)"
+        f"THEN pg_snapshot_xmin({snapshot}) ELSE LEAST(COALESCE(MIN(x), {xmax}), {own}) "
+        "END AS h, COALESCE(MIN(x) FILTER (WHERE NOT running) < LEAST(COALESCE(MIN(x) "
+        f"FILTER (WHERE running), {xmax}), {own}), false) AS lowered FROM kept)"
     )
 
 
@@ -862,11 +848,18 @@ def _plain_cursor(store: CaseStore, what: str, *, commit: bool = False) -> Itera
         raise StoreError(f"{what} failed: {error}") from error
 
 
-def _select(store: CaseStore, statement: str, params: tuple[Any, ...], what: str) -> list[Any]:
-    """The rows of ``statement``, as plain tuples (see :func:`_plain_cursor`)."""
-    with _plain_cursor(store, what) as cursor:
+def _select(
+    store: CaseStore, statement: str, params: tuple[Any, ...], what: str, cursor: Any = None
+) -> list[Any]:
+    """The rows of ``statement``, as plain tuples (see :func:`_plain_cursor`), read with
+    ``cursor`` (in the caller's transaction) when given."""
+    if cursor is not None:
         cursor.execute(statement, params)
-        rows: list[Any] = cursor.fetchall()
+        given: list[Any] = cursor.fetchall()
+        return given
+    with _plain_cursor(store, what) as own:
+        own.execute(statement, params)
+        rows: list[Any] = own.fetchall()
     return rows
 
 

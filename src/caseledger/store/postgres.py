@@ -218,12 +218,9 @@ class CopyRecorder(PostgresApplicationRecorder):
         opener's index and another's trigger); each then finds done what the one before it
         did."""
         with self.datastore.transaction(commit=False) as curs:
-            found = self._found(curs)
-            if all(found.values()):
+            ready = all(self._found(curs).values())
+            if ready:
                 self._check_transaction_ids(curs)
-                ready = True
-            else:
-                ready = False
         if ready:
             self.datastore.register_type_adapters()
             return
