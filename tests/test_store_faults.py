@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -89,6 +90,28 @@ def test_a_server_that_goes_away_gives_store_error_from_every_method(
         assert _outcome(lambda: ledger.record_batch(demo_commands(2))) is None
     with CaseLedger(postgres_url, clock=fixed_clock) as straight:
         assert len(straight.case_numbers()) == 2
+
+
+def test_a_server_back_after_a_long_outage_is_used_again_at_once(
+    proxied: tuple[Proxy, str],
+) -> None:
+    """psycopg's pool doubles its wait between reconnection attempts (1, 2, 4, 8 s...): a
+    server back 8 s after it went away was reached again only at 15 s, so every call in
+    between failed. The ledger's pool waits at most RECONNECT_EVERY between attempts, so
+    the first call after the server is back gets a connection within the pool's timeout
+    (the URL's connect_timeout, 1 s here)."""
+    from caseledger.store.postgres import RECONNECT_EVERY
+
+    proxy, url = proxied
+    with CaseLedger(url, clock=fixed_clock) as ledger:
+        ledger.record_batch(demo_commands(1))
+        proxy.cut()
+        assert isinstance(_outcome(ledger.case_numbers), StoreError)  # the pool notices
+        time.sleep(8.0)  # long enough for psycopg's backoff to wait 8 s before its next try
+        proxy.restore()
+        time.sleep(RECONNECT_EVERY)
+        assert _outcome(ledger.case_numbers) is None
+        assert _outcome(lambda: ledger.record_batch(demo_commands(2))) is None
 
 
 def test_a_server_that_stops_answering_gives_store_error_and_records_nothing(

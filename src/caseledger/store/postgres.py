@@ -43,10 +43,12 @@ import logging
 import select
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from time import monotonic, sleep
 from typing import Any
 
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.postgres import ConnectionPool as EventsourcingPool
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
@@ -56,16 +58,19 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg.errors import _WaitTimeout
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool.base import AttemptWithBackoff
 
 from caseledger.errors import StoreError
 
 __all__ = [
     "CHUNK_ROWS",
     "EVENTS_FIRST",
+    "RECONNECT_EVERY",
     "TRANSACTION_COLUMN",
     "BoundedConnection",
     "BoundedDatastore",
+    "BoundedPool",
     "CaseLedgerPostgresFactory",
     "CopyRecorder",
     "PostgresBatch",
@@ -152,6 +157,63 @@ def check_quietly(conn: psycopg.Connection[Any]) -> None:
         ready = [True]  # no socket: let psycopg's check say why
     if ready or conn.pgconn.status != psycopg.pq.ConnStatus.OK:
         ConnectionPool.check_connection(conn)
+
+
+RECONNECT_EVERY = 0.5
+"""The longest wait (seconds) between two attempts of the pool to replace a lost connection.
+psycopg's pool doubles its wait after each failure (1, 2, 4... s for five minutes), so a
+server back after a 10 s outage was reached again only 5 s later at worst, 80 s after a
+minute-long one; here the wait grows from 0.1 s to this and stays, so a restarted server
+is used again within about this long (an attempt against a server that refuses costs a
+worker thread a refused connection)."""
+
+
+class SteadyAttempt(AttemptWithBackoff):
+    """psycopg's reconnection attempt, its backoff capped at :data:`RECONNECT_EVERY`."""
+
+    INITIAL_DELAY = 0.1
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, RECONNECT_EVERY)
+
+
+class BoundedPool(EventsourcingPool[Any]):
+    """eventsourcing's pool (psycopg's, asking for a password when it connects), replacing
+    a lost connection with :class:`SteadyAttempt`, and trying the next pooled connection at
+    once when its check finds one dead."""
+
+    def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
+        if attempt is None:
+            attempt = SteadyAttempt(timeout=self.reconnect_timeout)
+        super()._add_connection(attempt, growing=growing)
+
+    def _getconn_with_check_loop(self, deadline: float) -> Any:
+        """A pooled connection that passes the check (psycopg's loop, but for its wait).
+
+        psycopg sleeps after each connection its check finds dead, 1 s at first, doubling:
+        after an outage the pool still holds the connections the server lost, so the first
+        call sleeps its whole timeout (1 s here) on the first of them and fails though the
+        server is back. Here a dead one is dropped (and replaced by the pool) and the next
+        one tried at once, as many times as the pool holds connections; only past that,
+        when fresh connections fail too, does it wait between tries."""
+        dropped = 0
+        while True:
+            conn = self._getconn_unchecked(deadline - monotonic())
+            try:
+                self._check_connection(conn)
+            except BaseException as error:
+                self._putconn(conn, from_getconn=True)
+                if not isinstance(error, Exception):
+                    raise  # cancelled, interrupted: no more tries
+            else:
+                return conn
+            dropped += 1
+            if dropped > self.max_size:
+                left = deadline - monotonic()
+                if left <= 0:
+                    raise PoolTimeout()
+                sleep(min(RECONNECT_EVERY, left))
 
 
 class BoundedDatastore(PostgresDatastore):
@@ -455,6 +517,7 @@ class CaseLedgerPostgresFactory(PostgresFactory):
         # its pool not yet opened, and given the bounded connections and the URL's options
         datastore.__class__ = BoundedDatastore
         pool: Any = datastore.pool
+        pool.__class__ = BoundedPool
         answer = float(self.env.get(ANSWER_TIMEOUT_ENV) or BoundedConnection.answer_timeout)
         pool.connection_class = type(
             "BoundedConnection", (BoundedConnection,), {"answer_timeout": answer}
