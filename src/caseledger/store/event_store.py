@@ -678,14 +678,12 @@ class BatchWriter:
         """Each stream rebuilt from its events as this transaction sees them (its own rows
         included), None for one with none, with the command ids of the events this batch
         wrote of it and their versions."""
-        cursor = self._transaction.cursor
+        store, cursor = self._store, self._transaction.cursor
 
         def select(statement: str, params: tuple[Any, ...]) -> list[Any]:
-            cursor.execute(statement, params)
-            rows: list[Any] = cursor.fetchall()
-            return rows
+            return _select(store, statement, params, "reading the batch's streams", cursor)
 
-        return self._store._read_streams(stream_ids, select, mine=self._transaction.mine)
+        return store._read_streams(stream_ids, select, mine=self._transaction.mine)
 
 
 class _Table(NamedTuple):
