@@ -52,6 +52,13 @@ LOWEST_STORED = 4
 and up: an eighth of a row an event); one below is hashed from at most 8 leaves read at once."""
 
 
+_LEAF_COLUMNS = {"leaf_index": "int8", "position": "int8", "stream": "text",
+                 "version": "int8", "hash": "bytea"}  # fmt: skip
+"""The columns of a leaf row, with their PostgreSQL types (as the tables are made)."""
+_NODE_COLUMNS = {"level": "int4", "node_index": "int8", "hash": "bytea"}
+"""The columns of a node row, with their PostgreSQL types."""
+
+
 class StoredLeaf(NamedTuple):
     """A leaf as the tree's table keeps it."""
 
@@ -223,21 +230,30 @@ class TreeLog:
             if len(made) > LOWEST_STORED:
                 nodes += made[LOWEST_STORED:]
             index += 1
-        cursor.executemany(
-            f"INSERT INTO {self.leaves_table} (leaf_index, position, stream, version, hash) "
-            f"VALUES ({q}, {q}, {q}, {q}, {q})",
-            leaves,
-        )
+        self._insert(cursor, self.leaves_table, _LEAF_COLUMNS, leaves)
         if nodes:
-            cursor.executemany(
-                f"INSERT INTO {self.nodes_table} (level, node_index, hash) VALUES ({q}, {q}, {q})",
-                nodes,
-            )
+            self._insert(cursor, self.nodes_table, _NODE_COLUMNS, nodes)
         cursor.execute(
             f"UPDATE {self.meta} SET size = {q}, last_position = {q} WHERE singleton = 1",
             (frontier.size, rows[-1][0]),
         )
         return len(rows), len(rows) == _PAGE
+
+    def _insert(
+        self, cursor: Any, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert ``rows`` into ``table``: one ``executemany`` on SQLite, one ``COPY`` on
+        PostgreSQL (psycopg's ``executemany`` sends a statement a row: two thirds of the
+        time a bulk import spent extending the tree)."""
+        names = ", ".join(columns)
+        if self._sqlite:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(columns.values()))
+            for row in rows:
+                copy.write_row(row)
 
     def rebuild(self) -> int:
         """Remove every leaf and node and extend the tree again over the whole log (after

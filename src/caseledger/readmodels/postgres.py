@@ -43,6 +43,29 @@ class PostgresBoardRecorder(BoardWriting, PostgresTrackingRecorder):
             cursor.execute(f'SET LOCAL search_path TO "{self._schema}"')
             self._write(cursor, rows, tracking, after=after)
 
+    def _delete_cases(self, cursor: Any, table: str, numbers: list[str]) -> None:
+        """One statement for every case: psycopg's ``executemany`` sends one a row."""
+        cursor.execute(f"DELETE FROM {table} WHERE case_no = ANY(%s)", (numbers,))
+
+    def _insert_rows(self, cursor: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """One ``COPY`` (binary, the columns' types given) for every row."""
+        names = ", ".join(self.sql.columns[table])
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(self.sql.types[table])
+            for row in rows:
+                copy.write_row(row)
+
+    def _add_counts(self, cursor: Any, counted: list[tuple[int, int, int]]) -> None:
+        """One statement for every day (each day once: ``ON CONFLICT`` allows no repeat)."""
+        days, alerts, reds = (list(column) for column in zip(*counted, strict=True))
+        cursor.execute(
+            f"INSERT INTO {self.sql.tally} (day, alert, red) SELECT * FROM "
+            "unnest(%s::int4[], %s::int4[], %s::int4[]) ON CONFLICT (day) DO UPDATE SET "
+            f"alert = {self.sql.tally}.alert + excluded.alert, "
+            f"red = {self.sql.tally}.red + excluded.red",
+            (days, alerts, reds),
+        )
+
     def _track(self, cursor: Any, tracking: Tracking, after: int | None) -> None:
         """Move the board's position from ``after`` to ``tracking``'s, or raise
         ``IntegrityError`` if it is no longer ``after`` (another projection applied these

@@ -82,6 +82,10 @@ class BoardTables:
             f"SELECT seg_from, alert_from, red_from FROM {self.board} WHERE {CURRENT} "
             "AND case_no IN ({})"
         )
+        self.columns = {self.board: COLUMNS, self.sanctions: SANCTION_COLUMNS}
+        """The columns of the board's and the sanctions' tables, in the order of their rows."""
+        self.types = {self.board: _types(BoardValues), self.sanctions: _types(SanctionValues)}
+        """The PostgreSQL types of those columns."""
         board = self.board
         key = "case_no, seg_from"
         self.create = [
@@ -111,6 +115,12 @@ def _columns(values: type[tuple[Any, ...]]) -> str:
         sql = "TEXT" if "str" in str(annotations[name]) else "INTEGER"
         columns.append(f"{name} {sql}")
     return ", ".join(columns)
+
+
+def _types(values: type[tuple[Any, ...]]) -> list[str]:
+    """The PostgreSQL types of the columns :func:`_columns` defines (``int4`` for INTEGER),
+    in order."""
+    return ["text" if " TEXT" in column else "int4" for column in _columns(values).split(", ")]
 
 
 class BoardRecorder(Protocol):
@@ -146,20 +156,19 @@ class BoardWriting:
             change: dict[int, list[int]] = {}  # day: [alerting from it, red from it]
             if not fresh:
                 numbers = list(dict.fromkeys(r.values.case_no for r in batch))
-                cases = [(case_no,) for case_no in numbers]
                 # a write first: SQLite then takes the write lock, waiting for it, where a read
                 # first would fail at once to upgrade its lock while another writer holds it
-                cursor.executemany(self.sql.delete_sanctions, cases)
+                self._delete_cases(cursor, self.sql.sanctions, numbers)
                 marks = ", ".join(self.sql.positional for _ in numbers)
                 cursor.execute(self.sql.current_of.format(marks), numbers)
                 for old in cursor.fetchall():
                     _lit(change, -1, *(old[c] for c in ("seg_from", "alert_from", "red_from")))
-                cursor.executemany(self.sql.delete_rows, cases)
+                self._delete_cases(cursor, self.sql.board, numbers)
             values = [r.values for r in batch]
-            cursor.executemany(self.sql.insert, values)
+            self._insert_rows(cursor, self.sql.board, values)
             sanctions = [s for r in batch for s in r.sanctions]
             if sanctions:
-                cursor.executemany(self.sql.insert_sanction, sanctions)
+                self._insert_rows(cursor, self.sql.sanctions, sanctions)
             if fresh:
                 continue  # counted once the tables are full (``recount``)
             for v in values:
@@ -167,11 +176,26 @@ class BoardWriting:
                     _lit(change, 1, v.seg_from, v.alert_from, v.red_from)
             counted = [(day, alert, red) for day, (alert, red) in change.items() if alert or red]
             if counted:
-                cursor.executemany(self.sql.count, counted)
+                self._add_counts(cursor, counted)
         if fresh:
             for statement in self.sql.recount:
                 cursor.execute(statement)
         self._track(cursor, tracking, after)
+
+    def _delete_cases(self, cursor: Any, table: str, numbers: list[str]) -> None:
+        """Delete the rows of the cases ``numbers`` from ``table`` (the board's or its
+        sanctions'): a statement a case, as SQLite runs them at C speed."""
+        statement = self.sql.delete_rows if table == self.sql.board else self.sql.delete_sanctions
+        cursor.executemany(statement, [(case_no,) for case_no in numbers])
+
+    def _insert_rows(self, cursor: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (board values or sanction values) into ``table``."""
+        statement = self.sql.insert if table == self.sql.board else self.sql.insert_sanction
+        cursor.executemany(statement, rows)
+
+    def _add_counts(self, cursor: Any, counted: list[tuple[int, int, int]]) -> None:
+        """Add ``counted`` (day, alerting, red; one row a day) to the tally."""
+        cursor.executemany(self.sql.count, counted)
 
     def _track(self, cursor: Any, tracking: Tracking, after: int | None) -> None:
         """Record the board's new position: eventsourcing's tracking record, which refuses
