@@ -13,7 +13,9 @@ writers, the 2 cores). The whole machine's busy CPU time over the run (``/proc/s
 writers, server, follower) per command gives the ceiling the cores allow, ``cores / CPU
 per command``: 8 writers cannot pass it, so its ratio to one writer's rate says whether the
 4-times target fits the machine at all. A raw one-row INSERT per transaction (psycopg)
-gives the floor.
+gives the floor, and the same raw transaction in 1 and in 8 processes (``raw_writers``)
+the most any writer scales on this machine: the rawest writer there is, run beside the
+ledger's in the same round, says whether 4 times is within the machine's reach at all.
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ def _busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _forked(
+    target: Any, arguments: list[tuple[Any, ...]], *extra: Any
+) -> tuple[list[multiprocessing.process.BaseProcess], multiprocessing.synchronize.Event]:
+    """A forked process for each of ``arguments`` (then the start event, then ``extra``),
+    started and given a second to be ready; they begin when the event is set."""
+    context = multiprocessing.get_context("fork")
+    start = context.Event()
+    processes = [context.Process(target=target, args=(*a, start, *extra)) for a in arguments]
+    for process in processes:
+        process.start()
+    time.sleep(1.0)  # every writer has opened its ledger or connection
+    return list(processes), start
+
+
 class Run:
     """One measurement: commands per second in total, CPU milliseconds per command of the
     writers' own processes and of the whole machine (writers, server, follower)."""
@@ -79,14 +95,8 @@ def writers(url: str, count: int, per_writer: int, *, locked: bool = False) -> R
     with CaseLedger(url) as ledger:
         ledger.read_models  # noqa: B018 - the tables, made once
     CopyRecorder.serialise_writers = locked  # inherited by the forked writers
-    context = multiprocessing.get_context("fork")
-    start, cpu = context.Event(), context.Queue()
-    processes = [
-        context.Process(target=_write, args=(url, w, per_writer, start, cpu)) for w in range(count)
-    ]
-    for process in processes:
-        process.start()
-    time.sleep(1.0)  # every writer has opened its ledger
+    cpu = multiprocessing.get_context("fork").Queue()
+    processes, start = _forked(_write, [(url, w, per_writer) for w in range(count)], cpu)
     stop, applied = threading.Event(), []
     with CaseLedger(url) as follower:
         thread = threading.Thread(target=lambda: applied.append(follower.follow(stop)))
@@ -124,6 +134,40 @@ def raw_transactions(url: str, count: int, table: str = "raw") -> float:
             with conn.transaction():
                 conn.execute(f'INSERT INTO "{schema}".{table} (body) VALUES (%s)', (body,))
         return 1000 * (time.perf_counter() - started) / count
+
+
+def _raw_write(url: str, table: str, count: int, start: multiprocessing.synchronize.Event) -> None:
+    import psycopg
+
+    base, _ = url.split("?schema=")
+    body = b"x" * 400
+    with psycopg.connect(base, autocommit=True) as conn:
+        start.wait()
+        for _ in range(count):
+            with conn.transaction():
+                conn.execute(f"INSERT INTO {table} (body) VALUES (%s)", (body,))
+
+
+def raw_writers(url: str, count: int, per_writer: int) -> Run:
+    """``count`` processes each committing ``per_writer`` one-row INSERT transactions
+    (psycopg, no library), as the writers do: transactions a second in total, and the
+    machine's CPU a transaction."""
+    import psycopg
+
+    base, schema = url.split("?schema=")
+    table = f'"{schema}".raw_writers_{count}'
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        conn.execute(f"CREATE TABLE {table} (n bigserial PRIMARY KEY, body bytea)")
+    processes, start = _forked(_raw_write, [(url, table, per_writer)] * count)
+    started, busy = time.perf_counter(), _busy_seconds()
+    start.set()
+    for process in processes:
+        process.join()
+    seconds, busy = time.perf_counter() - started, _busy_seconds() - busy
+    assert all(p.exitcode == 0 for p in processes)
+    total = count * per_writer
+    return Run(total / seconds, 0.0, 1000 * seconds * count / total, 1000 * busy / total)
 
 
 def single_commands(postgres: str, count: int, rounds: int) -> None:
@@ -200,6 +244,19 @@ def main() -> None:
                         drop_schema(args.postgres, schema)
                 if raw is not None:
                     print(f"  raw one-row transaction: {raw:.2f} ms")
+            if store == "postgresql" and not locked:
+                url, schema = fresh_schema(args.postgres)
+                try:
+                    raw_one = raw_writers(url, 1, 4 * args.per_writer)
+                    raw_eight = raw_writers(url, 8, args.per_writer)
+                finally:
+                    drop_schema(args.postgres, schema)
+                print(
+                    f"  raw one-row transactions in processes of their own, no library: 1 "
+                    f"{raw_one.rate:,.0f}/s ({raw_one.machine_ms:.2f} ms of the machine's CPU "
+                    f"each), 8 {raw_eight.rate:,.0f}/s ({raw_eight.machine_ms:.2f} ms): "
+                    f"{raw_eight.rate / raw_one.rate:.2f} times, the most a writer scales here"
+                )
             one, eight = runs[1], runs[8]
             name = f"{store}{' with the table lock' if locked else ''}"
             print(

@@ -8,6 +8,7 @@ import pytest
 
 from caseledger import (
     BatchRejected,
+    CaseAlreadyExists,
     CaseLedger,
     CaseNotFound,
     CommandIdReused,
@@ -89,6 +90,66 @@ def test_a_retry_after_a_lost_race_with_the_same_command_id_is_recognised(
     result = writer_a.record(command("QZ-1", 3, APPROVED, at(14), CHIEF))
     retry = writer_b.record(command("QZ-1", 3, APPROVED, at(14), CHIEF), expected_version=2)
     assert retry.already_recorded and retry.hash == result.hash
+
+
+def test_a_first_event_is_written_unread_and_one_another_ledger_recorded_is_found_after_all(
+    open_ledger: Callable[[], CaseLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 'received' is written as version 1 without reading the case first; a case another
+    ledger holds already turns it into what a read first would have given: the same
+    command already recorded, another command refused, nothing written twice."""
+    one, other = open_ledger(), open_ledger()
+    reads: list[str] = []
+    load = other.store.load_stream
+    monkeypatch.setattr(
+        other.store, "load_stream", lambda stream_id: reads.append(stream_id) or load(stream_id)
+    )
+    first = other.record(command("QZ-N", 1, RECEIVED, at(12)))
+    assert (first.version, reads) == (1, [])  # no read for a new case
+    original = one.record(command("QZ-1", 1, RECEIVED, at(12)))
+    before = snapshot(one)
+    again = other.record(command("QZ-1", 1, RECEIVED, at(12)))
+    assert again.already_recorded and again.hash == original.hash
+    assert reads == ["QZ-1"]  # read once the write found it there; kept from then on
+    with pytest.raises(CaseAlreadyExists):
+        other.record(command("QZ-1", 9, RECEIVED, at(12, 10)))
+    assert snapshot(one) == before
+    # a command the lifecycle refuses on a new case is judged on the case as read, too
+    with pytest.raises(CaseNotFound):
+        other.record(command("QZ-2", 1, APPROVED, at(12)))
+    assert other.record(command("QZ-1", 2, ACCEPTED, at(12, 9, 30))).version == 2
+    assert one.verify().ok and [e.version for e in one.history("QZ-1")] == [1, 2]
+
+
+def test_two_ledgers_racing_to_open_one_case_record_it_once(
+    open_ledger: Callable[[], CaseLedger],
+) -> None:
+    """Both write version 1 unread at once: one wins, the other finds the case after all
+    (its own command already recorded, or another refused), never a second version 1."""
+    import threading
+
+    writers = [open_ledger() for _ in range(4)]
+    outcomes: list[str] = []
+    together = threading.Barrier(4, timeout=30)
+
+    def race(n: int) -> None:
+        for round_no in range(10):
+            together.wait()  # all four write the round's case at once
+            try:
+                result = writers[n].record(command(f"QZ-R{round_no}", 1 + n % 2, RECEIVED, at(12)))
+                outcomes.append("repeat" if result.already_recorded else "recorded")
+            except CaseAlreadyExists:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("recorded") == 10 and len(outcomes) == 40
+    assert sorted(writers[0].case_numbers()) == sorted(f"QZ-R{r}" for r in range(10))
+    assert all(len(writers[0].history(f"QZ-R{r}")) == 1 for r in range(10))
+    assert writers[0].verify().ok
 
 
 def test_a_batch_of_many_cases_is_recorded_in_one_go(ledger: CaseLedger) -> None:

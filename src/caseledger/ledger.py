@@ -485,11 +485,22 @@ class CaseLedger:
         # recording on the same stream meanwhile reads its own
         with self._recent_lock:
             kept = self._recent.pop(command.stream_id, None)
-        stream = self._store.refresh(kept) if kept is not None else self._load(command)
-        packs: dict[str, EventStream | None] = {}
-        result, stream = self._apply(stream, command, recorded_at, expected_version, packs)
-        if not result.already_recorded:
-            self._save([*(p for p in packs.values() if p is not None), stream])
+        if kept is None and self._may_start(command):
+            # a stream's first event (a case's "received"), not read first: written as the
+            # stream's version 1, which the store's unique (stream, version) key refuses if
+            # the stream is there after all; then (or if the command is refused) done again
+            # on the stream as read, as if nothing had been tried
+            try:
+                result, stream = self._record_on(None, command, recorded_at, expected_version)
+            except StoreError:
+                raise
+            except CaseLedgerError:
+                result, stream = self._record_on(
+                    self._load(command), command, recorded_at, expected_version
+                )
+        else:
+            read = self._store.refresh(kept) if kept is not None else self._load(command)
+            result, stream = self._record_on(read, command, recorded_at, expected_version)
         with self._recent_lock:  # kept only once saved (a failure above discards it)
             self._recent[command.stream_id] = stream
             # streams of at most 100 events cannot pass the budget (_RECENT of them hold at
@@ -499,6 +510,31 @@ class CaseLedger:
                 oldest = self._recent.pop(next(iter(self._recent)))
                 held -= oldest.version
         return result
+
+    def _record_on(
+        self,
+        stream: EventStream | None,
+        command: AnyCommand,
+        recorded_at: dt.datetime,
+        expected_version: int | None,
+    ) -> tuple[RecordResult, EventStream]:
+        """Apply ``command`` to ``stream`` (None: a new one) and save what it adds, with
+        the pack versions it brings, in one transaction."""
+        packs: dict[str, EventStream | None] = {}
+        result, stream = self._apply(stream, command, recorded_at, expected_version, packs)
+        if not result.already_recorded:
+            self._save([*(p for p in packs.values() if p is not None), stream])
+        return result, stream
+
+    @staticmethod
+    def _may_start(command: AnyCommand) -> bool:
+        """Whether ``command`` may be its stream's first event (a case's ``received``...)."""
+        kind: type[EventStream] = stream_kind(command.stream_id)
+        try:
+            kind.check_start(command)
+        except CaseLedgerError:
+            return False
+        return True
 
     def record_batch(
         self,
