@@ -16,7 +16,7 @@ from caseledger.readmodels import parallel
 from caseledger.readmodels.projection import BoardProjection
 from caseledger.testing.strategies import case_histories
 from tests.conftest import fixed_clock
-from tests.helpers import as_cases, examples
+from tests.helpers import RECEIVED, as_cases, at, command, examples
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -378,6 +378,71 @@ def test_following_the_log_applies_new_events_as_they_are_recorded(
     assert not thread.is_alive()
     assert applied == [len(commands)]
     assert len(_cases(follower.read_models)) == 10
+
+
+def test_a_catch_up_whose_page_is_not_full_reads_the_log_once(
+    open_ledger: Callable[[], CaseLedger], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, follower = open_ledger(), open_ledger()
+    commands = demo_commands(5)
+    writer.record_batch(commands)
+    store = follower.read_models.store
+    reads: list[int] = []
+    read_log = store.read_log
+    monkeypatch.setattr(
+        store, "read_log", lambda after, limit: reads.append(after) or read_log(after, limit)
+    )
+    assert follower.catch_up() == len(commands)
+    assert reads == [0]  # the whole log in one page: not read again
+    assert follower.read_models.catch_up(batch=4) == 0 and len(reads) == 2
+    writer.record_batch([command(f"NEW-{n}", 1, RECEIVED, at(12)) for n in range(10)])
+    reads.clear()
+    assert follower.read_models.catch_up(batch=4) == 10
+    assert len(reads) == 3  # pages of 4, 4 and 2: read on after a full page, not after a short
+
+
+def test_following_under_a_stream_of_commits_applies_them_in_few_catch_ups(
+    postgres_url: str,
+) -> None:
+    """On PostgreSQL the follower lets ``settle_seconds`` pass after a catch-up that applied
+    events: the commits of that time are applied in one catch-up, not one each."""
+    import threading
+    import time
+
+    with (
+        CaseLedger(postgres_url, clock=fixed_clock) as writer,
+        CaseLedger(postgres_url, clock=fixed_clock) as follower,
+    ):
+        projection = follower.read_models
+        projection.catch_up()
+        applied_each: list[int] = []
+        catch_up = projection.catch_up
+
+        def counted() -> int:
+            applied = catch_up()
+            applied_each.append(applied)
+            return applied
+
+        projection.catch_up = counted  # type: ignore[method-assign]
+        stop = threading.Event()
+        done: list[int] = []
+        thread = threading.Thread(
+            target=lambda: done.append(projection.follow(stop, settle_seconds=1.0))
+        )
+        thread.start()
+        try:
+            commands = demo_commands(30)
+            first = [c for c in commands if c.event.type == "received"]
+            for command in first:  # 30 commits, one a case, in well under a second
+                writer.record(command)
+            deadline = time.monotonic() + 20
+            while sum(applied_each) < len(first) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            thread.join(timeout=20)
+        assert not thread.is_alive() and done == [len(first)]
+        assert len([n for n in applied_each if n]) <= 3, applied_each  # not one a commit
 
 
 @settings(

@@ -39,7 +39,12 @@ from caseledger.rules.pack import RulePack
 from caseledger.rules.registry import PackRegistry
 from caseledger.store.event_store import CaseStore, LogRow, SpanReader
 
-__all__ = ["BoardProjection", "collector_paused"]
+__all__ = ["FOLLOW_SETTLE_SECONDS", "BoardProjection", "collector_paused"]
+
+FOLLOW_SETTLE_SECONDS = 0.05
+"""How long a follower on PostgreSQL lets pass after a catch-up that applied events, before
+the next (:meth:`BoardProjection.follow`): how much later than its commit an event may reach
+the board under a stream of commits, so that they are applied many at a time."""
 
 
 @contextmanager
@@ -80,7 +85,8 @@ class BoardProjection:
         return self.recorder.max_tracking_id(UPSTREAM) or 0
 
     def catch_up(self, *, batch: int = 2000) -> int:
-        """Apply every event recorded since the last catch-up; returns how many.
+        """Apply every event recorded since the last catch-up (up to the last settled when
+        its log was read: a page shorter than ``batch`` is not read again); returns how many.
 
         The events are read in the store's recording order (:meth:`CaseStore.read_log`),
         from the position the board's tracking record holds; the rows and the new position
@@ -115,17 +121,29 @@ class BoardProjection:
             position = log[-1][0]
             # a pack version's event is no case's (nor project's): not counted as applied
             done += sum(not is_pack_stream(row[1]) for row in log)
+            if len(log) < batch:
+                return done  # the whole log as read: what came after, the next catch-up
 
-    def follow(self, stop: threading.Event, *, poll_seconds: float = 0.5) -> int:
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        poll_seconds: float = 0.5,
+        settle_seconds: float = FOLLOW_SETTLE_SECONDS,
+    ) -> int:
         """Keep the board up to date until ``stop`` is set; returns the events applied.
 
         On PostgreSQL the projection LISTENs on the channel every recording transaction
         NOTIFYs at its commit, and catches up as soon as one arrives, and at least every
         ``poll_seconds`` (events held back behind a transaction still running become
         readable when it ends, which NOTIFYs nothing if it rolled back); on SQLite, which
-        has no push subscription, it catches up every ``poll_seconds``. Either way each
-        wake-up is a catch-up, so events are applied exactly once, whoever else is catching
-        up."""
+        has no push subscription, it catches up every ``poll_seconds``. On PostgreSQL, after
+        a catch-up that applied events it lets ``settle_seconds`` pass before the next, so
+        that under a stream of commits each catch-up applies what came meanwhile in one go:
+        a catch-up costs about as much for one event as for fifty (measured with 8 writers:
+        the machine's CPU a command 1.13 to 1.19 ms with 0.05 s, 1.34 to 1.40 ms without).
+        Either way each wake-up is a catch-up, so events are applied exactly once, whoever
+        else is catching up."""
         done = self.catch_up()
         if isinstance(self.store.factory, SQLiteFactory):
             while not stop.wait(poll_seconds):
@@ -136,7 +154,10 @@ class BoardProjection:
         with listening(self.store) as notified:
             while not stop.is_set():
                 notified(poll_seconds, stop)
-                done += self.catch_up()
+                applied = self.catch_up()
+                done += applied
+                if applied and settle_seconds > 0:
+                    stop.wait(settle_seconds)  # what is committed meanwhile: one catch-up
         return done
 
     def rebuild(self, *, workers: int | None = None) -> int:
