@@ -14,7 +14,9 @@ from caseledger import (
     CommandIdReused,
     ConcurrencyConflict,
     IllegalTransition,
+    StoreError,
 )
+from tests.conftest import fixed_clock
 from tests.helpers import ACCEPTED, APPROVED, CHIEF, RECEIVED, accepted_case, at, command, snapshot
 
 
@@ -95,22 +97,25 @@ def test_a_retry_after_a_lost_race_with_the_same_command_id_is_recognised(
 def test_a_first_event_is_written_unread_and_one_another_ledger_recorded_is_found_after_all(
     open_ledger: Callable[[], CaseLedger], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A 'received' is written as version 1 without reading the case first; a case another
-    ledger holds already turns it into what a read first would have given: the same
-    command already recorded, another command refused, nothing written twice."""
+    """On PostgreSQL a 'received' is written as version 1 without reading the case first
+    (on SQLite, where a read is no round trip, it is read first); a case another ledger
+    holds already gives what a read first gives: the same command already recorded,
+    another command refused, nothing written twice."""
     one, other = open_ledger(), open_ledger()
+    unread = other.store.reads_wait
     reads: list[str] = []
     load = other.store.load_stream
     monkeypatch.setattr(
         other.store, "load_stream", lambda stream_id: reads.append(stream_id) or load(stream_id)
     )
     first = other.record(command("QZ-N", 1, RECEIVED, at(12)))
-    assert (first.version, reads) == (1, [])  # no read for a new case
+    assert (first.version, reads) == (1, [] if unread else ["QZ-N"])
+    reads.clear()
     original = one.record(command("QZ-1", 1, RECEIVED, at(12)))
     before = snapshot(one)
     again = other.record(command("QZ-1", 1, RECEIVED, at(12)))
     assert again.already_recorded and again.hash == original.hash
-    assert reads == ["QZ-1"]  # read once the write found it there; kept from then on
+    assert reads == ["QZ-1"]  # read once (unread: once the write found it there); kept then
     with pytest.raises(CaseAlreadyExists):
         other.record(command("QZ-1", 9, RECEIVED, at(12, 10)))
     assert snapshot(one) == before
@@ -119,6 +124,34 @@ def test_a_first_event_is_written_unread_and_one_another_ledger_recorded_is_foun
         other.record(command("QZ-2", 1, APPROVED, at(12)))
     assert other.record(command("QZ-1", 2, ACCEPTED, at(12, 9, 30))).version == 2
     assert one.verify().ok and [e.version for e in one.history("QZ-1")] == [1, 2]
+
+
+def test_an_unread_first_event_a_table_lock_holds_up_is_answered_from_a_read(
+    postgres_url: str,
+) -> None:
+    """An unread write waits for locks a read does not (a session holding the events
+    table in SHARE mode, as a plain CREATE INDEX does): when the server gives up waiting,
+    a read says whether the case is there, and the command is answered from it; a new
+    case, which needs the write, gets the server's StoreError."""
+    import psycopg
+
+    base, schema = postgres_url.split("?schema=")
+    url = f"{postgres_url}&lock_timeout=1"
+    with CaseLedger(url, clock=fixed_clock) as one:
+        original = one.record(command("QZ-1", 1, RECEIVED, at(12)))
+    with psycopg.connect(base) as holder:
+        holder.execute(f'LOCK TABLE "{schema}".caseledger_events IN SHARE MODE')
+        with CaseLedger(url, clock=fixed_clock) as other:
+            again = other.record(command("QZ-1", 1, RECEIVED, at(12)))
+            assert again.already_recorded and again.hash == original.hash
+        with CaseLedger(url, clock=fixed_clock) as other:
+            with pytest.raises(CaseAlreadyExists):
+                other.record(command("QZ-1", 2, RECEIVED, at(12)))
+            with pytest.raises(StoreError, match="lock timeout"):
+                other.record(command("QZ-2", 1, RECEIVED, at(12)))
+        holder.rollback()
+    with CaseLedger(url, clock=fixed_clock) as one:
+        assert [e.version for e in one.history("QZ-1")] == [1] and one.verify().ok
 
 
 def test_two_ledgers_racing_to_open_one_case_record_it_once(

@@ -486,18 +486,7 @@ class CaseLedger:
         with self._recent_lock:
             kept = self._recent.pop(command.stream_id, None)
         if kept is None and self._may_start(command):
-            # a stream's first event (a case's "received"), not read first: written as the
-            # stream's version 1, which the store's unique (stream, version) key refuses if
-            # the stream is there after all; then (or if the command is refused) done again
-            # on the stream as read, as if nothing had been tried
-            try:
-                result, stream = self._record_on(None, command, recorded_at, expected_version)
-            except StoreError:
-                raise
-            except CaseLedgerError:
-                result, stream = self._record_on(
-                    self._load(command), command, recorded_at, expected_version
-                )
+            result, stream = self._record_first(command, recorded_at, expected_version)
         else:
             read = self._store.refresh(kept) if kept is not None else self._load(command)
             result, stream = self._record_on(read, command, recorded_at, expected_version)
@@ -510,6 +499,37 @@ class CaseLedger:
                 oldest = self._recent.pop(next(iter(self._recent)))
                 held -= oldest.version
         return result
+
+    def _record_first(
+        self, command: AnyCommand, recorded_at: dt.datetime, expected_version: int | None
+    ) -> tuple[RecordResult, EventStream]:
+        """Record ``command``, which may open its stream (a case's ``received``), on a stream
+        this ledger does not hold. On PostgreSQL, where a read is a round trip, the stream
+        is not read first: the command is written as version 1, which the store's unique
+        key on (stream, version) refuses if the stream is there after all. On SQLite it is
+        read first (a read there waits for no writer). Either way, a write refused so (or,
+        unread, a command the checks refuse on a new stream) is done again on the stream as
+        read: the answer is the one a read first gives, and two writers opening one case at
+        once do not conflict (the second finds its command recorded, or another refused). A
+        server that gave up waiting for a lock (an unread write waits for locks a read does
+        not) is asked by a read whether the stream is there, to answer from it."""
+        unread = self._store.reads_wait
+        first = None if unread else self._load(command)
+        try:
+            return self._record_on(first, command, recorded_at, expected_version)
+        except StoreError as error:
+            if not unread or not self._store.timed_out(error):
+                raise
+            read = self._load(command)
+            if read is None:
+                raise  # the write was needed, and waited too long
+        except ConcurrencyConflict:
+            read = self._load(command)
+        except CaseLedgerError:
+            if not unread:
+                raise  # judged on the stream as read
+            read = self._load(command)
+        return self._record_on(read, command, recorded_at, expected_version)
 
     def _record_on(
         self,

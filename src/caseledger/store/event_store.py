@@ -305,6 +305,24 @@ class CaseStore(Application[str]):
         case_no = next(iter(pending))
         return ConcurrencyConflict(case_no, 0, None)
 
+    @property
+    def reads_wait(self) -> bool:
+        """Whether a read costs a round trip to a server (PostgreSQL), rather than a look
+        into a file this process reads itself (SQLite, where a read waits for no writer)."""
+        return not isinstance(self.factory, SQLiteFactory)
+
+    @staticmethod
+    def timed_out(error: StoreError) -> bool:
+        """Whether ``error`` is the server giving up waiting for a lock or a statement
+        (``lock_timeout``, ``statement_timeout``: SQLSTATE 55P03, 57014) while it is up,
+        rather than a server that failed."""
+        cause: BaseException | None = error
+        while cause is not None:
+            if getattr(cause, "sqlstate", None) in _TIMED_OUT:
+                return True
+            cause = cause.__cause__
+        return False
+
     def current_version(self, case_no: str) -> int:
         """The version of the case's last stored event (0 for none)."""
         rows = self.recorder.select_events(case_no, desc=True, limit=1)
@@ -803,6 +821,10 @@ def _lowered(columns: int) -> str:
 
 _LOWERED_TRIES = 10
 """How many times in all a statement whose horizon an ended transaction held down is read."""
+
+
+_TIMED_OUT = frozenset({"55P03", "57014"})
+"""SQLSTATEs of a server that gave up waiting: lock_not_available, query_canceled."""
 
 
 def _events_table(store: CaseStore) -> _Table:
