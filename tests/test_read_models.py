@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -388,10 +389,13 @@ def test_a_catch_up_whose_page_is_not_full_reads_the_log_once(
     writer.record_batch(commands)
     store = follower.read_models.store
     reads: list[int] = []
-    read_log = store.read_log
-    monkeypatch.setattr(
-        store, "read_log", lambda after, limit: reads.append(after) or read_log(after, limit)
-    )
+    read_page = store.read_log_page
+
+    def counted(after: int, limit: int, cursor: Any = None) -> tuple[list[Any], bool]:
+        reads.append(after)
+        return read_page(after, limit, cursor)
+
+    monkeypatch.setattr(store, "read_log_page", counted)
     assert follower.catch_up() == len(commands)
     assert reads == [0]  # the whole log in one page: not read again
     assert follower.read_models.catch_up(batch=4) == 0 and len(reads) == 2
@@ -399,6 +403,76 @@ def test_a_catch_up_whose_page_is_not_full_reads_the_log_once(
     reads.clear()
     assert follower.read_models.catch_up(batch=4) == 10
     assert len(reads) == 3  # pages of 4, 4 and 2: read on after a full page, not after a short
+
+
+def test_a_catch_up_whose_page_an_ended_transaction_held_short_reads_on(
+    postgres_url: str,
+) -> None:
+    """A page read short because a transaction that ended meanwhile held every try's
+    horizon down is not the end of the log: the catch-up reads on and applies the rest."""
+    import psycopg
+
+    base = postgres_url.split("?schema=")[0]
+    with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
+        ledger.record(command("A-1", 1, RECEIVED, at(12)))
+        assert ledger.catch_up() == 1
+        ledger.record(command("B-1", 1, RECEIVED, at(12)))
+        with psycopg.connect(base) as quiet, psycopg.connect(base) as frozen:
+            quiet.execute("SELECT pg_current_xact_id()")  # an id, and no event written
+            ledger.record(command("C-1", 1, RECEIVED, at(12)))  # a later id than quiet's
+            frozen.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            frozen.execute("SELECT 1")  # its snapshot sees quiet running
+            quiet.commit()  # ended after that snapshot: every try of it is held down
+            store = ledger.read_models.store
+            read_page = store.read_log_page
+            pages: list[tuple[list[str], bool]] = []
+
+            def first_on_the_frozen_snapshot(
+                after: int, limit: int, cursor: Any = None
+            ) -> tuple[list[Any], bool]:
+                if cursor is None and not pages:
+                    cursor = frozen.cursor()
+                rows, whole = read_page(after, limit, cursor)
+                pages.append(([r[1] for r in rows], whole))
+                return rows, whole
+
+            store.read_log_page = first_on_the_frozen_snapshot  # type: ignore[method-assign]
+            assert ledger.catch_up() == 2
+            assert pages[0] == (["B-1"], False) and pages[1][0] == ["C-1"]
+            frozen.rollback()
+        assert sorted(_cases(ledger.read_models)) == ["A-1", "B-1", "C-1"]
+
+
+def test_a_follower_stopped_while_it_settles_applies_what_came_before_the_stop(
+    postgres_url: str,
+) -> None:
+    import threading
+    import time
+
+    with (
+        CaseLedger(postgres_url, clock=fixed_clock) as writer,
+        CaseLedger(postgres_url, clock=fixed_clock) as follower,
+    ):
+        projection = follower.read_models
+        projection.catch_up()
+        stop = threading.Event()
+        done: list[int] = []
+        thread = threading.Thread(
+            target=lambda: done.append(projection.follow(stop, settle_seconds=2.0))
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + 20
+            for n in (1, 2):  # the second is applied by a catch-up that then settles
+                writer.record(command(f"S-{n}", 1, RECEIVED, at(12)))
+                while len(_cases(projection)) < n and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            writer.record(command("S-3", 1, RECEIVED, at(12)))  # while it settles
+        finally:
+            stop.set()
+            thread.join(timeout=20)
+        assert not thread.is_alive() and done == [3]
+        assert sorted(_cases(projection)) == ["S-1", "S-2", "S-3"]
 
 
 def test_following_under_a_stream_of_commits_applies_them_in_few_catch_ups(

@@ -86,7 +86,8 @@ class BoardProjection:
 
     def catch_up(self, *, batch: int = 2000) -> int:
         """Apply every event recorded since the last catch-up (up to the last settled when
-        its log was read: a page shorter than ``batch`` is not read again); returns how many.
+        its log was read: a page shorter than ``batch`` that is the whole settled log is not
+        read again); returns how many.
 
         The events are read in the store's recording order (:meth:`CaseStore.read_log`),
         from the position the board's tracking record holds; the rows and the new position
@@ -98,7 +99,7 @@ class BoardProjection:
         decode = self.store.decoder
         position = self.position
         while True:
-            log = self.store.read_log(position, batch)
+            log, whole = self.store.read_log_page(position, batch)
             if not log:
                 return done
             touched: dict[str, None] = {}
@@ -121,7 +122,7 @@ class BoardProjection:
             position = log[-1][0]
             # a pack version's event is no case's (nor project's): not counted as applied
             done += sum(not is_pack_stream(row[1]) for row in log)
-            if len(log) < batch:
+            if len(log) < batch and whole:
                 return done  # the whole log as read: what came after, the next catch-up
 
     def follow(
@@ -156,8 +157,9 @@ class BoardProjection:
                 notified(poll_seconds, stop)
                 applied = self.catch_up()
                 done += applied
-                if applied and settle_seconds > 0:
-                    stop.wait(settle_seconds)  # what is committed meanwhile: one catch-up
+                # what is committed meanwhile: one catch-up; stopped meanwhile, caught up
+                if applied and settle_seconds > 0 and stop.wait(settle_seconds):
+                    done += self.catch_up()
         return done
 
     def rebuild(self, *, workers: int | None = None) -> int:

@@ -365,28 +365,39 @@ class CaseStore(Application[str]):
         start), in recording order (see the module's documentation); the position of each
         is its row's first value, and the last one's is where to go on from. Read with
         ``cursor`` (one of :meth:`plain_cursor`'s) when given, in the caller's transaction."""
+        return self.read_log_page(after, limit, cursor)[0]
+
+    def read_log_page(
+        self, after: int = 0, limit: int = _PAGE, cursor: Any = None
+    ) -> tuple[list[LogRow], bool]:
+        """:meth:`read_log`'s rows, and whether fewer than ``limit`` of them means the end of
+        the log as settled for the read: not when, on PostgreSQL, a transaction that ended
+        meanwhile held every try short (:meth:`_settled_rows`), then read on."""
         t = _events_table(self)
         statement, params = t.log_after(after, limit)
         if t.sqlite:
-            return _select(self, statement, params, "reading the event log", cursor)
-        rows = self._settled_rows(statement, params, cursor)
+            return _select(self, statement, params, "reading the event log", cursor), True
+        rows, whole = self._settled_rows(statement, params, cursor)
         if not rows and after:
             self._check_position(after, cursor)
-        return [(n, c, v, tp, bytes(d)) for n, c, v, tp, d in rows]  # bytea is a memoryview
+        return [(n, c, v, tp, bytes(d)) for n, c, v, tp, d in rows], whole  # bytea: a view
 
-    def _settled_rows(self, statement: str, params: tuple[Any, ...], cursor: Any) -> list[Any]:
+    def _settled_rows(
+        self, statement: str, params: tuple[Any, ...], cursor: Any
+    ) -> tuple[list[Any], bool]:
         """The rows of a statement reading settled rows (PostgreSQL, :func:`_horizon`),
         read again, up to :data:`_LOWERED_TRIES` times in all, while a transaction that
         ended after the statement's snapshot was taken held its horizon down (its last row
         is then a row of NULLs): the rows read are right, but may stop short of rows that
         every earlier read returned, which a reader that reads the whole log once (verify,
         checkpoints, seals) would take for rows removed. A later statement's snapshot no
-        longer has that transaction running."""
+        longer has that transaction running. With the rows, whether the last read was not
+        held down so (False after every try was)."""
         for _ in range(_LOWERED_TRIES):
             rows = _select(self, statement, params, "reading the event log", cursor)
             if not rows or rows[-1][0] is not None:
-                return rows
-        return rows[:-1]
+                return rows, True
+        return rows[:-1], False
 
     def _check_position(self, position: int, cursor: Any = None) -> None:
         """On PostgreSQL a log position stands for its event's place in recording order,
@@ -443,7 +454,7 @@ class CaseStore(Application[str]):
         if t.sqlite:
             rows = _select(self, t.head, (), "reading the event log")
         else:
-            rows = self._settled_rows(t.head, (), None)
+            rows, _ = self._settled_rows(t.head, (), None)
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def max_notification_id(self) -> int:
