@@ -128,24 +128,27 @@ def raw_transactions(url: str, count: int, table: str = "raw") -> float:
     base, schema = url.split("?schema=")
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE TABLE "{schema}".{table} (n bigserial, body bytea)')
-        body = b"x" * 400
         started = time.perf_counter()
-        for _ in range(count):
-            with conn.transaction():
-                conn.execute(f'INSERT INTO "{schema}".{table} (body) VALUES (%s)', (body,))
+        _one_row_transactions(conn, f'"{schema}".{table}', count)
         return 1000 * (time.perf_counter() - started) / count
+
+
+def _one_row_transactions(conn: Any, table: str, count: int) -> None:
+    """``count`` transactions on ``conn`` (autocommit), each an INSERT of one 400-byte row
+    into ``table``: the raw baseline of a command recorded on its own."""
+    body = b"x" * 400
+    for _ in range(count):
+        with conn.transaction():
+            conn.execute(f"INSERT INTO {table} (body) VALUES (%s)", (body,))
 
 
 def _raw_write(url: str, table: str, count: int, start: multiprocessing.synchronize.Event) -> None:
     import psycopg
 
     base, _ = url.split("?schema=")
-    body = b"x" * 400
     with psycopg.connect(base, autocommit=True) as conn:
         start.wait()
-        for _ in range(count):
-            with conn.transaction():
-                conn.execute(f"INSERT INTO {table} (body) VALUES (%s)", (body,))
+        _one_row_transactions(conn, table, count)
 
 
 def raw_writers(url: str, count: int, per_writer: int) -> Run:

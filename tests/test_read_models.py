@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -37,8 +41,6 @@ def test_catching_up_twice_applies_each_event_exactly_once(ledger: CaseLedger) -
 def test_two_projections_catching_up_at_once_apply_each_event_once(
     open_ledger: Callable[[], CaseLedger],
 ) -> None:
-    import threading
-
     first, second = open_ledger(), open_ledger()
     commands = demo_commands(40)
     first.record_batch(commands)
@@ -123,8 +125,6 @@ def test_a_rebuild_beside_another_thread_using_the_store_leaves_its_pool_open(
     """With another thread alive (a web server's, a follower's), nothing is forked, and
     the pool that thread reads through is not closed under it: every one of its calls,
     made all through the rebuild, succeeds."""
-    import threading
-
     forks = _counting_forks(monkeypatch)
     with CaseLedger(postgres_url, clock=fixed_clock) as ledger:
         commands = demo_month(24)
@@ -352,31 +352,36 @@ def test_the_board_filters_by_department_window_and_item(ledger: CaseLedger) -> 
     assert everything[: len(reds)] == reds  # worst first
 
 
+@contextmanager
+def _following(follow: Callable[[threading.Event], int]) -> Iterator[list[int]]:
+    """``follow(stop)`` run on a thread for the block; then stopped and joined. The list
+    it yields holds what ``follow`` returned once it has (checked to have ended)."""
+    stop = threading.Event()
+    done: list[int] = []
+    thread = threading.Thread(target=lambda: done.append(follow(stop)))
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+    assert not thread.is_alive()
+
+
 def test_following_the_log_applies_new_events_as_they_are_recorded(
     open_ledger: Callable[[], CaseLedger],
 ) -> None:
     """Push (LISTEN/NOTIFY) on PostgreSQL, polling on SQLite; stopped by an event."""
-    import threading
-    import time
-
     writer, follower = open_ledger(), open_ledger()
     commands = demo_commands(10)
     writer.record_batch(commands[:20])
-    stop = threading.Event()
-    applied: list[int] = []
-    thread = threading.Thread(target=lambda: applied.append(follower.follow(stop)))
-    thread.start()
-    try:
+    with _following(follower.follow) as applied:
         writer.record_batch(commands[20:])
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if len(_cases(follower.read_models)) == 10:
                 break
             time.sleep(0.1)
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-    assert not thread.is_alive()
     assert applied == [len(commands)]
     assert len(_cases(follower.read_models)) == 10
 
@@ -446,32 +451,20 @@ def test_a_catch_up_whose_page_an_ended_transaction_held_short_reads_on(
 def test_a_follower_stopped_while_it_settles_applies_what_came_before_the_stop(
     postgres_url: str,
 ) -> None:
-    import threading
-    import time
-
     with (
         CaseLedger(postgres_url, clock=fixed_clock) as writer,
         CaseLedger(postgres_url, clock=fixed_clock) as follower,
     ):
         projection = follower.read_models
         projection.catch_up()
-        stop = threading.Event()
-        done: list[int] = []
-        thread = threading.Thread(
-            target=lambda: done.append(projection.follow(stop, settle_seconds=2.0))
-        )
-        thread.start()
-        try:
+        with _following(functools.partial(projection.follow, settle_seconds=2.0)) as done:
             deadline = time.monotonic() + 20
             for n in (1, 2):  # the second is applied by a catch-up that then settles
                 writer.record(command(f"S-{n}", 1, RECEIVED, at(12)))
                 while len(_cases(projection)) < n and time.monotonic() < deadline:
                     time.sleep(0.02)
             writer.record(command("S-3", 1, RECEIVED, at(12)))  # while it settles
-        finally:
-            stop.set()
-            thread.join(timeout=20)
-        assert not thread.is_alive() and done == [3]
+        assert done == [3]
         assert sorted(_cases(projection)) == ["S-1", "S-2", "S-3"]
 
 
@@ -480,9 +473,6 @@ def test_following_under_a_stream_of_commits_applies_them_in_few_catch_ups(
 ) -> None:
     """On PostgreSQL the follower lets ``settle_seconds`` pass after a catch-up that applied
     events: the commits of that time are applied in one catch-up, not one each."""
-    import threading
-    import time
-
     with (
         CaseLedger(postgres_url, clock=fixed_clock) as writer,
         CaseLedger(postgres_url, clock=fixed_clock) as follower,
@@ -498,24 +488,15 @@ def test_following_under_a_stream_of_commits_applies_them_in_few_catch_ups(
             return applied
 
         projection.catch_up = counted  # type: ignore[method-assign]
-        stop = threading.Event()
-        done: list[int] = []
-        thread = threading.Thread(
-            target=lambda: done.append(projection.follow(stop, settle_seconds=1.0))
-        )
-        thread.start()
-        try:
-            commands = demo_commands(30)
-            first = [c for c in commands if c.event.type == "received"]
+        commands = demo_commands(30)
+        first = [c for c in commands if c.event.type == "received"]
+        with _following(functools.partial(projection.follow, settle_seconds=1.0)) as done:
             for command in first:  # 30 commits, one a case, in well under a second
                 writer.record(command)
             deadline = time.monotonic() + 20
             while sum(applied_each) < len(first) and time.monotonic() < deadline:
                 time.sleep(0.05)
-        finally:
-            stop.set()
-            thread.join(timeout=20)
-        assert not thread.is_alive() and done == [len(first)]
+        assert done == [len(first)]
         assert len([n for n in applied_each if n]) <= 3, applied_each  # not one a commit
 
 

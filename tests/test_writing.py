@@ -102,7 +102,7 @@ def test_a_first_event_is_written_unread_and_one_another_ledger_recorded_is_foun
     holds already gives what a read first gives: the same command already recorded,
     another command refused, nothing written twice."""
     one, other = open_ledger(), open_ledger()
-    unread = other.store.reads_wait
+    unread = other.store.reads_are_round_trips
     reads: list[str] = []
     load = other.store.load_stream
     monkeypatch.setattr(

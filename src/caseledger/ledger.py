@@ -513,7 +513,7 @@ class CaseLedger:
         once do not conflict (the second finds its command recorded, or another refused). A
         server that gave up waiting for a lock (an unread write waits for locks a read does
         not) is asked by a read whether the stream is there, to answer from it."""
-        unread = self._store.reads_wait
+        unread = self._store.reads_are_round_trips
         first = None if unread else self._load(command)
         try:
             return self._record_on(first, command, recorded_at, expected_version)

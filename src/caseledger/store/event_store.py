@@ -306,7 +306,7 @@ class CaseStore(Application[str]):
         return ConcurrencyConflict(case_no, 0, None)
 
     @property
-    def reads_wait(self) -> bool:
+    def reads_are_round_trips(self) -> bool:
         """Whether a read costs a round trip to a server (PostgreSQL), rather than a look
         into a file this process reads itself (SQLite, where a read waits for no writer)."""
         return not isinstance(self.factory, SQLiteFactory)
